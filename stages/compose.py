@@ -1,0 +1,58 @@
+"""Compose conf/ into params.yaml exactly as `dvc exp run` does (`make params`), or check it.
+
+    python -m stages.compose [OVERRIDE ...]          write params.yaml
+    python -m stages.compose --check [OVERRIDE ...]  exit 1 with a diff if params.yaml is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+import tempfile
+from pathlib import Path
+
+CONF_DIR = Path("conf")
+
+
+def compose(output: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> None:
+    """Write the composition of `conf_dir` (with Hydra overrides) to `output` as DVC would."""
+    from dvc.utils.hydra import compose_and_dump
+
+    compose_and_dump(str(output), str(conf_dir.resolve()), None, "config", None, overrides)
+
+
+def stale_diff(params: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> str:
+    """A unified diff from `params` to the fresh composition; empty when they agree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "params.yaml"
+        compose(fresh, overrides, conf_dir)
+        expected = fresh.read_text().splitlines(keepends=True)
+    actual = params.read_text().splitlines(keepends=True) if params.exists() else []
+    return "".join(difflib.unified_diff(actual, expected, str(params), "composed from conf/"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    parser.add_argument("--output", type=Path, default=Path("params.yaml"))
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=rf data=tiny")
+    args = parser.parse_args(argv)
+    try:
+        if args.check:
+            diff = stale_diff(args.output, args.overrides)
+            if diff:
+                print(f"{args.output} differs from conf/; run `make params`:\n{diff}", file=sys.stderr)
+                return 1
+            print(f"{args.output} matches conf/")
+            return 0
+        compose(args.output, args.overrides)
+    except Exception as exc:  # Hydra's messages already name the group and list the options
+        print(f"compose: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.output}" + (f" ({' '.join(args.overrides)})" if args.overrides else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

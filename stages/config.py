@@ -1,0 +1,204 @@
+"""Typed, frozen view of params.yaml: every stage reads its parameters through `load_params`.
+
+Unknown keys, wrong types and unknown choices fail before any work, with one line that names
+the key and what it allows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from stages.errors import StageError
+
+Task = Literal["classification", "regression"]
+
+
+class Strict(BaseModel):
+    """Base: no extra keys, no mutation, no silent type coercion."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ReadOptions(Strict):
+    header: bool = True
+    columns: list[str] = []
+    na_values: list[str] = []
+    comment: str | None = None
+
+
+class ValueMap(Strict):
+    old: str
+    new: str
+
+
+class DataConfig(Strict):
+    name: str
+    task: Task
+    dir: str
+    train_file: str
+    test_file: str | None = None
+    read: ReadOptions = ReadOptions()
+    target: str
+    target_map: list[ValueMap] = []
+    positive_label: str | None = None
+    numeric: list[str] = []
+    categorical: list[str] = []
+    ordinal: dict[str, list[str]] = {}
+    time_column: str | None = None
+
+    @property
+    def features(self) -> list[str]:
+        """Feature columns in a fixed order: numeric, categorical, ordinal."""
+        return [*self.numeric, *self.categorical, *self.ordinal]
+
+    @model_validator(mode="after")
+    def _check_columns(self) -> DataConfig:
+        seen: set[str] = set()
+        for column in self.features:
+            if column in seen:
+                raise ValueError(f"column {column!r} is listed twice in data.numeric/categorical/ordinal")
+            seen.add(column)
+        if self.target in seen:
+            raise ValueError(f"data.target {self.target!r} is also listed as a feature column")
+        if not seen:
+            raise ValueError("no feature columns: list some in data.numeric/categorical/ordinal")
+        return self
+
+
+class SplitConfig(Strict):
+    method: Literal["predefined", "random", "stratified", "time"]
+    test_size: float | None = None
+
+    @model_validator(mode="after")
+    def _check_size(self) -> SplitConfig:
+        if self.method != "predefined" and not (
+            self.test_size is not None and 0.0 < self.test_size < 1.0
+        ):
+            raise ValueError(f"split.test_size must be between 0 and 1 for method {self.method!r}")
+        return self
+
+
+class HgbConfig(Strict):
+    name: Literal["hgb"]
+    learning_rate: float = Field(0.1, gt=0)
+    max_iter: int = Field(200, ge=1)
+    max_leaf_nodes: int | None = Field(31, ge=2)
+    max_depth: int | None = Field(None, ge=1)
+    min_samples_leaf: int = Field(20, ge=1)
+    l2_regularization: float = Field(0.0, ge=0)
+
+
+class RfConfig(Strict):
+    name: Literal["rf"]
+    n_estimators: int = Field(200, ge=1)
+    max_depth: int | None = Field(None, ge=1)
+    min_samples_leaf: int = Field(1, ge=1)
+    max_features: Literal["sqrt", "log2"] | float | None = "sqrt"
+    n_jobs: int = -1
+
+
+class LinearConfig(Strict):
+    name: Literal["linear"]
+    alpha: float = Field(1.0, gt=0)
+    max_iter: int = Field(2000, ge=1)
+
+
+ModelConfig = Annotated[HgbConfig | RfConfig | LinearConfig, Field(discriminator="name")]
+
+
+class CvConfig(Strict):
+    n_splits: int = Field(5, ge=2)
+
+
+class EvaluateConfig(Strict):
+    importance_repeats: int = Field(5, ge=1)
+    importance_max_rows: int = Field(2000, ge=10)
+    plot_max_points: int = Field(1000, ge=10)
+    curve_max_points: int = Field(200, ge=10)
+
+
+class Params(Strict):
+    """The whole of params.yaml."""
+
+    seed: int
+    data: DataConfig
+    split: SplitConfig
+    model: ModelConfig
+    cv: CvConfig
+    evaluate: EvaluateConfig
+
+    @model_validator(mode="after")
+    def _check_combination(self) -> Params:
+        if self.split.method == "predefined" and not self.data.test_file:
+            raise ValueError("split.method 'predefined' needs data.test_file")
+        if self.split.method == "time" and not self.data.time_column:
+            raise ValueError("split.method 'time' needs data.time_column")
+        if self.split.method == "stratified" and self.data.task != "classification":
+            raise ValueError("split.method 'stratified' is for classification tasks only")
+        return self
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml; raise StageError with one readable line on any problem."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise StageError(f"{path}: not found; run `make params` to compose it from conf/") from None
+    except yaml.YAMLError as exc:
+        raise StageError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+    return parse_params(raw, source=str(path))
+
+
+def parse_params(raw: dict[str, Any], source: str = "params.yaml") -> Params:
+    """Validate an already-loaded mapping (see `load_params`)."""
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise StageError(f"{source}: {describe_error(exc)}") from None
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line for the first validation error: the key, the problem, what is allowed."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = [str(part) for part in first["loc"] if not _is_union_tag(part, first["loc"])]
+    key = ".".join(loc) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(first["loc"][:-1])
+        message = f"unknown key {key!r}; allowed keys here: {', '.join(allowed)}"
+    elif first["type"] == "missing":
+        message = f"missing key {key!r}"
+    elif first["type"] in ("value_error", "union_tag_invalid"):
+        message = f"{key}: {first['msg'].removeprefix('Value error, ')}"
+    else:
+        message = f"{key}: {first['msg']} (got {first.get('input')!r})"
+    more = len(errors) - 1
+    return message + (f" (+{more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
+_UNION_MEMBERS = {"hgb": HgbConfig, "rf": RfConfig, "linear": LinearConfig}
+
+
+def _is_union_tag(part: Any, loc: tuple[Any, ...]) -> bool:
+    """Pydantic puts the discriminator value into the location (`model.rf.n_jobs`): drop it."""
+    return len(loc) > 1 and loc[0] == "model" and part in _UNION_MEMBERS and part == loc[1]
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the config class found at `loc` (a union tag picks the model family)."""
+    cls: Any = Params
+    for part in loc:
+        if cls is None and part in _UNION_MEMBERS:
+            cls = _UNION_MEMBERS[part]
+            continue
+        field = cls.model_fields.get(str(part)) if cls else None
+        annotation = field.annotation if field else None
+        is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+        cls = annotation if is_model else None
+    return list(cls.model_fields) if cls else []
+

@@ -1,0 +1,95 @@
+"""Stage `evaluate`: score the trained model on the test split; write metrics and plots."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+from sklearn.inspection import permutation_importance
+from sklearn.pipeline import Pipeline
+
+from stages import paths
+from stages.config import Params, load_params
+from stages.errors import run_stage
+from stages.features import features_and_target
+from stages.metrics import classification_metrics, regression_metrics, rounded
+from stages.modeling import CV_METRIC
+from stages.outputs import json_writer, publish, read_json
+from stages.plots import (
+    classification_plots,
+    importance_table,
+    regression_plots,
+    render_pngs,
+    write_tables,
+)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    metrics: dict[str, float]
+    timings: dict[str, float]
+    plots: dict[str, pd.DataFrame]
+
+
+def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict) -> Evaluation:
+    """Test metrics, CV summary, timings and plot tables for a fitted pipeline."""
+    data, settings = params.data, params.evaluate
+    features, target = features_and_target(test, data)
+    started = time.perf_counter()
+    predicted = model.predict(features)
+    predict_seconds = time.perf_counter() - started
+    if data.task == "classification":
+        classes = [str(c) for c in model.classes_]
+        proba = model.predict_proba(features)
+        positive = data.positive_label if data.positive_label is not None else classes[-1]
+        metrics = classification_metrics(target, predicted, proba, classes, positive)
+        plots = classification_plots(
+            target, predicted, proba[:, classes.index(positive)], positive, settings.curve_max_points
+        )
+    else:
+        metrics = regression_metrics(target, predicted)
+        plots = regression_plots(target, predicted, settings.plot_max_points, params.seed)
+    cv_name = CV_METRIC[data.task][0]
+    metrics |= rounded(
+        {f"cv_{cv_name}_mean": train_report["cv_mean"], f"cv_{cv_name}_std": train_report["cv_std"]}
+    )
+    plots["importance.csv"] = _importance(model, features, target, params)
+    timings = {
+        "fit_seconds": round(train_report["fit_seconds"], 3),
+        "predict_ms_per_row": round(1000 * predict_seconds / len(features), 6),
+    }
+    return Evaluation(metrics=metrics, timings=timings, plots=plots)
+
+
+def _importance(model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params) -> pd.DataFrame:
+    settings = params.evaluate
+    sample = features.sample(n=min(len(features), settings.importance_max_rows), random_state=params.seed)
+    result = permutation_importance(
+        model, sample, target.loc[sample.index], n_repeats=settings.importance_repeats,
+        random_state=params.seed, scoring=CV_METRIC[params.data.task][1], n_jobs=1,
+    )
+    return importance_table(list(features.columns), result.importances_mean, result.importances_std)
+
+
+def main() -> None:
+    import mlflow.sklearn
+
+    params = load_params(paths.PARAMS)
+    model = mlflow.sklearn.load_model(str(paths.MODEL_DIR))
+    test = pd.read_parquet(paths.PREPARED_TEST)
+    result = run(params, model, test, read_json(paths.TRAIN_REPORT))
+    publish(
+        {
+            paths.METRICS: json_writer(result.metrics),
+            paths.TIMINGS: json_writer(result.timings),
+            paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
+            paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p),
+        }
+    )
+    shown = ", ".join(f"{k}={v}" for k, v in result.metrics.items())
+    print(f"evaluate: {shown}")
+
+
+if __name__ == "__main__":
+    run_stage("evaluate", main)

@@ -1,0 +1,53 @@
+"""Test-set metrics, as plain floats rounded so that metrics.json is stable byte for byte."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+DIGITS = 6
+
+
+def classification_metrics(
+    y_true: pd.Series, y_pred: np.ndarray, proba: np.ndarray, classes: list[str],
+    positive_label: str | None,
+) -> dict[str, float]:
+    """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC and log loss.
+
+    Binary tasks score the positive class (data.positive_label, else the second class);
+    multi-class tasks use macro averages and one-vs-rest ROC AUC.
+    """
+    binary = len(classes) == 2
+    positive = positive_label if positive_label is not None else classes[-1]
+    average = {"average": "binary", "pos_label": positive} if binary else {"average": "macro"}
+    if binary:
+        auc = skm.roc_auc_score(y_true == positive, proba[:, classes.index(positive)])
+    else:
+        auc = skm.roc_auc_score(y_true, proba, multi_class="ovr", labels=classes)
+    values = {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
+        "precision": skm.precision_score(y_true, y_pred, zero_division=0, **average),
+        "recall": skm.recall_score(y_true, y_pred, zero_division=0, **average),
+        "f1": skm.f1_score(y_true, y_pred, zero_division=0, **average),
+        "roc_auc": auc,
+        "log_loss": skm.log_loss(y_true, proba, labels=classes),
+    }
+    return rounded(values)
+
+
+def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float]:
+    """RMSE, MAE, R² and MAPE (MAPE as a fraction, over rows whose target is not zero)."""
+    nonzero = y_true.to_numpy() != 0
+    values = {
+        "rmse": skm.root_mean_squared_error(y_true, y_pred),
+        "mae": skm.mean_absolute_error(y_true, y_pred),
+        "r2": skm.r2_score(y_true, y_pred),
+        "mape": skm.mean_absolute_percentage_error(y_true[nonzero], y_pred[nonzero]),
+    }
+    return rounded(values)
+
+
+def rounded(values: dict[str, float]) -> dict[str, float]:
+    return {name: round(float(value), DIGITS) for name, value in values.items()}

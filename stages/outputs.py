@@ -1,0 +1,51 @@
+"""Write a stage's outputs all together or not at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Writer = Callable[[Path], None]
+
+
+def publish(writers: dict[Path, Writer]) -> None:
+    """Call each writer on a temporary sibling of its path, then move every result into place.
+
+    If any writer fails, nothing is moved and the temporaries are removed, so a failed stage
+    leaves no half-written output. Works for files and directories.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, write in writers.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.tmp")
+            _remove(tmp)
+            staged.append((tmp, path))
+            write(tmp)
+        for tmp, path in staged:
+            _remove(path)
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in staged:
+            _remove(tmp)
+
+
+def json_writer(payload: Any) -> Writer:
+    """A writer of stable JSON: sorted keys, two-space indent, trailing newline."""
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
+    return lambda path: path.write_text(text)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text())
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,14 @@
+"""Every file a stage reads or writes, relative to the repository root (dvc.yaml declares the same)."""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+PREPARED_TRAIN = Path("data/prepared/train.parquet")
+PREPARED_TEST = Path("data/prepared/test.parquet")
+PREPARE_REPORT = Path("reports/prepare.json")
+MODEL_DIR = Path("models/model")
+TRAIN_REPORT = Path("reports/train.json")
+METRICS = Path("metrics.json")
+TIMINGS = Path("reports/timings.json")
+PLOTS_DIR = Path("reports/plots")
+FIGURES_DIR = Path("reports/figures")

@@ -1,0 +1,89 @@
+"""Shared fixtures: a throwaway copy of the repository in which the real pipeline can run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from stages.compose import compose
+
+ROOT = Path(__file__).resolve().parents[1]
+# What a fresh clone holds that the pipeline needs (outputs and caches are left behind).
+REPO_FILES = ["conf", "stages", "data/raw", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore"]
+BIN = Path(sys.executable).parent
+
+
+def pipeline_env() -> dict[str, str]:
+    """The environment `make` gives the stages: the venv first on PATH, telemetry off."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(
+        DVC_NO_ANALYTICS="1",
+        MLFLOW_DISABLE_TELEMETRY="true",
+        GX_ANALYTICS_ENABLED="false",
+        PYTHONHASHSEED="0",
+    )
+    return env
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command in `cwd` with the pipeline's environment; fail loudly with its output."""
+    result = subprocess.run(cmd, cwd=cwd, env=pipeline_env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def make_repo(dest: Path, overrides: list[str]) -> Path:
+    """Copy the repository's sources into `dest`, make it a git + DVC repo, compose params."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in REPO_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest / name)
+    run(["git", "init", "-q"], dest)
+    run(["git", "config", "user.email", "tests@example.com"], dest)
+    run(["git", "config", "user.name", "tests"], dest)
+    run(["dvc", "init", "-q"], dest)
+    run(["dvc", "config", "core.analytics", "false"], dest)
+    run(["dvc", "config", "hydra.enabled", "true"], dest)
+    compose(dest / "params.yaml", overrides, dest / "conf")
+    run(["git", "add", "-A"], dest)
+    run(["git", "commit", "-q", "-m", "copy"], dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One git + DVC repository per test session, configured for `tiny`; tests copy it."""
+    return make_repo(tmp_path_factory.mktemp("template") / "repo", ["data=tiny"])
+
+
+@pytest.fixture
+def repo_copy(template_repo: Path, tmp_path: Path) -> Callable[..., Path]:
+    """Make a fresh copy of the template repository, recomposed with Hydra overrides."""
+
+    def copy(*overrides: str) -> Path:
+        dest = tmp_path / f"repo{len(list(tmp_path.glob('repo*')))}"
+        shutil.copytree(template_repo, dest, symlinks=True)
+        if overrides:
+            compose(dest / "params.yaml", ["data=tiny", *overrides], dest / "conf")
+        return dest
+
+    return copy
+
+
+@pytest.fixture
+def tiny_repo(repo_copy: Callable[..., Path]) -> Path:
+    """A repository copy configured for the `tiny` dataset, nothing run yet."""
+    return repo_copy()

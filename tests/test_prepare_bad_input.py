@@ -1,0 +1,87 @@
+"""Bad input to `prepare`: one clear line, a non-zero exit, and no output left behind."""
+
+from __future__ import annotations
+
+import gzip
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import run
+
+OUTPUTS = ["data/prepared/train.parquet", "data/prepared/test.parquet", "reports/prepare.json"]
+
+
+def set_params(repo: Path, section: str, **values: object) -> None:
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def write_gz(path: Path, text: str) -> None:
+    with gzip.open(path, "wt") as handle:
+        handle.write(text)
+
+
+def assert_fails(repo: Path, *needles: str) -> None:
+    result = run([sys.executable, "-m", "stages.prepare"], repo, check=False)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("prepare: error: ")
+    for needle in needles:
+        assert needle in lines[0]
+    for output in OUTPUTS:
+        assert not (repo / output).exists(), output
+
+
+def test_missing_source_file(tiny_repo: Path) -> None:
+    (tiny_repo / "data/raw/tiny/tiny.data.gz").unlink()
+    assert_fails(tiny_repo, "tiny.data.gz", "data.train_file", "not found")
+
+
+def test_target_column_not_in_file(tiny_repo: Path) -> None:
+    set_params(tiny_repo, "data", target="salary")
+    assert_fails(tiny_repo, "'salary'", "data.target")
+
+
+def test_empty_file(tiny_repo: Path) -> None:
+    write_gz(tiny_repo / "data/raw/tiny/tiny.test.gz", "")
+    assert_fails(tiny_repo, "tiny.test.gz", "empty", "data.test_file")
+
+
+def test_single_class_target(tiny_repo: Path) -> None:
+    source = tiny_repo / "data/raw/tiny/tiny.data.gz"
+    rows = [line for line in gzip.open(source, "rt") if line.rstrip().endswith("<=50K")]
+    write_gz(source, "".join(rows))
+    assert_fails(tiny_repo, "'income'", "data.target", "single class")
+
+
+def test_non_numeric_regression_target(tiny_repo: Path) -> None:
+    params = yaml.safe_load((tiny_repo / "params.yaml").read_text())
+    categorical = [c for c in params["data"]["categorical"] if c != "workclass"]
+    set_params(
+        tiny_repo, "data", task="regression", target="workclass", positive_label=None,
+        categorical=categorical,
+    )
+    assert_fails(tiny_repo, "'workclass'", "data.target", "data.task", "non-numeric")
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "needle"),
+    [
+        ("model", {"max_iter": "many"}, "model.max_iter"),
+        ("model", {"depth": 3}, "unknown key 'model.depth'; allowed keys here: name, learning_rate"),
+        ("model", {"name": "xgb"}, "'hgb', 'rf', 'linear'"),
+        ("split", {"method": "by_month"}, "split.method"),
+        ("data", {"task": "ranking"}, "data.task"),
+    ],
+)
+def test_bad_parameter_fails_before_any_work(
+    tiny_repo: Path, section: str, values: dict, needle: str
+) -> None:
+    set_params(tiny_repo, section, **values)
+    assert_fails(tiny_repo, "params.yaml", needle)
