@@ -1,7 +1,7 @@
 """Compose conf/ into params.yaml exactly as `dvc exp run` does (`make params`), or check it.
 
-    python -m stages.compose [OVERRIDE ...]          write params.yaml
-    python -m stages.compose --check [OVERRIDE ...]  exit 1 with a diff if params.yaml is stale
+python -m stages.compose [OVERRIDE ...]          write params.yaml
+python -m stages.compose --check [OVERRIDE ...]  exit 1 with a diff if params.yaml is stale
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.check:
             diff = stale_diff(args.output, args.overrides)
             if diff:
-                print(f"{args.output} differs from conf/; run `make params`:\n{diff}", file=sys.stderr)
+                print(
+                    f"{args.output} differs from conf/; run `make params`:\n{diff}", file=sys.stderr
+                )
                 return 1
             print(f"{args.output} matches conf/")
             return 0

@@ -59,7 +59,9 @@ def check_columns(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> None:
             f"{path}: target column {cfg.target!r} (data.target) is not in the file; "
             f"columns are: {', '.join(map(str, frame.columns))}"
         )
-    missing = [column for column in (*cfg.features, cfg.time_column) if column and column not in frame]
+    missing = [
+        column for column in (*cfg.features, cfg.time_column) if column and column not in frame
+    ]
     if missing:
         raise StageError(
             f"{path}: configured column(s) {', '.join(map(repr, missing))} "
@@ -119,7 +121,9 @@ def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanRepo
 def check_target(frame: pd.DataFrame, cfg: DataConfig, split_name: str) -> None:
     """A classification target needs two classes, and the positive label must be one of them."""
     if frame.empty:
-        raise StageError(f"the {split_name} split is empty after cleaning (data.target={cfg.target!r})")
+        raise StageError(
+            f"the {split_name} split is empty after cleaning (data.target={cfg.target!r})"
+        )
     if cfg.task != "classification":
         return
     classes = sorted(frame[cfg.target].unique())
@@ -146,7 +150,9 @@ def split(
         )
     if cfg.method == "time":
         ordered = frame.sort_values(data.time_column, kind="stable").reset_index(drop=True)
-        return ordered.iloc[:-n_test].reset_index(drop=True), ordered.iloc[-n_test:].reset_index(drop=True)
+        return ordered.iloc[:-n_test].reset_index(drop=True), ordered.iloc[-n_test:].reset_index(
+            drop=True
+        )
     rng = np.random.default_rng(seed)
     if cfg.method == "stratified":
         test_index = _stratified_sample(frame[data.target], n_test, rng)
@@ -159,7 +165,9 @@ def split(
 
 def _stratified_sample(labels: pd.Series, n_test: int, rng: np.random.Generator) -> np.ndarray:
     """Row positions for a test split that keeps each class's share (largest remainder)."""
-    positions = {label: np.flatnonzero(labels.to_numpy() == label) for label in sorted(labels.unique())}
+    positions = {
+        label: np.flatnonzero(labels.to_numpy() == label) for label in sorted(labels.unique())
+    }
     exact = {label: len(rows) * n_test / len(labels) for label, rows in positions.items()}
     counts = {label: int(share) for label, share in exact.items()}
     by_remainder = sorted(exact, key=lambda label: (counts[label] - exact[label], str(label)))

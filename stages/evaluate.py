@@ -45,7 +45,11 @@ def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict)
         positive = data.positive_label if data.positive_label is not None else classes[-1]
         metrics = classification_metrics(target, predicted, proba, classes, positive)
         plots = classification_plots(
-            target, predicted, proba[:, classes.index(positive)], positive, settings.curve_max_points
+            target,
+            predicted,
+            proba[:, classes.index(positive)],
+            positive,
+            settings.curve_max_points,
         )
     else:
         metrics = regression_metrics(target, predicted)
@@ -62,12 +66,21 @@ def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict)
     return Evaluation(metrics=metrics, timings=timings, plots=plots)
 
 
-def _importance(model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params) -> pd.DataFrame:
+def _importance(
+    model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params
+) -> pd.DataFrame:
     settings = params.evaluate
-    sample = features.sample(n=min(len(features), settings.importance_max_rows), random_state=params.seed)
+    sample = features.sample(
+        n=min(len(features), settings.importance_max_rows), random_state=params.seed
+    )
     result = permutation_importance(
-        model, sample, target.loc[sample.index], n_repeats=settings.importance_repeats,
-        random_state=params.seed, scoring=CV_METRIC[params.data.task][1], n_jobs=1,
+        model,
+        sample,
+        target.loc[sample.index],
+        n_repeats=settings.importance_repeats,
+        random_state=params.seed,
+        scoring=CV_METRIC[params.data.task][1],
+        n_jobs=1,
     )
     return importance_table(list(features.columns), result.importances_mean, result.importances_std)
 

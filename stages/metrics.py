@@ -10,7 +10,10 @@ DIGITS = 6
 
 
 def classification_metrics(
-    y_true: pd.Series, y_pred: np.ndarray, proba: np.ndarray, classes: list[str],
+    y_true: pd.Series,
+    y_pred: np.ndarray,
+    proba: np.ndarray,
+    classes: list[str],
     positive_label: str | None,
 ) -> dict[str, float]:
     """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC and log loss.

@@ -101,7 +101,9 @@ def _estimator(data: DataConfig, model: ModelConfig, seed: int) -> BaseEstimator
     return Ridge(alpha=model.alpha, random_state=seed)
 
 
-def cv_splitter(data: DataConfig, cv: CvConfig, seed: int) -> KFold | StratifiedKFold | TimeSeriesSplit:
+def cv_splitter(
+    data: DataConfig, cv: CvConfig, seed: int
+) -> KFold | StratifiedKFold | TimeSeriesSplit:
     """Time-ordered folds when there is a time column, stratified ones for classification."""
     if data.time_column:
         return TimeSeriesSplit(n_splits=cv.n_splits)
@@ -111,8 +113,12 @@ def cv_splitter(data: DataConfig, cv: CvConfig, seed: int) -> KFold | Stratified
 
 
 def cross_validate(
-    pipeline: Pipeline, features: pd.DataFrame, target: pd.Series, data: DataConfig,
-    cv: CvConfig, seed: int,
+    pipeline: Pipeline,
+    features: pd.DataFrame,
+    target: pd.Series,
+    data: DataConfig,
+    cv: CvConfig,
+    seed: int,
 ) -> list[float]:
     """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign."""
     scorer_name = CV_METRIC[data.task][1]
@@ -120,5 +126,7 @@ def cross_validate(
     scores = []
     for train_index, test_index in cv_splitter(data, cv, seed).split(features, target):
         fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
-        scores.append(sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index])))
+        scores.append(
+            sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
+        )
     return scores

@@ -1,4 +1,4 @@
-"""Every file a stage reads or writes, relative to the repository root (dvc.yaml declares the same)."""
+"""Every file a stage reads or writes, relative to the repository root (as in dvc.yaml)."""
 
 from pathlib import Path
 

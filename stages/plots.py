@@ -22,7 +22,10 @@ PLOT_SPECS: dict[str, tuple[str, str, str]] = {
 
 
 def classification_plots(
-    y_true: pd.Series, y_pred: np.ndarray, positive_scores: np.ndarray, positive: str,
+    y_true: pd.Series,
+    y_pred: np.ndarray,
+    positive_scores: np.ndarray,
+    positive: str,
     max_points: int,
 ) -> dict[str, pd.DataFrame]:
     """Confusion pairs, and ROC and precision-recall curves for the positive class."""

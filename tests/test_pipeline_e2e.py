@@ -13,8 +13,15 @@ from tests.conftest import run
 pytestmark = pytest.mark.slow
 
 CLASSIFICATION_METRICS = {
-    "accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc", "log_loss",
-    "cv_accuracy_mean", "cv_accuracy_std",
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "log_loss",
+    "cv_accuracy_mean",
+    "cv_accuracy_std",
 }
 
 

@@ -55,7 +55,8 @@ def test_empty_file(tiny_repo: Path) -> None:
 
 def test_single_class_target(tiny_repo: Path) -> None:
     source = tiny_repo / "data/raw/tiny/tiny.data.gz"
-    rows = [line for line in gzip.open(source, "rt") if line.rstrip().endswith("<=50K")]
+    with gzip.open(source, "rt") as handle:
+        rows = [line for line in handle if line.rstrip().endswith("<=50K")]
     write_gz(source, "".join(rows))
     assert_fails(tiny_repo, "'income'", "data.target", "single class")
 
@@ -64,7 +65,11 @@ def test_non_numeric_regression_target(tiny_repo: Path) -> None:
     params = yaml.safe_load((tiny_repo / "params.yaml").read_text())
     categorical = [c for c in params["data"]["categorical"] if c != "workclass"]
     set_params(
-        tiny_repo, "data", task="regression", target="workclass", positive_label=None,
+        tiny_repo,
+        "data",
+        task="regression",
+        target="workclass",
+        positive_label=None,
         categorical=categorical,
     )
     assert_fails(tiny_repo, "'workclass'", "data.target", "data.task", "non-numeric")
@@ -74,7 +79,11 @@ def test_non_numeric_regression_target(tiny_repo: Path) -> None:
     ("section", "values", "needle"),
     [
         ("model", {"max_iter": "many"}, "model.max_iter"),
-        ("model", {"depth": 3}, "unknown key 'model.depth'; allowed keys here: name, learning_rate"),
+        (
+            "model",
+            {"depth": 3},
+            "unknown key 'model.depth'; allowed keys here: name, learning_rate",
+        ),
         ("model", {"name": "xgb"}, "'hgb', 'rf', 'linear'"),
         ("split", {"method": "by_month"}, "split.method"),
         ("data", {"task": "ranking"}, "data.task"),

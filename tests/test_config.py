@@ -1,0 +1,150 @@
+"""Every shipped config option composes and validates; invalid ones fail with a clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
+
+from stages.compose import compose, stale_diff
+from stages.config import Params, load_params, parse_params
+from stages.errors import StageError
+from tests.conftest import ROOT
+
+GROUPS = sorted(p.name for p in (ROOT / "conf").iterdir() if p.is_dir())
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (ROOT / "conf" / group).glob("*.yaml"))
+
+
+def composed(tmp_path: Path, *overrides: str) -> dict:
+    out = tmp_path / "params.yaml"
+    compose(out, list(overrides), ROOT / "conf")
+    return yaml.safe_load(out.read_text())
+
+
+def test_committed_params_match_conf() -> None:
+    diff = stale_diff(ROOT / "params.yaml", [], ROOT / "conf")
+    assert diff == "", f"params.yaml is stale; run `make params`:\n{diff}"
+
+
+def test_composition_is_deterministic(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    compose(first, ["model=rf"], ROOT / "conf")
+    compose(second, ["model=rf"], ROOT / "conf")
+    assert first.read_bytes() == second.read_bytes()
+
+
+# split=time needs a dataset with a time column, which none of the shipped ones has.
+SHIPPED = [f"{g}={o}" for g in GROUPS for o in options(g) if f"{g}={o}" != "split=time"]
+
+
+@pytest.mark.parametrize("override", SHIPPED)
+def test_every_shipped_option_composes_and_validates(tmp_path: Path, override: str) -> None:
+    group, option = override.split("=")
+    params = parse_params(composed(tmp_path, override))
+    assert isinstance(params, Params)
+    if group in ("data", "model"):
+        assert getattr(params, group).name == option
+
+
+def test_time_split_composes_and_asks_for_a_time_column(tmp_path: Path) -> None:
+    with pytest.raises(StageError, match="split.method 'time' needs data.time_column"):
+        parse_params(composed(tmp_path, "split=time"))
+
+
+@pytest.mark.parametrize("data", options("data"))
+def test_each_dataset_brings_its_default_split(tmp_path: Path, data: str) -> None:
+    params = parse_params(composed(tmp_path, f"data={data}"))
+    expected = "random" if data == "diamonds" else "predefined"
+    assert params.split.method == expected
+
+
+def test_command_line_split_wins_over_the_dataset_default(tmp_path: Path) -> None:
+    params = parse_params(composed(tmp_path, "data=adult", "split=stratified"))
+    assert params.split.method == "stratified"
+
+
+def test_unknown_group_option_lists_the_options(tmp_path: Path) -> None:
+    with pytest.raises(HydraException, match=r"(?s)Could not find 'model/xgb'.*hgb.*linear.*rf"):
+        composed(tmp_path, "model=xgb")
+
+
+def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
+    with pytest.raises((HydraException, OmegaConfBaseException), match="depth"):
+        composed(tmp_path, "model.depth=3")
+
+
+def base_params() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("model", {"max_iter": "many"}, "model.max_iter: Input should be a valid integer"),
+        ("model", {"learning_rate": -1.0}, "model.learning_rate: Input should be greater than 0"),
+        (
+            "model",
+            {"depth": 3},
+            "unknown key 'model.depth'; allowed keys here: name, learning_rate",
+        ),
+        ("model", {"name": "xgb"}, "model: Input tag 'xgb'"),
+        ("split", {"method": "by_month"}, "split.method: Input should be 'predefined', 'random'"),
+        (
+            "split",
+            {"method": "random", "test_size": 1.5},
+            "split.test_size must be between 0 and 1",
+        ),
+        (
+            "data",
+            {"task": "ranking"},
+            "data.task: Input should be 'classification' or 'regression'",
+        ),
+        ("data", {"numeric": ["age", "age"]}, "'age' is listed twice"),
+        ("data", {"bogus": 1}, "unknown key 'data.bogus'; allowed keys here: name, task, dir"),
+        ("cv", {"n_splits": 1}, "cv.n_splits: Input should be greater than or equal to 2"),
+    ],
+)
+def test_invalid_values_fail_with_key_and_allowed_values(
+    section: str, values: dict, message: str
+) -> None:
+    raw = base_params()
+    raw[section].update(values)
+    with pytest.raises(StageError) as caught:
+        parse_params(raw)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_rf_keys_are_listed_for_an_unknown_rf_key() -> None:
+    raw = base_params()
+    raw["model"] = {"name": "rf", "n_estimator": 10}
+    with pytest.raises(
+        StageError,
+        match=r"unknown key 'model.n_estimator'; allowed keys here: "
+        r"name, n_estimators",
+    ):
+        parse_params(raw)
+
+
+def test_predefined_split_needs_a_test_file() -> None:
+    raw = base_params()
+    raw["data"]["test_file"] = None
+    with pytest.raises(StageError, match="split.method 'predefined' needs data.test_file"):
+        parse_params(raw)
+
+
+def test_missing_params_file_says_how_to_make_it(tmp_path: Path) -> None:
+    with pytest.raises(StageError, match="make params"):
+        load_params(tmp_path / "params.yaml")
+
+
+def test_params_are_frozen() -> None:
+    params = parse_params(base_params())
+    with pytest.raises(ValueError):
+        params.seed = 1  # type: ignore[misc]
