@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params lint format clean
+.PHONY: help setup repro test test-fast params check-params report lint format clean
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -40,6 +40,10 @@ params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for
 
 check-params: setup ## Fail if params.yaml differs from what conf/ composes to
 	python -m stages.compose --check
+
+BASE ?= main
+report: setup ## Markdown report of the workspace (or REV=...) vs BASE=main in pr-report/; exit 1 on regression
+	python -m stages.report --base $(BASE) $(if $(REV),--rev $(REV)) --output pr-report
 
 lint: setup ## Ruff lint and format check
 	ruff check . && ruff format --check .

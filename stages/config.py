@@ -121,6 +121,18 @@ class EvaluateConfig(Strict):
     curve_max_points: int = Field(200, ge=10)
 
 
+class GateRuleConfig(Strict):
+    metric: str
+    direction: Literal["higher", "lower"]
+    tolerance: float = Field(ge=0)
+
+
+class ReportConfig(Strict):
+    """`make report`: metrics that gate a pull request (tolerance: a fraction of the base)."""
+
+    gate: list[GateRuleConfig] = []
+
+
 class Params(Strict):
     """The whole of params.yaml."""
 
@@ -130,6 +142,7 @@ class Params(Strict):
     model: ModelConfig
     cv: CvConfig
     evaluate: EvaluateConfig
+    report: ReportConfig = ReportConfig()
 
     @model_validator(mode="after")
     def _check_combination(self) -> Params:

@@ -1,0 +1,217 @@
+"""Pull-request report: metrics, params, data validation and plots of a revision against a base.
+
+    python -m stages.report --base main [--rev REV] [--output pr-report]
+
+Writes `<output>/report.md` and one PNG per plot, and exits 1 when a gated metric
+(params.yaml `report.gate`) is worse than the base by more than its tolerance, or is missing.
+Reads only Git-tracked files (metrics and plot tables are `cache: false`): no DVC remote needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from stages.config import GateRuleConfig, parse_params
+from stages.plots import PLOT_SPECS
+
+PLOTS_DIR = "reports/plots"
+REGISTRATION = "reports/registration.json"
+
+
+def load_gate(params_text: str) -> list[GateRuleConfig]:
+    """The `report.gate` rules of a params.yaml text."""
+    return parse_params(yaml.safe_load(params_text) or {}).report.gate
+
+
+def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[str]:
+    """One line per gated metric that regressed past its tolerance or disappeared."""
+    metrics = diff.get("metrics.json", {})
+    failures = []
+    for rule in rules:
+        entry = metrics.get(rule.metric)
+        if entry is None or entry.get("old") is None:
+            continue  # not a metric of this task, or new in this revision
+        old, new = entry["old"], entry.get("new")
+        if new is None:
+            failures.append(f"{rule.metric}: missing in the new revision (was {old})")
+            continue
+        worse = (old - new) if rule.direction == "higher" else (new - old)
+        if worse > rule.tolerance * abs(old):
+            failures.append(
+                f"{rule.metric}: {old} → {new} is worse than the base by more than "
+                f"{rule.tolerance:.1%} (report.gate)"
+            )
+    return failures
+
+
+def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
+    """Markdown table of every metric, old → new; ⚠ where a model metric moved more than `noise`."""
+    lines = ["| file | metric | base | new | delta | |", "|---|---|---|---|---|---|"]
+    for file, metrics in sorted(diff.items()):
+        for name, entry in sorted(metrics.items()):
+            old, new, delta = entry.get("old"), entry.get("new"), entry.get("diff")
+            is_number = isinstance(delta, int | float)
+            flag = (
+                "⚠" if file == "metrics.json" and noise and is_number and abs(delta) > noise else ""
+            )
+            shown = f"{delta:+.6g}" if isinstance(delta, int | float) else "—"
+            lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
+    return "\n".join(lines)
+
+
+def params_table(diff: dict[str, dict]) -> str:
+    rows = [
+        f"| {name} | {_fmt(entry.get('old'))} | {_fmt(entry.get('new'))} |"
+        for params in diff.values()
+        for name, entry in sorted(params.items())
+    ]
+    if not rows:
+        return "No parameter changed."
+    return "\n".join(["| param | base | new |", "|---|---|---|", *rows])
+
+
+def cv_noise(new_metrics: dict[str, float]) -> float | None:
+    """The CV standard deviation of the primary metric: the scale of run-to-run noise."""
+    stds = [value for name, value in new_metrics.items() if name.endswith("_std")]
+    return stds[0] if stds else None
+
+
+def _fmt(value: object) -> str:
+    return "—" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+# ---- I/O: git, dvc and plots ----------------------------------------------------------------
+
+
+def read_at(rev: str | None, path: str) -> str | None:
+    """A file's text at a Git revision (the working tree when `rev` is None), or None."""
+    if rev is None:
+        file = Path(path)
+        return file.read_text() if file.is_file() else None
+    shown = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True)
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def dvc_json(*args: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-m", "dvc", *args, "--json"], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"report: error: dvc {' '.join(args)} failed: {result.stderr.strip()}")
+    return json.loads(result.stdout or "{}")
+
+
+def render_comparison(name: str, base: pd.DataFrame | None, new: pd.DataFrame, path: Path) -> None:
+    """One PNG with the base (grey) and the new revision (blue) drawn over each other."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kind, x, y = PLOT_SPECS[name]
+    frames = [("base", base, "0.6"), ("new", new, "C0")]
+    fig, axes = plt.subplots(1, 2 if kind in ("confusion", "bar") else 1, figsize=(9, 4), dpi=90)
+    for index, (label, frame, colour) in enumerate(frames):
+        if frame is None:
+            continue
+        if kind == "line":
+            axes.plot(frame[x], frame[y], color=colour, label=label)
+        elif kind == "scatter":
+            axes.scatter(frame[x], frame[y], s=4, alpha=0.5, color=colour, label=label)
+        else:
+            ax = axes[index]
+            if kind == "confusion":
+                counts = pd.crosstab(frame[y], frame[x])
+                ax.imshow(counts.to_numpy(), cmap="Blues")
+                dark = counts.to_numpy().max() / 2
+                for (row, col), value in pd.DataFrame(counts.to_numpy()).stack().items():
+                    colour_ = "white" if value > dark else "black"
+                    ax.text(col, row, str(value), ha="center", va="center", color=colour_)
+                ax.set_xticks(range(len(counts.columns)), counts.columns)
+                ax.set_yticks(range(len(counts.index)), counts.index)
+                ax.set_xlabel(x)
+                ax.set_ylabel(y)
+            else:
+                ordered = frame.iloc[::-1]
+                ax.barh(ordered[y], ordered[x], color=colour)
+            ax.set_title(label)
+    if kind in ("line", "scatter"):
+        axes.set_xlabel(x)
+        axes.set_ylabel(y)
+        axes.legend()
+    fig.suptitle(name.removesuffix(".csv").replace("_", " "))
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def write_report(base: str, rev: str | None, output: Path) -> int:
+    """Write the report; return the exit status (1 when the gate fails or base has no metrics)."""
+    output.mkdir(parents=True, exist_ok=True)
+    head = rev or "workspace"
+    for name in filter(None, [base, rev]):
+        known = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], capture_output=True
+        )
+        if known.returncode != 0:
+            print(f"report: error: unknown Git revision {name!r}", file=sys.stderr)
+            return 2
+    if read_at(base, "metrics.json") is None:
+        print(f"report: error: {base} has no metrics.json to compare with", file=sys.stderr)
+        return 1
+    revs = [base, *([rev] if rev else [])]
+    metrics = dvc_json("metrics", "diff", *revs, "--all")
+    params = dvc_json("params", "diff", *revs)
+    new_metrics = json.loads(read_at(rev, "metrics.json") or "{}")
+    failures = gate_failures(metrics, load_gate(read_at(rev, "params.yaml") or "{}"))
+
+    sections = [
+        f"# Pipeline report: `{head}` vs `{base}`",
+        "**Gate: FAILED**\n\n" + "\n".join(f"- {line}" for line in failures)
+        if failures
+        else "**Gate: passed** (no gated metric worse than its tolerance)",
+        "## Metrics\n\n⚠ marks a change larger than the CV standard deviation "
+        f"({_fmt(cv_noise(new_metrics))}).\n\n{metrics_table(metrics, cv_noise(new_metrics))}",
+        f"## Parameters\n\n{params_table(params)}",
+    ]
+    registration = read_at(rev, REGISTRATION)
+    if registration:
+        decision = json.loads(registration)
+        sections.append(f"## Registration\n\n```json\n{json.dumps(decision, indent=2)}\n```")
+    images = []
+    for name in PLOT_SPECS:
+        new_text, base_text = (
+            read_at(rev, f"{PLOTS_DIR}/{name}"),
+            read_at(base, f"{PLOTS_DIR}/{name}"),
+        )
+        if new_text is None:
+            continue
+        base_frame = pd.read_csv(io.StringIO(base_text)) if base_text else None
+        image = name.replace(".csv", ".png")
+        render_comparison(name, base_frame, pd.read_csv(io.StringIO(new_text)), output / image)
+        images.append(f"![{name}]({image})")
+    sections.append("## Plots (base grey, new blue)\n\n" + "\n\n".join(images))
+    (output / "report.md").write_text("\n\n".join(sections) + "\n")
+    print(f"report: wrote {output / 'report.md'}" + (" (gate failed)" if failures else ""))
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base", default="main", help="Git revision to compare against")
+    parser.add_argument("--rev", default=None, help="Git revision to report (default: workspace)")
+    parser.add_argument("--output", type=Path, default=Path("pr-report"))
+    args = parser.parse_args(argv)
+    return write_report(args.base, args.rev, args.output)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
