@@ -32,9 +32,22 @@ def pipeline_env() -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run a command in `cwd` with the pipeline's environment; fail loudly with its output."""
-    result = subprocess.run(cmd, cwd=cwd, env=pipeline_env(), capture_output=True, text=True)
+def run(
+    cmd: list[str],
+    cwd: Path,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in `cwd` with the pipeline's environment (plus `env`); fail loudly."""
+    result = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env=pipeline_env() | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check and result.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"

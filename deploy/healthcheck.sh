@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Exit 0 when the MLflow server answers /health, 1 otherwise.
+#   deploy/healthcheck.sh [URL]   (default: $MLFLOW_TRACKING_URI, else http://127.0.0.1:5000)
+set -euo pipefail
+url="${1:-${MLFLOW_TRACKING_URI:-http://127.0.0.1:5000}}"
+if curl --silent --fail --max-time 5 "${url%/}/health" >/dev/null; then
+  echo "MLflow server at $url is healthy"
+else
+  echo "MLflow server at $url is not answering ${url%/}/health" >&2
+  exit 1
+fi

@@ -1,0 +1,166 @@
+"""Real services for integration tests: a moto S3 endpoint, a PostgreSQL database and an
+MLflow tracking server on them, each on a free loopback port, started and stopped by the test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+# Test-only credentials for the moto endpoint; real ones come from the environment.
+S3_KEY, S3_SECRET = "test-access-key", "test-secret-key-do-not-leak"
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float, process: subprocess.Popen | None = None) -> None:
+    """Poll `url` until it answers 200; fail with the process's output if it dies first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {seconds} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server and every process it started (it runs in its own process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait()
+
+
+@dataclass(frozen=True)
+class S3Endpoint:
+    url: str
+    process: subprocess.Popen
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": S3_KEY,
+            "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def client(self):  # noqa: ANN201 - a boto3 S3 client
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id=S3_KEY,
+            aws_secret_access_key=S3_SECRET,
+        )
+
+    def keys(self, bucket: str) -> list[str]:
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+@contextmanager
+def s3_endpoint(log: Path) -> Iterator[S3Endpoint]:
+    """moto's S3 server on a free loopback port."""
+    port = free_port()
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/moto-api/", 30, process)
+        yield S3Endpoint(f"http://127.0.0.1:{port}", process)
+    finally:
+        stop(process)
+
+
+def postgres_dsn() -> str:
+    """Where PostgreSQL is: $TEST_POSTGRES_DSN, default the local server with trust auth."""
+    return os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty database for one test; yields its SQLAlchemy URI (psycopg2 driver)."""
+    psycopg2 = pytest.importorskip("psycopg2")
+    dsn = postgres_dsn()
+    try:
+        admin = psycopg2.connect(dsn, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(
+            f"PostgreSQL not reachable at {dsn} ({str(exc).strip()}); "
+            "set TEST_POSTGRES_DSN=postgresql://USER@HOST:PORT/DB to run this test"
+        )
+    admin.autocommit = True
+    name = f"mlflow_test_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextmanager
+def mlflow_server(
+    backend_uri: str, s3: S3Endpoint, bucket: str, log: Path, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`deploy/mlflow-server.sh` on a free port: PostgreSQL backend, artifacts proxied to S3."""
+    s3.client().create_bucket(Bucket=bucket)
+    port = port or free_port()
+    env = (
+        dict(os.environ)
+        | s3.env()
+        | {
+            "MLFLOW_BACKEND_STORE_URI": backend_uri,
+            "MLFLOW_ARTIFACTS_DESTINATION": f"s3://{bucket}/mlflow",
+            "MLFLOW_S3_ENDPOINT_URL": s3.url,
+            "MLFLOW_PORT": str(port),
+            "MLFLOW_WORKERS": "1",
+            "MLFLOW_BIN": str(BIN / "mlflow"),
+        }
+    )
+    with log.open("a") as out:
+        process = subprocess.Popen(
+            ["bash", str(ROOT / "deploy/mlflow-server.sh")],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/health", 120, process)
+        yield url, process
+    finally:
+        stop(process)
