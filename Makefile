@@ -17,10 +17,10 @@ $(CURDIR)/$(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params report lint format clean
+.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -41,9 +41,25 @@ params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for
 check-params: setup ## Fail if params.yaml differs from what conf/ composes to
 	python -m stages.compose --check
 
+suite: setup ## Profile DATA=<name> into a starter conf/validation/<name>.yaml (FORCE=1 replaces)
+	python -m stages.suite $(DATA) $(if $(FORCE),--force)
+
 BASE ?= main
 report: setup ## Markdown report of the workspace (or REV=...) vs BASE=main in pr-report/; exit 1 on regression
 	python -m stages.report --base $(BASE) $(if $(REV),--rev $(REV)) --output pr-report
+
+reproduce: setup ## Re-run the commit behind MODEL=models:/<name>/<version>; say if metrics match
+	python -m stages.reproduce "$(MODEL)"
+
+PORT ?= 5001
+serve: setup ## Serve the champion model on 127.0.0.1:$(PORT) (mlflow models serve, local env)
+	python -m stages.tracking serve --port $(PORT)
+
+predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)
+	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
+mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
+	eval "$$(python -m stages.tracking env)" && mlflow ui --backend-store-uri "$$MLFLOW_TRACKING_URI" -h 127.0.0.1 -p 5000
 
 lint: setup ## Ruff lint and format check
 	ruff check . && ruff format --check .

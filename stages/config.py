@@ -60,7 +60,9 @@ class DataConfig(Strict):
         seen: set[str] = set()
         for column in self.features:
             if column in seen:
-                raise ValueError(f"column {column!r} is listed twice in data.numeric/categorical/ordinal")
+                raise ValueError(
+                    f"column {column!r} is listed twice in data.numeric/categorical/ordinal"
+                )
             seen.add(column)
         if self.target in seen:
             raise ValueError(f"data.target {self.target!r} is also listed as a feature column")
@@ -133,6 +135,102 @@ class ReportConfig(Strict):
     gate: list[GateRuleConfig] = []
 
 
+class TrackingConfig(Strict):
+    """MLflow names; where the store is comes from the environment (stages/tracking.py)."""
+
+    experiment: str = Field(min_length=1)
+    registered_model: str = Field(min_length=1)
+
+
+Direction = Literal["higher", "lower"]
+
+
+class ThresholdConfig(Strict):
+    """`metric` must be `direction` than or equal to `value` (absolute, on the test split)."""
+
+    metric: str
+    direction: Direction
+    value: float
+
+
+class RegisterConfig(Strict):
+    """The registration gate: thresholds, then promotion on the primary metric."""
+
+    primary_metric: str
+    direction: Direction
+    thresholds: list[ThresholdConfig] = []
+    compare_with_champion: bool = True
+
+
+Severity = Literal["error", "warning"]
+
+
+class Check(Strict):
+    """One expectation of the data contract: `error` stops the pipeline, `warning` is recorded."""
+
+    severity: Severity = "error"
+
+
+class NullCheck(Check):
+    max_fraction: float = Field(0.0, ge=0, le=1)
+
+
+class RangeCheck(Check):
+    min: float | None = None
+    max: float | None = None
+
+
+class CategoryCheck(Check):
+    values: list[str]
+
+
+class ColumnSpec(Strict):
+    """Expectations on one column; `severity` is that of its presence and type checks."""
+
+    type: Literal["numeric", "string"]
+    required: bool = True
+    severity: Severity = "error"
+    nulls: NullCheck | None = None
+    range: RangeCheck | None = None
+    categories: CategoryCheck | None = None
+    unique: Check | None = None
+
+
+class ExtraColumnsCheck(Check):
+    allow: bool = False
+
+
+class RowCountCheck(Check):
+    min: int = Field(1, ge=0)
+    max: int | None = Field(None, ge=0)
+
+
+class ClassBalanceCheck(Check):
+    min_classes: int = Field(2, ge=1)
+    min_fraction: float = Field(0.0, ge=0, le=1)
+
+
+class UnseenCategoriesCheck(Check):
+    max_fraction: float = Field(0.0, ge=0, le=1)
+
+
+class DriftCheck(Check):
+    statistic: Literal["ks", "psi"] = "ks"
+    threshold: float = Field(gt=0)
+
+
+class ValidationConfig(Strict):
+    """The data contract checked by `validate` on each prepared split and between them."""
+
+    columns: dict[str, ColumnSpec]
+    extra_columns: ExtraColumnsCheck = ExtraColumnsCheck()
+    row_count: RowCountCheck = RowCountCheck()
+    target_balance: ClassBalanceCheck | None = None
+    same_columns: Check = Check()
+    unseen_categories: UnseenCategoriesCheck | None = None
+    drift: DriftCheck | None = None
+
+
 class Params(Strict):
     """The whole of params.yaml."""
 
@@ -143,6 +241,9 @@ class Params(Strict):
     cv: CvConfig
     evaluate: EvaluateConfig
     report: ReportConfig = ReportConfig()
+    validation: ValidationConfig
+    tracking: TrackingConfig
+    registration: RegisterConfig = Field(alias="register")  # `register` shadows BaseModel
 
     @model_validator(mode="after")
     def _check_combination(self) -> Params:
@@ -214,4 +315,3 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
         cls = annotation if is_model else None
     return list(cls.model_fields) if cls else []
-

@@ -23,6 +23,7 @@ from stages.plots import (
     render_pngs,
     write_tables,
 )
+from stages.tracking import active_run, connect, log_dataset, log_files
 
 
 @dataclass(frozen=True)
@@ -86,22 +87,33 @@ def _importance(
 
 
 def main() -> None:
+    import mlflow
     import mlflow.sklearn
 
     params = load_params(paths.PARAMS)
-    model = mlflow.sklearn.load_model(str(paths.MODEL_DIR))
-    test = pd.read_parquet(paths.PREPARED_TEST)
-    result = run(params, model, test, read_json(paths.TRAIN_REPORT))
-    publish(
-        {
-            paths.METRICS: json_writer(result.metrics),
-            paths.TIMINGS: json_writer(result.timings),
-            paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
-            paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p),
-        }
-    )
+    run_info = read_json(paths.RUN_INFO)
+    tracking = connect(params.tracking.experiment)  # fail fast, before scoring
+    with active_run(tracking, run_info["run_id"]):
+        model = mlflow.sklearn.load_model(str(paths.MODEL_DIR))
+        test = pd.read_parquet(paths.PREPARED_TEST)
+        result = run(params, model, test, read_json(paths.TRAIN_REPORT))
+        publish(
+            {
+                paths.METRICS: json_writer(result.metrics),
+                paths.TIMINGS: json_writer(result.timings),
+                paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
+                paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p),
+            }
+        )
+        with tracking.timer("log"):
+            dataset = log_dataset(paths.PREPARED_TEST, params.data.target, "testing")
+            # Exactly the numbers of metrics.json, read back from it; also on the logged model.
+            mlflow.log_metrics(
+                read_json(paths.METRICS), model_id=run_info["model_id"], dataset=dataset
+            )
+            log_files([paths.FIGURES_DIR, paths.TIMINGS])
     shown = ", ".join(f"{k}={v}" for k, v in result.metrics.items())
-    print(f"evaluate: {shown}")
+    print(f"evaluate: {shown}; {tracking.timer.summary()}")
 
 
 if __name__ == "__main__":

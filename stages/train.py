@@ -8,14 +8,17 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from sklearn.pipeline import Pipeline
 
 from stages import paths
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
+from stages.lineage import file_md5, flatten, run_tags
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
+from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
 
 
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
@@ -35,50 +38,99 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     return pipeline, report
 
 
-def save_model(pipeline: Pipeline, example: pd.DataFrame, path: Path) -> None:
-    """Save the whole pipeline as an MLflow model directory with a signature and example rows."""
+def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
+    """How the model is saved and logged: signature, example rows, pinned requirements, format.
+
+    Explicit requirements skip MLflow's ~4 s inference; cloudpickle loads every shipped family
+    (skops rejects random-forest trees by default).
+    """
     import cloudpickle
     import mlflow
-    import mlflow.sklearn
     import numpy
     import sklearn
     from mlflow.models import infer_signature
 
-    signature = infer_signature(example, pipeline.predict(example))
-    requirements = [
-        f"mlflow=={mlflow.__version__}",
-        f"scikit-learn=={sklearn.__version__}",
-        f"pandas=={pd.__version__}",
-        f"numpy=={numpy.__version__}",
-        f"cloudpickle=={cloudpickle.__version__}",
-    ]
+    return {
+        "signature": infer_signature(example, pipeline.predict(example)),
+        "input_example": example.head(5),
+        "pip_requirements": [
+            f"mlflow=={mlflow.__version__}",
+            f"scikit-learn=={sklearn.__version__}",
+            f"pandas=={pd.__version__}",
+            f"numpy=={numpy.__version__}",
+            f"cloudpickle=={cloudpickle.__version__}",
+        ],
+        "serialization_format": "cloudpickle",
+    }
+
+
+def save_model(pipeline: Pipeline, kwargs: dict, path: Path) -> None:
+    """Save the whole pipeline as an MLflow model directory (the DVC-tracked copy)."""
+    import mlflow.sklearn
+
     with warnings.catch_warnings():
-        # cloudpickle loads every shipped family; skops rejects random-forest trees by default.
         warnings.filterwarnings("ignore", message=".*cloudpickle.*")
-        mlflow.sklearn.save_model(
-            pipeline,
-            str(path),
-            serialization_format="cloudpickle",
-            signature=signature,
-            input_example=example.head(5),
-            pip_requirements=requirements,
+        mlflow.sklearn.save_model(pipeline, str(path), **kwargs)
+
+
+def log_run(
+    tracking: Tracking, params: Params, pipeline: Pipeline, report: dict, kwargs: dict
+) -> dict:
+    """Log params, CV scores, fit time, the train dataset, reports and the model to the run."""
+    import mlflow
+    import mlflow.sklearn
+
+    run_id = mlflow.active_run().info.run_id
+    timer = tracking.timer
+    with timer("log"):
+        raw = yaml.safe_load(paths.PARAMS.read_text())
+        folds = [
+            (f"cv_fold_{report['cv_metric']}", score, i)
+            for i, score in enumerate(report["cv_scores"])
+        ]
+        log_batch(
+            tracking,
+            run_id,
+            params=flatten(raw),
+            metrics={"fit_seconds": report["fit_seconds"]},
+            steps=folds,
         )
+        log_dataset(paths.PREPARED_TRAIN, params.data.target, "training")
+        log_files(
+            [paths.PARAMS, paths.PREPARE_REPORT, paths.VALIDATION_REPORT, paths.VALIDATION_HTML]
+        )
+    with timer("log_model"), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*cloudpickle.*")
+        info = mlflow.sklearn.log_model(pipeline, name="model", **kwargs)
+    return {
+        "experiment": params.tracking.experiment,
+        "experiment_id": tracking.experiment_id,
+        "model_id": info.model_id,
+        "model_uri": info.model_uri,
+        "run_id": run_id,
+    }
 
 
 def main() -> None:
     params = load_params(paths.PARAMS)
+    tracking = connect(params.tracking.experiment)  # fail fast, before training
     train = pd.read_parquet(paths.PREPARED_TRAIN)
-    pipeline, report = run(params, train)
-    example = features_and_target(train.head(100), params.data)[0]
-    publish(
-        {
-            paths.MODEL_DIR: lambda p: save_model(pipeline, example, p),
-            paths.TRAIN_REPORT: json_writer(report),
-        }
-    )
+    tags = run_tags({"train": file_md5(paths.PREPARED_TRAIN)})
+    with active_run(tracking, **tags):
+        pipeline, report = run(params, train)
+        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), params.data)[0])
+        run_info = log_run(tracking, params, pipeline, report, kwargs)
+        publish(
+            {
+                paths.MODEL_DIR: lambda p: save_model(pipeline, kwargs, p),
+                paths.TRAIN_REPORT: json_writer(report),
+                paths.RUN_INFO: json_writer(run_info),
+            }
+        )
     print(
         f"train: {params.model.name}: cv {report['cv_metric']} "
-        f"{report['cv_mean']:.4f} ± {report['cv_std']:.4f}, fit {report['fit_seconds']:.1f} s"
+        f"{report['cv_mean']:.4f} ± {report['cv_std']:.4f}, fit {report['fit_seconds']:.1f} s; "
+        f"run {run_info['run_id']}; {tracking.timer.summary()}"
     )
 
 

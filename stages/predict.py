@@ -1,0 +1,120 @@
+"""Batch scoring with a registered model (default: the champion of `tracking.registered_model`).
+
+python -m stages.predict --input rows.csv --output scored.parquet [--model-uri models:/N@champion]
+
+The input's columns and types are checked against the model's signature before predicting; the
+output holds the input rows, `prediction` and, for classifiers, `proba_<class>` per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from stages.errors import StageError
+
+NUMERIC_TYPES = {"double", "float", "long", "integer"}
+
+
+def read_rows(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise StageError(f"--input {path}: not found")
+    try:
+        if path.suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path)
+    except Exception as exc:
+        raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
+
+
+def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
+    """Missing columns and wrong types fail with one line naming the column; extras are dropped."""
+    if schema is None:
+        return rows
+    for spec in schema.inputs:
+        column, kind = spec.name, spec.type.name
+        if column not in rows.columns:
+            if getattr(spec, "required", True):
+                expected = ", ".join(schema.input_names())
+                raise StageError(
+                    f"{source}: missing column {column!r} (the model needs: {expected})"
+                )
+            continue
+        values = rows[column]
+        if kind in NUMERIC_TYPES and not (
+            pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        ):
+            bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+            example = f", e.g. {bad.iloc[0]!r}" if len(bad) else ""
+            raise StageError(
+                f"{source}: column {column!r} must be numeric ({kind}), got {values.dtype}{example}"
+            )
+        if kind == "string" and pd.api.types.is_numeric_dtype(values) and values.notna().any():
+            raise StageError(
+                f"{source}: column {column!r} must be text (string), got {values.dtype}"
+            )
+    return rows[schema.input_names()]
+
+
+def predict(model: Any, rows: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Predictions (and class probabilities) for rows that match the model's signature."""
+    features = check_schema(rows, model.metadata.get_input_schema(), source)
+    out = rows.copy()
+    out["prediction"] = model.predict(features)
+    raw = model.get_raw_model()
+    if hasattr(raw, "predict_proba"):
+        proba = raw.predict_proba(features)
+        for i, label in enumerate(raw.classes_):
+            out[f"proba_{label}"] = proba[:, i]
+    return out
+
+
+def write_rows(frame: pd.DataFrame, path: Path) -> None:
+    from stages.outputs import publish
+
+    if path.suffix == ".parquet":
+        publish({path: lambda p: frame.to_parquet(p, index=False)})
+    else:
+        publish({path: lambda p: frame.to_csv(p, index=False)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input", type=Path, required=True, help="CSV or Parquet rows")
+    parser.add_argument("--output", type=Path, required=True, help="CSV or Parquet (by suffix)")
+    parser.add_argument("--model-uri", default=None, help="default: models:/<name>@champion")
+    args = parser.parse_args(argv)
+    try:
+        from stages import paths
+        from stages.config import load_params
+        from stages.tracking import champion_uri, configure_env, probe, resolve_store
+
+        configure_env()
+        store = resolve_store()
+        probe(store)
+        uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
+        rows = read_rows(args.input)
+        import mlflow
+        import mlflow.pyfunc
+
+        mlflow.set_tracking_uri(store.tracking_uri)
+        try:
+            model = mlflow.pyfunc.load_model(uri)
+        except Exception as exc:
+            message = str(getattr(exc, "message", exc)).splitlines()[0]
+            raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
+        scored = predict(model, rows, str(args.input))
+        write_rows(scored, args.output)
+    except StageError as exc:
+        print(f"predict: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"predict: {len(scored)} rows scored with {uri} → {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,190 @@
+"""Stage `register`: gate the run's model on thresholds, register it, promote it on evidence.
+
+A passing model becomes a new version of `tracking.registered_model`, aliased `champion` if its
+primary metric is at least as good as the current champion's on the same test data (else
+`challenger`). Read-champion → compare → register → set-alias runs under the store lock, so
+parallel experiments end with the best passing version as champion. A failed gate registers
+nothing and is not an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from stages import paths
+from stages.config import Params, load_params
+from stages.errors import run_stage
+from stages.features import features_and_target
+from stages.gate import at_least, check_metrics_exist, check_thresholds, model_card
+from stages.lineage import file_md5, lock_hashes
+from stages.metrics import classification_metrics, regression_metrics
+from stages.outputs import json_writer, publish, read_json
+from stages.tracking import Tracking, active_run, connect, log_batch, log_files, store_lock
+
+LINEAGE_PREFIXES = ("git.", "dvc.", "data.", "reproduce")
+
+
+def score(model: Any, test: pd.DataFrame, params: Params) -> dict[str, float]:
+    """Test metrics of a fitted pipeline (to re-evaluate a champion on the current split)."""
+    features, target = features_and_target(test, params.data)
+    predicted = model.predict(features)
+    if params.data.task == "regression":
+        return regression_metrics(target, predicted)
+    classes = [str(c) for c in model.classes_]
+    proba = model.predict_proba(features)
+    return classification_metrics(target, predicted, proba, classes, params.data.positive_label)
+
+
+def champion_value(
+    tracking: Tracking, params: Params, champion: Any, test_md5: str
+) -> tuple[float | None, str]:
+    """The champion's primary metric on this test data, and how it was obtained."""
+    import mlflow.sklearn
+
+    metric = params.registration.primary_metric
+    recorded = champion.tags.get(f"metric.{metric}")
+    if champion.tags.get("data.md5.test") == test_md5 and recorded is not None:
+        return float(recorded), "recorded on the same test data"
+    try:
+        model = mlflow.sklearn.load_model(f"models:/{champion.name}/{champion.version}")
+        value = score(model, pd.read_parquet(paths.PREPARED_TEST), params).get(metric)
+    except Exception as exc:  # a champion that cannot score this data is not comparable
+        return None, f"could not be re-evaluated on this test data ({type(exc).__name__}: {exc})"
+    if value is None:
+        return None, f"{metric} cannot be re-computed on the test data"
+    return value, "re-evaluated on this test data (its recorded test data differs)"
+
+
+def promote(
+    tracking: Tracking,
+    params: Params,
+    run_info: dict,
+    metrics: dict[str, float],
+    checks: list[dict],
+    lineage: dict[str, str],
+) -> dict[str, Any]:
+    """Compare with the champion, register a version and set its alias, under the store lock."""
+    from mlflow.exceptions import MlflowException
+
+    client, config = tracking.client, params.registration
+    name, metric = params.tracking.registered_model, config.primary_metric
+    value = metrics[metric]
+    with store_lock(tracking.store):
+        try:
+            champion = client.get_model_version_by_alias(name, "champion")
+        except MlflowException:
+            champion = None
+        before, reason = None, "no champion yet: the first passing model becomes champion"
+        alias = "champion"
+        if champion is not None:
+            old, basis = champion_value(tracking, params, champion, lineage["data.md5.test"])
+            before = {"version": int(champion.version), "value": old, "basis": basis}
+            if not config.compare_with_champion:
+                reason = "register.compare_with_champion is false: promoted without comparison"
+            elif old is None:
+                alias = "challenger"
+                reason = f"champion v{champion.version} {basis}: kept as champion"
+            else:
+                better = at_least(value, old, config.direction)
+                alias = "champion" if better else "challenger"
+                verb = "at least as good as" if better else "worse than"
+                reason = (
+                    f"{metric} {value} is {verb} champion v{champion.version}'s {old} ({basis})"
+                )
+        tags = lineage | {f"metric.{k}": str(v) for k, v in metrics.items()}
+        tags |= {"gate": "passed", "alias.at_registration": alias, "primary_metric": metric}
+        card = model_card(params, metrics, checks, f"passed, {alias}: {reason}")
+        version = None
+        try:  # a version without its alias is removed, also on SIGTERM/Ctrl-C
+            version = client.create_model_version(
+                name,
+                run_info["model_uri"],
+                run_id=run_info["run_id"],
+                tags=tags,
+                description=card,
+                model_id=run_info["model_id"],
+            ).version
+            client.set_registered_model_alias(name, alias, version)
+        except BaseException:
+            if version is not None:
+                client.delete_model_version(name, version)
+            raise
+    after = {"version": int(version), "value": value}
+    if alias == "challenger" and before is not None:
+        after = {"version": before["version"], "value": before["value"]}
+    return {
+        "decision": alias,
+        "reasons": [reason],
+        "version": int(version),
+        "alias": alias,
+        "champion_before": before,
+        "champion_after": after,
+    }
+
+
+def ensure_registered_model(tracking: Tracking, name: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    with store_lock(tracking.store):
+        try:
+            tracking.client.get_registered_model(name)
+        except MlflowException:
+            try:
+                tracking.client.create_registered_model(name)
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise
+
+
+def main() -> None:
+    params = load_params(paths.PARAMS)
+    config = params.registration
+    metrics = read_json(paths.METRICS)
+    check_metrics_exist(config, metrics)
+    run_info = read_json(paths.RUN_INFO)
+    checks = check_thresholds(config, metrics)
+    primary = {"name": config.primary_metric, "direction": config.direction}
+    primary["value"] = metrics[config.primary_metric]
+    tracking = connect(params.tracking.experiment)
+    with active_run(tracking, run_info["run_id"]) as run:
+        lineage = {k: v for k, v in run.data.tags.items() if k.startswith(LINEAGE_PREFIXES)}
+        lineage |= lock_hashes() | {"data.md5.test": file_md5(paths.PREPARED_TEST)}
+        lineage["mlflow.run_id"] = run_info["run_id"]
+        failed = [c for c in checks if not c["passed"]]
+        if failed:
+            report = {
+                "decision": "rejected",
+                "reasons": [f"{c['rule']} failed: observed {c['observed']}" for c in failed],
+                "version": None,
+                "alias": None,
+                "champion_before": None,
+                "champion_after": None,
+            }
+        else:
+            with tracking.timer("registration"):
+                ensure_registered_model(tracking, params.tracking.registered_model)
+                report = promote(tracking, params, run_info, metrics, checks, lineage)
+        report |= {
+            "registered_model": params.tracking.registered_model,
+            "primary_metric": primary,
+            "thresholds": checks,
+        }
+        publish({paths.REGISTRATION: json_writer(report)})
+        with tracking.timer("log"):
+            tags = {k: v for k, v in lineage.items() if k.startswith("dvc.")}
+            tags |= {"registry.decision": report["decision"]}
+            if report["version"] is not None:
+                tags["registry.version"] = str(report["version"])
+            log_batch(tracking, run_info["run_id"], tags=tags)
+            log_files([paths.REGISTRATION])
+    shown = f"v{report['version']} {report['alias']}" if report["version"] else "nothing"
+    print(
+        f"register: {report['decision']}: registered {shown}; {report['reasons'][0]}; "
+        f"{tracking.timer.summary()}"
+    )
+
+
+if __name__ == "__main__":
+    run_stage("register", main)

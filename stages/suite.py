@@ -1,0 +1,133 @@
+"""Profile a dataset and write a starter data contract `conf/validation/<name>.yaml` to review.
+
+python -m stages.suite NAME [--force]      (make suite DATA=NAME [FORCE=1])
+
+Reads the raw files of `conf/data/NAME.yaml` the way `prepare` does, then writes the columns'
+types, observed ranges widened by a margin, observed categories and null fractions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from stages.compose import CONF_DIR, compose
+from stages.config import DataConfig, SplitConfig, ValidationConfig
+from stages.dataset import check_columns, clean, read_table
+from stages.errors import StageError, run_stage
+
+MARGIN = 0.1  # ranges are widened by this share of the observed span on each side
+
+
+def load_data_config(name: str, conf_dir: Path = CONF_DIR) -> tuple[DataConfig, SplitConfig]:
+    """Compose conf/ for `data=name` (without any validation suite) and read its data section."""
+    if not (conf_dir / "data" / f"{name}.yaml").is_file():
+        raise StageError(
+            f"{conf_dir}/data/{name}.yaml: not found; describe the dataset there first"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "params.yaml"
+        compose(out, [f"data={name}", "~validation"], conf_dir)
+        raw = yaml.safe_load(out.read_text())
+    return DataConfig.model_validate(raw["data"]), SplitConfig.model_validate(raw["split"])
+
+
+def _bound(value: float) -> float:
+    return float(f"{value:.6g}")
+
+
+def _null_limit(fraction: float) -> float:
+    return min(1.0, math.ceil((fraction * 1.5 + 0.01) * 1000) / 1000)
+
+
+def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, Any]:
+    """A starter suite (as plain data) from one cleaned table."""
+    columns: dict[str, Any] = {}
+    for column in [*cfg.features, cfg.target]:
+        values = table[column]
+        nulls = float(values.isna().mean())
+        numeric = pd.api.types.is_numeric_dtype(values)
+        spec: dict[str, Any] = {"type": "numeric" if numeric else "string"}
+        spec["nulls"] = {"max_fraction": _null_limit(nulls) if nulls else 0.0}
+        if numeric and values.notna().any():
+            low, high = float(values.min()), float(values.max())
+            span = (high - low) or abs(high) or 1.0
+            lower = low - MARGIN * span
+            spec["range"] = {
+                "min": _bound(max(lower, 0.0) if low >= 0 else lower),
+                "max": _bound(high + MARGIN * span),
+            }
+        elif not numeric:
+            spec["categories"] = {"values": sorted(map(str, values.dropna().unique()))}
+        columns[column] = spec
+    suite: dict[str, Any] = {
+        "columns": columns,
+        "extra_columns": {"allow": False, "severity": "error"},
+        "row_count": {"min": max(1, split_rows // 2), "max": None, "severity": "error"},
+    }
+    if cfg.task == "classification":
+        smallest = float(table[cfg.target].value_counts(normalize=True).min())
+        suite["target_balance"] = {
+            "min_classes": 2,
+            "min_fraction": _bound(smallest / 2),
+            "severity": "error",
+        }
+    suite["same_columns"] = {"severity": "error"}
+    suite["unseen_categories"] = {"max_fraction": 0.01, "severity": "warning"}
+    suite["drift"] = {"statistic": "ks", "threshold": 0.1, "severity": "warning"}
+    ValidationConfig.model_validate(suite)  # what we write must load
+    return suite
+
+
+def build(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
+    """Read dataset `name` as `prepare` does and profile it."""
+    cfg, split_cfg = load_data_config(name, conf_dir)
+    tables = []
+    for file, key in ((cfg.train_file, "data.train_file"), (cfg.test_file, "data.test_file")):
+        if file:
+            path = Path(cfg.dir) / file
+            raw = read_table(path, cfg, key)
+            check_columns(raw, cfg, path)
+            tables.append(clean(raw, cfg)[0])
+    table = pd.concat(tables, ignore_index=True)
+    if split_cfg.method == "predefined" and len(tables) == 2:
+        split_rows = min(len(t) for t in tables)
+    else:
+        split_rows = int(len(table) * (split_cfg.test_size or 0.2))
+    return profile(table, cfg, split_rows)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name", help="a dataset of conf/data/")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing suite")
+    args = parser.parse_args(argv)
+    target = CONF_DIR / "validation" / f"{args.name}.yaml"
+    if target.exists() and not args.force:
+        raise StageError(f"{target} exists; review it by hand, or rerun with FORCE=1 to replace it")
+    suite = build(args.name)
+    header = (
+        f"# Data contract for `{args.name}`, checked by `validate` on each prepared split.\n"
+        f"# Starter written by `make suite DATA={args.name}`: review the ranges and categories.\n"
+        "# severity: error stops the pipeline, warning is recorded in reports/validation.json.\n"
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    body = yaml.safe_dump(suite, sort_keys=False, default_flow_style=None, width=96)
+    target.write_text(header + body)
+    print(f"wrote {target}: review it")
+    data_file = CONF_DIR / "data" / f"{args.name}.yaml"
+    if f"override /validation: {args.name}" not in data_file.read_text():
+        print(
+            f"select it with its dataset: add `- override /validation: {args.name}` to {data_file}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(run_stage("suite", main))

@@ -1,0 +1,323 @@
+"""MLflow end to end, through the real `dvc repro` / `dvc exp run` on `tiny`: one run per
+execution, lineage, the registration gate, parallel experiments, batch predict and serving.
+
+Each repository copy has its own embedded store (`<copy>/mlflow.db`, `<copy>/mlruns`), seeded
+with one SQLite file migrated once per session.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import yaml
+
+from stages.compose import compose
+from stages.lineage import file_md5
+from tests.conftest import pipeline_env, run
+from tests.services import free_port, stop, wait_for
+
+pytestmark = pytest.mark.slow
+
+MODEL = "ml-pipeline-tiny"
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow SQLite store with its schema created (migrations cost seconds per store)."""
+    import mlflow
+
+    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+def new_repo(template: Path, migrated: Path, dest: Path) -> Path:
+    shutil.copytree(template, dest, symlinks=True)
+    shutil.copy2(migrated, dest / "mlflow.db")
+    return dest
+
+
+def client(repo: Path) -> Any:
+    import mlflow
+
+    return mlflow.MlflowClient(f"sqlite:///{repo}/mlflow.db")
+
+
+def runs_of(repo: Path, experiment: str = "ml-pipeline") -> list:
+    found = client(repo).get_experiment_by_name(experiment)
+    return client(repo).search_runs([found.experiment_id]) if found else []
+
+
+def read(repo: Path, path: str) -> Any:
+    return json.loads((repo / path).read_text())
+
+
+@pytest.fixture(scope="module")
+def pipeline_repo(
+    template_repo: Path, migrated_db: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """`dvc repro` once on tiny; the tests below read what it left (the last one changes it)."""
+    repo = new_repo(template_repo, migrated_db, tmp_path_factory.mktemp("mlflow-e2e") / "repo")
+    result = run(["dvc", "repro"], repo)
+    assert "register: champion" in result.stdout
+    return repo
+
+
+def test_repro_logs_one_complete_run_and_registers_the_champion(
+    pipeline_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, mlflow_client = pipeline_repo, client(pipeline_repo)
+    run_info = read(repo, "models/run.json")
+    runs = runs_of(repo)
+    assert [r.info.run_id for r in runs] == [run_info["run_id"]]
+    assert runs_of(repo, "Default") == []
+    logged = runs[0]
+    assert logged.info.status == "FINISHED"
+
+    # params: the whole params.yaml, flattened
+    params = logged.data.params
+    assert params["model.name"] == "hgb" and params["data.name"] == "tiny"
+    assert params["seed"] == "42" and params["register.primary_metric"] == "roc_auc"
+    assert len(params) > 50
+    # metrics: exactly metrics.json, plus per-fold CV scores and fit time
+    metrics = read(repo, "metrics.json")
+    assert {k: logged.data.metrics[k] for k in metrics} == metrics
+    folds = mlflow_client.get_metric_history(logged.info.run_id, "cv_fold_accuracy")
+    assert sorted(m.step for m in folds) == [0, 1, 2, 3, 4]
+    assert logged.data.metrics["fit_seconds"] > 0
+    # artifacts
+    artifacts = {a.path for a in mlflow_client.list_artifacts(logged.info.run_id)}
+    assert {"params.yaml", "prepare.json", "validation.json", "registration.json"} <= artifacts
+    figures = {a.path for a in mlflow_client.list_artifacts(logged.info.run_id, "figures")}
+    assert "figures/roc.png" in figures
+    # lineage: datasets with DVC's md5 as digest; git, DVC and reproduce tags
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    lock_md5 = {o["path"]: o["md5"] for o in lock["prepare"]["outs"]}
+    digests = {d.dataset.name: d.dataset.digest for d in logged.inputs.dataset_inputs}
+    assert digests == {
+        "train": lock_md5["data/prepared/train.parquet"],
+        "test": lock_md5["data/prepared/test.parquet"],
+    }
+    head = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    tags = logged.data.tags
+    assert tags["git.commit"] == head and tags["git.dirty"] in {"true", "false"}
+    assert tags["reproduce"].startswith(f"git checkout {head}")
+    assert tags["dvc.train.models/model"] == next(
+        o["md5"] for o in lock["train"]["outs"] if o["path"] == "models/model"
+    )
+    # the model: the whole pipeline, with a signature, loadable as the champion
+    logged_model = mlflow_client.get_logged_model(run_info["model_id"])
+    assert logged_model.source_run_id == logged.info.run_id
+    registration = read(repo, "reports/registration.json")
+    assert registration["decision"] == "champion" and registration["version"] == 1
+    assert [c["passed"] for c in registration["thresholds"]] == [True, True]
+    version = mlflow_client.get_model_version_by_alias(MODEL, "champion")
+    assert int(version.version) == 1 and version.run_id == logged.info.run_id
+    assert version.tags["data.md5.test"] == lock_md5["data/prepared/test.parquet"]
+    assert version.tags["metric.roc_auc"] == str(metrics["roc_auc"])
+    assert "Gate: accuracy >= 0.75" in version.description
+
+    import mlflow.pyfunc
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{repo}/mlflow.db")
+    champion = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
+    assert champion.metadata.get_input_schema() is not None
+    test = pd.read_parquet(repo / "data/prepared/test.parquet").drop(columns="income")
+    local = mlflow.pyfunc.load_model(str(repo / "models/model"))
+    assert list(champion.predict(test)) == list(local.predict(test))
+
+
+def test_batch_predict_with_the_champion(pipeline_repo: Path, tmp_path: Path) -> None:
+    rows = pd.read_parquet(pipeline_repo / "data/prepared/test.parquet").drop(columns="income")
+    rows.head(20).to_csv(tmp_path / "rows.csv", index=False)
+    out = tmp_path / "scored.parquet"
+    command = ["python", "-m", "stages.predict", "--input", str(tmp_path / "rows.csv")]
+    run([*command, "--output", str(out)], pipeline_repo)
+    scored = pd.read_parquet(out)
+    assert len(scored) == 20 and set(scored["prediction"]) <= {">50K", "<=50K"}
+    total = scored["proba_>50K"] + scored["proba_<=50K"]
+    assert (abs(total - 1) < 1e-9).all()
+
+    rows.head(5).drop(columns="age").to_csv(tmp_path / "missing.csv", index=False)
+    bad = run(
+        [*command[:-1], str(tmp_path / "missing.csv"), "--output", str(tmp_path / "bad.csv")],
+        pipeline_repo,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert "missing column 'age'" in bad.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "bad.csv").exists()
+
+
+def post(url: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+@pytest.fixture
+def server(pipeline_repo: Path, tmp_path: Path) -> Iterator[str]:
+    """`python -m stages.tracking serve` (what `make serve` runs) on a free loopback port."""
+    port = free_port()
+    with (tmp_path / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            ["python", "-m", "stages.tracking", "serve", "--port", str(port)],
+            cwd=pipeline_repo,
+            env=pipeline_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/ping", 90, process)
+        yield f"http://127.0.0.1:{port}/invocations"
+    finally:
+        stop(process)
+
+
+def test_serving_the_champion(pipeline_repo: Path, server: str) -> None:
+    rows = pd.read_parquet(pipeline_repo / "data/prepared/test.parquet").drop(columns="income")
+    good = rows.head(3)
+
+    def payload(frame: pd.DataFrame) -> bytes:
+        split = json.loads(frame.to_json(orient="split", index=False))
+        return json.dumps({"dataframe_split": split}).encode()
+
+    status, body = post(server, payload(good))
+    assert status == 200 and len(json.loads(body)["predictions"]) == 3
+
+    status, body = post(server, payload(good.drop(columns="age")))
+    assert 400 <= status < 500 and "age" in body
+    status, body = post(server, payload(good.assign(age="old")))
+    assert 400 <= status < 500 and "age" in body
+    status, body = post(server, b'{"dataframe_split": {"columns": ["age"], "data": [[1')
+    assert 400 <= status < 500
+    # Documented behaviour: an extra column is ignored and the prediction is unchanged.
+    status, extra = post(server, payload(good.assign(unexpected=1)))
+    assert status == 200 and json.loads(extra) == json.loads(post(server, payload(good))[1])
+
+
+def test_worse_model_is_not_promoted_and_a_failed_gate_registers_nothing(
+    pipeline_repo: Path,
+) -> None:
+    repo, mlflow_client = pipeline_repo, client(pipeline_repo)
+    first_run = read(repo, "models/run.json")["run_id"]
+
+    # One boosting iteration: passes the tiny thresholds but is worse than the champion.
+    compose(repo / "params.yaml", ["data=tiny", "model.max_iter=1"], repo / "conf")
+    run(["dvc", "repro"], repo)
+    registration = read(repo, "reports/registration.json")
+    assert registration["decision"] == "challenger" and registration["version"] == 2
+    assert registration["champion_before"]["version"] == 1
+    assert registration["champion_after"] == {
+        "version": 1,
+        "value": registration["champion_before"]["value"],
+    }
+    assert "worse than champion v1" in registration["reasons"][0]
+    assert mlflow_client.get_model_version_by_alias(MODEL, "champion").version == 1
+    assert mlflow_client.get_model_version_by_alias(MODEL, "challenger").version == 2
+
+    # A strict threshold: nothing registered, the run still succeeds, the file says why.
+    strict = "register.thresholds=[{metric:accuracy,direction:higher,value:0.99}]"
+    compose(repo / "params.yaml", ["data=tiny", "model.max_iter=1", strict], repo / "conf")
+    result = run(["dvc", "repro"], repo)
+    assert "Running stage 'register'" in result.stdout
+    assert "Running stage 'train'" not in result.stdout
+    registration = read(repo, "reports/registration.json")
+    assert registration["decision"] == "rejected" and registration["version"] is None
+    assert registration["reasons"] == ["accuracy >= 0.99 failed: observed 0.765"]
+    versions = mlflow_client.search_model_versions(f"name='{MODEL}'")
+    assert sorted(int(v.version) for v in versions) == [1, 2]
+    assert all(r.info.status == "FINISHED" for r in runs_of(repo))
+
+    # Back to the first configuration: DVC restores train from its run cache, and the run id
+    # it restores is the first run's, which exists.
+    compose(repo / "params.yaml", ["data=tiny"], repo / "conf")
+    result = run(["dvc", "repro"], repo)
+    assert "Running stage 'train'" not in result.stdout
+    assert read(repo, "models/run.json")["run_id"] == first_run
+    assert mlflow_client.get_run(first_run).info.status == "FINISHED"
+
+
+def test_parallel_queued_experiments_share_the_main_store(
+    template_repo: Path, migrated_db: Path, tmp_path: Path
+) -> None:
+    repo = new_repo(template_repo, migrated_db, tmp_path / "repo")
+    # A Hydra sweep: one queued experiment per model family.
+    sweep = ["-S", "data=tiny", "-S", "model=linear,hgb,rf", "-S", "cv=fast"]
+    run(["dvc", "exp", "run", "--queue", *sweep, "-S", "evaluate.importance_repeats=1"], repo)
+    run(["dvc", "queue", "start", "-j", "2"], repo)
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(3)
+    assert status.count("Success") == 3, status + "\n" + run(["dvc", "queue", "logs"], repo).stdout
+
+    runs = runs_of(repo)
+    assert len(runs) == 3 and runs_of(repo, "Default") == []
+    assert {r.data.params["model.name"] for r in runs} == {"linear", "hgb", "rf"}
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    experiments = {e["name"] for baseline in shown for e in baseline.get("experiments") or []}
+    assert {r.data.tags["dvc.exp_name"] for r in runs} == experiments
+    head = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    for logged in runs:
+        assert logged.info.status == "FINISHED"
+        assert logged.data.tags["dvc.baseline_rev"] == head
+        assert logged.data.tags["reproduce"].startswith("dvc exp apply ")
+        assert logged.info.run_name == logged.data.tags["dvc.exp_name"]
+    best = max(runs, key=lambda r: r.data.metrics["roc_auc"])
+    champion = client(repo).get_model_version_by_alias(MODEL, "champion")
+    assert champion.run_id == best.info.run_id
+    # Artifacts live in the main repository, not in the deleted temporary copies.
+    assert not list(repo.glob(".dvc/tmp/exps/**/mlflow.db"))
+    assert file_md5(repo / "mlflow.db")  # the one store
+    assert list((repo / "mlruns").rglob("MLmodel"))
+
+
+def test_a_killed_stage_leaves_its_run_failed_and_no_version(pipeline_repo: Path) -> None:
+    repo = pipeline_repo
+    compose(
+        repo / "params.yaml", ["data=tiny", "model=rf", "model.n_estimators=3000"], repo / "conf"
+    )
+    known = {r.info.run_id for r in runs_of(repo)}
+    versions = len(client(repo).search_model_versions(f"name='{MODEL}'"))
+    run_json = (repo / "models/run.json").read_text()
+    process = subprocess.Popen(
+        ["python", "-m", "stages.train"],
+        cwd=repo,
+        env=pipeline_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, started = time.monotonic() + 60, []
+        while not started and time.monotonic() < deadline and process.poll() is None:
+            started = [r for r in runs_of(repo) if r.info.run_id not in known]
+            time.sleep(0.2)
+        assert started and process.poll() is None, "train did not start a run in time"
+        process.terminate()
+        assert process.wait(timeout=30) != 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        compose(repo / "params.yaml", ["data=tiny"], repo / "conf")
+    assert client(repo).get_run(started[0].info.run_id).info.status == "FAILED"
+    assert len(client(repo).search_model_versions(f"name='{MODEL}'")) == versions
+    assert (repo / "models/run.json").read_text() == run_json
