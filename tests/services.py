@@ -12,7 +12,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -131,36 +131,55 @@ def postgres_database() -> Iterator[str]:
         admin.close()
 
 
-@contextmanager
-def mlflow_server(
-    backend_uri: str, s3: S3Endpoint, bucket: str, log: Path, port: int | None = None
-) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`deploy/mlflow-server.sh` on a free port: PostgreSQL backend, artifacts proxied to S3."""
-    s3.client().create_bucket(Bucket=bucket)
-    port = port or free_port()
-    env = (
-        dict(os.environ)
-        | s3.env()
-        | {
-            "MLFLOW_BACKEND_STORE_URI": backend_uri,
-            "MLFLOW_ARTIFACTS_DESTINATION": f"s3://{bucket}/mlflow",
-            "MLFLOW_S3_ENDPOINT_URL": s3.url,
-            "MLFLOW_PORT": str(port),
+@dataclass
+class MlflowServer:
+    """`deploy/mlflow-server.sh` on a fixed loopback port: PostgreSQL backend, S3 artifacts."""
+
+    backend_uri: str
+    s3: S3Endpoint
+    bucket: str
+    log: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = os.environ | self.s3.env()
+        env |= {
+            "MLFLOW_BACKEND_STORE_URI": self.backend_uri,
+            "MLFLOW_ARTIFACTS_DESTINATION": f"s3://{self.bucket}/mlflow",
+            "MLFLOW_S3_ENDPOINT_URL": self.s3.url,
+            "MLFLOW_PORT": str(self.port),
             "MLFLOW_WORKERS": "1",
             "MLFLOW_BIN": str(BIN / "mlflow"),
         }
-    )
-    with log.open("a") as out:
-        process = subprocess.Popen(
-            ["bash", str(ROOT / "deploy/mlflow-server.sh")],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(
+                ["bash", str(ROOT / "deploy/mlflow-server.sh")],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for(f"{self.url}/health", 120, self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+
+
+@contextmanager
+def mlflow_server(
+    backend_uri: str, s3: S3Endpoint, bucket: str, log: Path
+) -> Iterator[MlflowServer]:
+    """A started `MlflowServer` with its bucket created; stopped on exit."""
+    s3.client().create_bucket(Bucket=bucket)
+    server = MlflowServer(backend_uri, s3, bucket, log)
     try:
-        wait_for(f"{url}/health", 120, process)
-        yield url, process
+        server.start()
+        yield server
     finally:
-        stop(process)
+        server.stop()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from stages.compose import compose
+from stages.errors import StageError
+from stages.reproduce import lineage_from_tags, parse_uri
 from tests.conftest import ROOT, run
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 
 
 def commit(repo: Path, message: str) -> None:
@@ -29,6 +33,7 @@ def test_default_remote_is_outside_the_work_tree() -> None:
     assert "url = ~/.cache/ml-pipeline/dvc-remote" in config
 
 
+@slow
 def test_clone_and_pull_is_up_to_date_and_forced_repro_is_identical(
     tiny_repo: Path, tmp_path: Path
 ) -> None:
@@ -62,6 +67,8 @@ HOUSES = """\
 # @package _global_
 defaults:
   - override /split: random
+  - override /register: diamonds
+  - override /validation: houses
 data:
   name: houses
   task: regression
@@ -79,17 +86,19 @@ data:
 """
 
 
+@slow
 def test_checkout_of_an_old_commit_restores_its_data_and_metrics(tiny_repo: Path) -> None:
     data = tiny_repo / "data/raw/houses/houses.csv"
     (tiny_repo / "conf/data/houses.yaml").write_text(HOUSES)
-    compose(
-        tiny_repo / "params.yaml", ["data=houses", "model=linear", "cv=fast"], tiny_repo / "conf"
-    )
 
     versions = []
     for rows in (slice(0, 1500), slice(20000, 21500)):
         write_houses(data, rows)
         run(["dvc", "add", "data/raw/houses"], tiny_repo)
+        # The data contract is profiled from (and versioned with) each data version.
+        run(["python", "-m", "stages.suite", "houses", "--force"], tiny_repo)
+        overrides = ["data=houses", "model=linear", "cv=fast"]
+        compose(tiny_repo / "params.yaml", overrides, tiny_repo / "conf")
         run(["dvc", "repro"], tiny_repo)
         commit(tiny_repo, f"houses rows {rows.start}")
         versions.append((data.read_bytes(), (tiny_repo / "metrics.json").read_bytes()))
@@ -102,3 +111,61 @@ def test_checkout_of_an_old_commit_restores_its_data_and_metrics(tiny_repo: Path
     assert "Data and pipelines are up to date" in run(["dvc", "status"], tiny_repo).stdout
     metrics = json.loads(versions[0][1])
     assert metrics["r2"] > 0.5
+
+
+LINEAGE = {"git.commit": "a" * 40, "git.dirty": "false", "metric.accuracy": "0.8125"}
+
+
+def test_lineage_of_a_version_comes_from_its_tags() -> None:
+    lineage = lineage_from_tags("models:/m/1", LINEAGE | {"data.md5.test": "abc"})
+    assert lineage.commit == "a" * 40
+    assert lineage.metrics == {"accuracy": 0.8125}
+    assert lineage.data_md5 == {"test": "abc"}
+    assert parse_uri("models:/m/12") == ("m", "12")
+
+
+@pytest.mark.parametrize(
+    ("uri", "tags", "message"),
+    [
+        ("models:/m@champion", LINEAGE, "expected models:/<name>/<version>"),
+        ("models:/m/1", {}, "has no lineage (no git.commit tag)"),
+        ("models:/m/1", LINEAGE | {"git.dirty": "true"}, "uncommitted changes"),
+        ("models:/m/1", {"git.commit": "a" * 40, "git.dirty": "false"}, "no metric.* tags"),
+    ],
+)
+def test_versions_that_cannot_be_reproduced_are_refused(uri, tags, message) -> None:
+    with pytest.raises(StageError, match=re.escape(message)):
+        lineage_from_tags(parse_uri(uri) and uri, tags)
+
+
+def reproduce(repo: Path, uri: str, check: bool = True):
+    return run(["python", "-m", "stages.reproduce", uri], repo, check=check, timeout=600)
+
+
+@slow
+def test_reproduce_a_registered_version_from_its_lineage(tiny_repo: Path) -> None:
+    # The dataset under DVC, as a user's own data would be, so reproduction must fetch it.
+    run(["git", "rm", "-rq", "--cached", "data/raw/tiny"], tiny_repo)
+    run(["dvc", "add", "data/raw/tiny"], tiny_repo)
+    commit(tiny_repo, "tiny under DVC")
+    run(["dvc", "repro"], tiny_repo)
+    commit(tiny_repo, "results")
+    uri = "models:/ml-pipeline-tiny/1"
+
+    result = reproduce(tiny_repo, uri)
+    assert f"{uri} reproduces exactly" in result.stdout
+    recorded = json.loads((tiny_repo / "metrics.json").read_text())
+    for name, value in recorded.items():
+        assert f"{name}" in result.stdout and str(value) in result.stdout
+    assert run(["git", "worktree", "list"], tiny_repo).stdout.count("\n") == 1
+
+    unknown = reproduce(tiny_repo, "models:/ml-pipeline-tiny/7", check=False)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().count("\n") == 0
+    assert "no such model version" in unknown.stderr
+
+    shutil.rmtree(tiny_repo / ".dvc/cache")  # no cache, no remote: the data cannot be found
+    missing = reproduce(tiny_repo, uri, check=False)
+    assert missing.returncode == 2
+    assert "fetching the data of" in missing.stderr
+    assert missing.stderr.strip().count("\n") == 0
