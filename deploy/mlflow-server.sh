@@ -6,6 +6,9 @@
 #   MLFLOW_S3_ENDPOINT_URL         http://HOST:PORT for an S3-compatible store (optional)
 #   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY                                         (required)
 #   MLFLOW_HOST (127.0.0.1), MLFLOW_PORT (5000), MLFLOW_WORKERS (2)
+#   MLFLOW_SERVER_ENABLE_JOB_EXECUTION (false here: MLflow's job runner serves GenAI scorers and
+#     prompt optimisation, which this pipeline does not use, and its 8 worker processes cost
+#     ~1.9 GB of RAM; set it to true if you need them)
 # The server proxies artifacts: clients need only MLFLOW_TRACKING_URI, no S3 credentials.
 set -euo pipefail
 : "${MLFLOW_BACKEND_STORE_URI:?set MLFLOW_BACKEND_STORE_URI (postgresql+psycopg2://...)}"
@@ -13,6 +16,7 @@ set -euo pipefail
 : "${AWS_ACCESS_KEY_ID:?set AWS_ACCESS_KEY_ID}"
 : "${AWS_SECRET_ACCESS_KEY:?set AWS_SECRET_ACCESS_KEY}"
 export MLFLOW_DISABLE_TELEMETRY=true
+export MLFLOW_SERVER_ENABLE_JOB_EXECUTION="${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false}"
 here="$(cd "$(dirname "$0")" && pwd)"
 mlflow_bin="${MLFLOW_BIN:-$(command -v mlflow || echo "$here/../.venv/bin/mlflow")}"
 exec "$mlflow_bin" server \

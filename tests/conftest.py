@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +54,19 @@ def run(
             f"{' '.join(cmd)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def run_queue(repo: Path, tasks: int, env: dict[str, str] | None = None) -> None:
+    """`dvc queue start -j 2`; wait until no task is queued or running; all `tasks` succeeded."""
+    run(["dvc", "queue", "start", "-j", "2"], repo, env=env)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(3)
+    logs = run(["dvc", "queue", "logs"], repo, check=False).stdout
+    assert status.count("Success") == tasks, f"{status}\n{logs}"
 
 
 def make_repo(dest: Path, overrides: list[str]) -> Path:

@@ -23,7 +23,7 @@ import yaml
 
 from stages.compose import compose
 from stages.lineage import file_md5
-from tests.conftest import pipeline_env, run
+from tests.conftest import pipeline_env, run, run_queue
 from tests.services import free_port, stop, wait_for
 
 pytestmark = pytest.mark.slow
@@ -261,14 +261,7 @@ def test_parallel_queued_experiments_share_the_main_store(
     # A Hydra sweep: one queued experiment per model family.
     sweep = ["-S", "data=tiny", "-S", "model=linear,hgb,rf", "-S", "cv=fast"]
     run(["dvc", "exp", "run", "--queue", *sweep, "-S", "evaluate.importance_repeats=1"], repo)
-    run(["dvc", "queue", "start", "-j", "2"], repo)
-    deadline = time.monotonic() + 400
-    while time.monotonic() < deadline:
-        status = run(["dvc", "queue", "status"], repo).stdout
-        if "Queued" not in status and "Running" not in status:
-            break
-        time.sleep(3)
-    assert status.count("Success") == 3, status + "\n" + run(["dvc", "queue", "logs"], repo).stdout
+    run_queue(repo, tasks=3)
 
     runs = runs_of(repo)
     assert len(runs) == 3 and runs_of(repo, "Default") == []

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.conftest import run
+from tests.conftest import run, run_queue
 from tests.services import (
     S3_SECRET,
     MlflowServer,
@@ -131,15 +131,7 @@ def test_four_parallel_experiments_on_the_server(tiny_repo: Path, server: Mlflow
     run(["dvc", "exp", "run", "--queue", *quick, "-S", "model=linear,hgb,rf"], tiny_repo, env=env)
     weak = ["-S", "model=hgb", "-S", "model.max_iter=1"]
     run(["dvc", "exp", "run", "--queue", *quick, *weak], tiny_repo, env=env)
-    run(["dvc", "queue", "start", "-j", "2"], tiny_repo, env=env)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        status = run(["dvc", "queue", "status"], tiny_repo).stdout
-        if "Queued" not in status and "Running" not in status:
-            break
-        time.sleep(3)
-    logs = run(["dvc", "queue", "logs"], tiny_repo, check=False).stdout
-    assert status.count("Success") == 4, f"{status}\n{logs}"
+    run_queue(tiny_repo, tasks=4, env=env)
 
     runs = runs_of(server)
     assert len(runs) == 4 and runs_of(server, "Default") == []
