@@ -53,17 +53,26 @@ def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[st
 
 
 def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
-    """Markdown table of every metric, old → new; ⚠ where a model metric moved more than `noise`."""
+    """Markdown table, old → new: every model metric, and the report values that changed.
+
+    ⚠ marks a model metric that moved more than `noise`.
+    """
     lines = ["| file | metric | base | new | delta | |", "|---|---|---|---|---|---|"]
+    unchanged = 0
     for file, metrics in sorted(diff.items()):
         for name, entry in sorted(metrics.items()):
             old, new, delta = entry.get("old"), entry.get("new"), entry.get("diff")
+            if file != "metrics.json" and old == new:
+                unchanged += 1
+                continue
             is_number = isinstance(delta, int | float)
             flag = (
                 "⚠" if file == "metrics.json" and noise and is_number and abs(delta) > noise else ""
             )
-            shown = f"{delta:+.6g}" if isinstance(delta, int | float) else "—"
+            shown = f"{delta:+.6g}" if is_number else "—"
             lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
+    if unchanged:
+        lines.append(f"\n{unchanged} unchanged report value(s) not shown.")
     return "\n".join(lines)
 
 

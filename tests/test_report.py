@@ -51,6 +51,23 @@ def test_metrics_table_flags_changes_larger_than_the_cv_noise() -> None:
     assert recall_row.endswith("|  |")
 
 
+def test_metrics_table_hides_unchanged_report_values_but_not_model_metrics() -> None:
+    table = metrics_table(
+        {
+            "metrics.json": {"f1": {"old": 0.5, "new": 0.5, "diff": 0}},
+            "reports/validation.json": {
+                "splits.train.rows": {"old": 400, "new": 400, "diff": 0},
+                "splits.test.rows": {"old": 200, "new": 150, "diff": -50},
+            },
+        },
+        noise=None,
+    )
+    assert "| metrics.json | f1 | 0.5 | 0.5 | +0 |" in table
+    assert "splits.test.rows | 200 | 150 | -50" in table
+    assert "splits.train.rows" not in table
+    assert table.endswith("1 unchanged report value(s) not shown.")
+
+
 @pytest.mark.slow
 def test_report_on_two_commits(tiny_repo: Path) -> None:
     report = [sys.executable, "-m", "stages.report", "--output", "out"]
