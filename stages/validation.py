@@ -158,10 +158,14 @@ def summarize(outcomes: list[Outcome], rows: dict[str, int]) -> dict[str, Any]:
     for name in dict.fromkeys([*SPLITS, *(o.split for o in outcomes)]):
         mine = [o for o in outcomes if o.split == name]
         counts = {}
-        for severity in ("error", "warning"):
+        for severity in ("error", "warning"):  # plural keys: DVC reads a key "error" as a failure
             of = [o for o in mine if o.severity == severity]
             passed = sum(o.success for o in of)
-            counts[severity] = {"evaluated": len(of), "passed": passed, "failed": len(of) - passed}
+            counts[f"{severity}s"] = {
+                "evaluated": len(of),
+                "passed": passed,
+                "failed": len(of) - passed,
+            }
         splits[name] = counts | ({"rows": rows[name]} if name in rows else {})
     drift = {
         o.column: o.observed for o in outcomes if o.expectation.endswith("_drift_below_threshold")

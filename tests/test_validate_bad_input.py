@@ -126,7 +126,7 @@ def test_clean_tiny_passes(results: dict) -> None:
     assert report["success"] is True
     assert [f["severity"] for f in report["failures"]] in ([], ["warning"])
     assert report["splits"]["train"]["rows"] == 400
-    assert report["splits"]["test"]["error"]["evaluated"] > 30
+    assert report["splits"]["test"]["errors"]["evaluated"] > 30
     assert set(report["drift"]) == {
         "age",
         "fnlwgt",
@@ -137,7 +137,7 @@ def test_clean_tiny_passes(results: dict) -> None:
     }
     page = (result.repo / "reports/validation.html").read_text()
     assert page.count("<tr class=") == sum(
-        s[sev]["evaluated"] for s in report["splits"].values() for sev in ("error", "warning")
+        s[sev]["evaluated"] for s in report["splits"].values() for sev in ("errors", "warnings")
     )
 
 
@@ -281,7 +281,7 @@ def test_unseen_category_in_test_warns_at_warning_severity(results: dict) -> Non
         result.stderr
     )
     assert result.report["success"] is True
-    assert result.report["splits"]["consistency"]["warning"]["failed"] == 1
+    assert result.report["splits"]["consistency"]["warnings"]["failed"] == 1
     (failure,) = result.report["failures"]
     assert failure["column"] == "native_country" and failure["severity"] == "warning"
     assert unseen_country(result.repo) in failure["observed"]

@@ -108,8 +108,8 @@ def test_summary_counts_by_split_and_severity() -> None:
     summary = summarize(outcomes, {"train": 200, "test": 100})
     assert summary["splits"]["train"]["rows"] == 200
     counts = summary["splits"]["consistency"]
-    assert counts["error"] == {"evaluated": 2, "passed": 1, "failed": 1}  # same_columns, drift
-    assert counts["warning"]["failed"] == 1
+    assert counts["errors"] == {"evaluated": 2, "passed": 1, "failed": 1}  # same_columns, drift
+    assert counts["warnings"]["failed"] == 1
     assert summary["success"] is False
     assert {f["expectation"] for f in summary["failures"]} == {
         "ks_drift_below_threshold",
@@ -226,3 +226,5 @@ def test_metrics_diff_shows_a_data_change(tiny_repo: Path) -> None:
     changed = diff["reports/validation.json"]
     assert changed["splits.train.rows"] == {"old": 400, "new": 350, "diff": -50}
     assert "drift.age" in changed
+    shown = run(["dvc", "metrics", "show", "reports/validation.json"], tiny_repo)
+    assert "failed to load" not in shown.stderr  # DVC takes any key named "error" for a failure
