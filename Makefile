@@ -52,14 +52,14 @@ reproduce: setup ## Re-run the commit behind MODEL=models:/<name>/<version>; say
 	python -m stages.reproduce "$(MODEL)"
 
 PORT ?= 5001
-serve: setup ## Serve the champion model on 127.0.0.1:$(PORT) (mlflow models serve, local env)
+serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; mlflow models serve, local env)
 	python -m stages.tracking serve --port $(PORT)
 
 predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)
 	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
-	eval "$$(python -m stages.tracking env)" && mlflow ui --backend-store-uri "$$MLFLOW_TRACKING_URI" -h 127.0.0.1 -p 5000
+	python -m stages.tracking ui
 
 lint: setup ## Ruff lint and format check
 	ruff check . && ruff format --check .

@@ -19,9 +19,10 @@ export MLFLOW_DISABLE_TELEMETRY=true
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION="${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false}"
 here="$(cd "$(dirname "$0")" && pwd)"
 mlflow_bin="${MLFLOW_BIN:-$(command -v mlflow || echo "$here/../.venv/bin/mlflow")}"
+# mlflow server reads MLFLOW_BACKEND_STORE_URI and MLFLOW_ARTIFACTS_DESTINATION itself: passing
+# them as flags would show the database password in `ps`.
+export MLFLOW_BACKEND_STORE_URI MLFLOW_ARTIFACTS_DESTINATION
 exec "$mlflow_bin" server \
-  --backend-store-uri "$MLFLOW_BACKEND_STORE_URI" \
-  --artifacts-destination "$MLFLOW_ARTIFACTS_DESTINATION" \
   --host "${MLFLOW_HOST:-127.0.0.1}" \
   --port "${MLFLOW_PORT:-5000}" \
   --workers "${MLFLOW_WORKERS:-2}"

@@ -10,10 +10,20 @@ class StageError(Exception):
     """Bad input or configuration: the message is one line naming the file, column or key."""
 
 
-def run_stage(name: str, body: Callable[[], None]) -> None:
-    """Run a stage's body; on StageError print one line to stderr and exit with status 2."""
+def run_stage(name: str, body: Callable[[], int | None]) -> int | None:
+    """Run a stage's body and return its exit status.
+
+    A StageError, or a missing input file, prints one line to stderr and exits with status 2.
+    """
     try:
-        body()
+        return body()
     except StageError as exc:
         print(f"{name}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except FileNotFoundError as exc:
+        missing = exc.filename or exc
+        print(
+            f"{name}: error: {missing}: no such file (dvc repro makes the pipeline's files)",
+            file=sys.stderr,
+        )
         raise SystemExit(2) from None

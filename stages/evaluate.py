@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 from sklearn.inspection import permutation_importance
@@ -23,7 +24,7 @@ from stages.plots import (
     render_pngs,
     write_tables,
 )
-from stages.tracking import active_run, connect, log_dataset, log_files
+from stages.tracking import active_run, connect, log_dataset
 
 
 @dataclass(frozen=True)
@@ -97,21 +98,25 @@ def main() -> None:
         model = mlflow.sklearn.load_model(str(paths.MODEL_DIR))
         test = pd.read_parquet(paths.PREPARED_TEST)
         result = run(params, model, test, read_json(paths.TRAIN_REPORT))
+
+        def log(staged: dict[Path, Path]) -> None:  # before the outputs appear: all or nothing
+            with tracking.timer("log"):
+                dataset = log_dataset(paths.PREPARED_TEST, params.data.target, "testing")
+                # Exactly the numbers of metrics.json, read back from it; also on the model.
+                metrics = read_json(staged[paths.METRICS])
+                mlflow.log_metrics(metrics, model_id=run_info["model_id"], dataset=dataset)
+                mlflow.log_artifacts(str(staged[paths.FIGURES_DIR]), paths.FIGURES_DIR.name)
+                mlflow.log_dict(result.timings, paths.TIMINGS.name)
+
         publish(
             {
                 paths.METRICS: json_writer(result.metrics),
                 paths.TIMINGS: json_writer(result.timings),
                 paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
                 paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p),
-            }
+            },
+            before_moving=log,
         )
-        with tracking.timer("log"):
-            dataset = log_dataset(paths.PREPARED_TEST, params.data.target, "testing")
-            # Exactly the numbers of metrics.json, read back from it; also on the logged model.
-            mlflow.log_metrics(
-                read_json(paths.METRICS), model_id=run_info["model_id"], dataset=dataset
-            )
-            log_files([paths.FIGURES_DIR, paths.TIMINGS])
     shown = ", ".join(f"{k}={v}" for k, v in result.metrics.items())
     print(f"evaluate: {shown}; {tracking.timer.summary()}")
 

@@ -12,25 +12,29 @@ from typing import Any
 Writer = Callable[[Path], None]
 
 
-def publish(writers: dict[Path, Writer]) -> None:
+def publish(
+    writers: dict[Path, Writer], before_moving: Callable[[dict[Path, Path]], None] | None = None
+) -> None:
     """Call each writer on a temporary sibling of its path, then move every result into place.
 
-    If any writer fails, nothing is moved and the temporaries are removed, so a failed stage
-    leaves no half-written output. Works for files and directories.
+    `before_moving` gets {path: temporary} once all are written (e.g. to log them to MLflow).
+    If a writer or `before_moving` fails, nothing is moved and the temporaries are removed, so
+    a failed stage leaves no half-written output. Works for files and directories.
     """
-    staged: list[tuple[Path, Path]] = []
+    staged: dict[Path, Path] = {}
     try:
         for path, write in writers.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
-            _remove(tmp)
-            staged.append((tmp, path))
-            write(tmp)
-        for tmp, path in staged:
+            staged[path] = path.with_name(f".{path.name}.tmp")
+            _remove(staged[path])
+            write(staged[path])
+        if before_moving is not None:
+            before_moving(staged)
+        for path, tmp in staged.items():
             _remove(path)
             os.replace(tmp, path)
     finally:
-        for tmp, _ in staged:
+        for tmp in staged.values():
             _remove(tmp)
 
 

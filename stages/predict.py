@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,30 +21,40 @@ from stages.errors import StageError
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
 
 
-def read_rows(path: Path) -> pd.DataFrame:
+def read_rows(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
+    """CSV or Parquet rows; CSV `text_columns` are read as text, empty cells as NaN.
+
+    Without that, a text column whose cells are all empty would be read as float64.
+    """
     if not path.is_file():
         raise StageError(f"--input {path}: not found")
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path)
+        return pd.read_csv(path, dtype=dict.fromkeys(text_columns, "str"))
     except Exception as exc:
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
 
 
+def text_columns(schema: Any) -> list[str]:
+    """The signature's string columns (none without a signature)."""
+    return [spec.name for spec in schema.inputs if spec.type.name == "string"] if schema else []
+
+
 def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
-    """Missing columns and wrong types fail with one line naming the column; extras are dropped."""
+    """The feature columns of `rows`, whole numbers as decimals where the model has decimals.
+
+    A missing column or a wrong type fails with one line naming it.
+
+    Every signature column is needed, even one MLflow marks optional: the pipeline uses them all.
+    """
     if schema is None:
         return rows
     for spec in schema.inputs:
         column, kind = spec.name, spec.type.name
         if column not in rows.columns:
-            if getattr(spec, "required", True):
-                expected = ", ".join(schema.input_names())
-                raise StageError(
-                    f"{source}: missing column {column!r} (the model needs: {expected})"
-                )
-            continue
+            expected = ", ".join(schema.input_names())
+            raise StageError(f"{source}: missing column {column!r} (the model needs: {expected})")
         values = rows[column]
         if kind in NUMERIC_TYPES and not (
             pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
@@ -57,29 +68,54 @@ def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
             raise StageError(
                 f"{source}: column {column!r} must be text (string), got {values.dtype}"
             )
-    return rows[schema.input_names()]
+    features = rows[schema.input_names()]
+    decimal = [s.name for s in schema.inputs if s.type.name in ("double", "float")]
+    return features.astype(dict.fromkeys(decimal, "float64"))  # 39 → 39.0, as MLflow needs
 
 
 def predict(model: Any, rows: pd.DataFrame, source: str) -> pd.DataFrame:
     """Predictions (and class probabilities) for rows that match the model's signature."""
     features = check_schema(rows, model.metadata.get_input_schema(), source)
     out = rows.copy()
-    out["prediction"] = model.predict(features)
-    raw = model.get_raw_model()
-    if hasattr(raw, "predict_proba"):
-        proba = raw.predict_proba(features)
-        for i, label in enumerate(raw.classes_):
-            out[f"proba_{label}"] = proba[:, i]
+    try:
+        out["prediction"] = model.predict(features)
+        raw = model.get_raw_model()
+        if hasattr(raw, "predict_proba"):
+            proba = raw.predict_proba(features)
+            for i, label in enumerate(raw.classes_):
+                out[f"proba_{label}"] = proba[:, i]
+    except Exception as exc:
+        raise StageError(f"{source}: cannot be scored ({reason(exc)})") from None
     return out
 
 
+def reason(exc: Exception) -> str:
+    """One line for an exception: MLflow's schema errors end in `Error: <the reason>`."""
+    message = str(getattr(exc, "message", exc)).rpartition("Error: ")[2].strip()
+    return message.splitlines()[0] if message else type(exc).__name__
+
+
+def csv_compression(path: Path) -> dict[str, str] | None:
+    """The compression pandas infers from `path`'s name (`publish` writes to a `.tmp` sibling)."""
+    from pandas.io.common import infer_compression
+
+    method = infer_compression(path.name, "infer")
+    if method is None:
+        return None
+    if method == "zip":  # name the member after the output, not the temporary file
+        return {"method": method, "archive_name": path.name.removesuffix(path.suffix)}
+    return {"method": method}
+
+
 def write_rows(frame: pd.DataFrame, path: Path) -> None:
+    """Parquet for a `.parquet` path, else CSV, compressed as the path's suffix says."""
     from stages.outputs import publish
 
     if path.suffix == ".parquet":
         publish({path: lambda p: frame.to_parquet(p, index=False)})
     else:
-        publish({path: lambda p: frame.to_csv(p, index=False)})
+        compression = csv_compression(path)
+        publish({path: lambda p: frame.to_csv(p, index=False, compression=compression)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,7 +133,6 @@ def main(argv: list[str] | None = None) -> int:
         store = resolve_store()
         probe(store)
         uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
-        rows = read_rows(args.input)
         import mlflow
         import mlflow.pyfunc
 
@@ -107,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             message = str(getattr(exc, "message", exc)).splitlines()[0]
             raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
+        rows = read_rows(args.input, text_columns(model.metadata.get_input_schema()))
         scored = predict(model, rows, str(args.input))
         write_rows(scored, args.output)
     except StageError as exc:

@@ -2,13 +2,14 @@
 
 A passing model becomes a new version of `tracking.registered_model`, aliased `champion` if its
 primary metric is at least as good as the current champion's on the same test data (else
-`challenger`). Read-champion → compare → register → set-alias runs under the store lock, so
-parallel experiments end with the best passing version as champion. A failed gate registers
-nothing and is not an error.
+`challenger`; also when the two are not comparable). Read-champion → compare → register →
+set-alias runs under the store lock, so parallel experiments end with the best passing version
+as champion. A run is registered once; a failed gate registers nothing and is not an error.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -21,7 +22,7 @@ from stages.gate import at_least, check_metrics_exist, check_thresholds, model_c
 from stages.lineage import file_md5, lock_hashes
 from stages.metrics import classification_metrics, regression_metrics
 from stages.outputs import json_writer, publish, read_json
-from stages.tracking import Tracking, active_run, connect, log_batch, log_files, store_lock
+from stages.tracking import Tracking, active_run, connect, log_batch, store_lock
 
 LINEAGE_PREFIXES = ("git.", "dvc.", "data.", "reproduce")
 
@@ -38,15 +39,21 @@ def score(model: Any, test: pd.DataFrame, params: Params) -> dict[str, float]:
 
 
 def champion_value(
-    tracking: Tracking, params: Params, champion: Any, test_md5: str
+    params: Params, champion: Any, lineage: dict[str, str]
 ) -> tuple[float | None, str]:
-    """The champion's primary metric on this test data, and how it was obtained."""
+    """The champion's primary metric on this run's test data, and how it was obtained.
+
+    Recorded when the champion was tested on the same data; re-scored on this test split when
+    it was trained on the same data (so it never sees its own training rows); else not known.
+    """
     import mlflow.sklearn
 
     metric = params.registration.primary_metric
     recorded = champion.tags.get(f"metric.{metric}")
-    if champion.tags.get("data.md5.test") == test_md5 and recorded is not None:
+    if champion.tags.get("data.md5.test") == lineage["data.md5.test"] and recorded is not None:
         return float(recorded), "recorded on the same test data"
+    if champion.tags.get("data.md5.train") != lineage["data.md5.train"]:
+        return None, "was trained and tested on other data (data.md5.*): not comparable"
     try:
         model = mlflow.sklearn.load_model(f"models:/{champion.name}/{champion.version}")
         value = score(model, pd.read_parquet(paths.PREPARED_TEST), params).get(metric)
@@ -54,7 +61,34 @@ def champion_value(
         return None, f"could not be re-evaluated on this test data ({type(exc).__name__}: {exc})"
     if value is None:
         return None, f"{metric} cannot be re-computed on the test data"
-    return value, "re-evaluated on this test data (its recorded test data differs)"
+    return value, "re-evaluated on this test data (same training data)"
+
+
+def version_with_alias(client: Any, name: str, alias: str) -> Any | None:
+    """The version holding `alias`, or None (any other registry error is raised)."""
+    version = client.get_registered_model(name).aliases.get(alias)
+    return None if version is None else client.get_model_version(name, str(version))
+
+
+def already_registered(client: Any, name: str, run_id: str) -> dict[str, Any] | None:
+    """The report for a run registered before (a forced or resumed `register`), or None."""
+    found = client.search_model_versions(f"name='{name}' and run_id='{run_id}'")
+    if not found:
+        return None
+    version = min(found, key=lambda v: int(v.version))
+    champion = version_with_alias(client, name, "champion")
+    alias = "champion" if champion and champion.version == version.version else "challenger"
+    after = None if champion is None else {"version": int(champion.version)}
+    return {
+        "decision": alias,
+        "reasons": [
+            f"run {run_id} is already registered as v{version.version}: not registered again"
+        ],
+        "version": int(version.version),
+        "alias": alias,
+        "champion_before": after,
+        "champion_after": after,
+    }
 
 
 def promote(
@@ -73,13 +107,18 @@ def promote(
     value = metrics[metric]
     with store_lock(tracking.store):
         try:
-            champion = client.get_model_version_by_alias(name, "champion")
-        except MlflowException:
-            champion = None
+            client.create_registered_model(name)
+        except MlflowException as exc:
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+        known = already_registered(client, name, run_info["run_id"])
+        if known is not None:
+            return known
+        champion = version_with_alias(client, name, "champion")
         before, reason = None, "no champion yet: the first passing model becomes champion"
         alias = "champion"
         if champion is not None:
-            old, basis = champion_value(tracking, params, champion, lineage["data.md5.test"])
+            old, basis = champion_value(params, champion, lineage)
             before = {"version": int(champion.version), "value": old, "basis": basis}
             if not config.compare_with_champion:
                 reason = "register.compare_with_champion is false: promoted without comparison"
@@ -124,20 +163,6 @@ def promote(
     }
 
 
-def ensure_registered_model(tracking: Tracking, name: str) -> None:
-    from mlflow.exceptions import MlflowException
-
-    with store_lock(tracking.store):
-        try:
-            tracking.client.get_registered_model(name)
-        except MlflowException:
-            try:
-                tracking.client.create_registered_model(name)
-            except MlflowException as exc:
-                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-                    raise
-
-
 def main() -> None:
     params = load_params(paths.PARAMS)
     config = params.registration
@@ -164,21 +189,25 @@ def main() -> None:
             }
         else:
             with tracking.timer("registration"):
-                ensure_registered_model(tracking, params.tracking.registered_model)
                 report = promote(tracking, params, run_info, metrics, checks, lineage)
         report |= {
             "registered_model": params.tracking.registered_model,
             "primary_metric": primary,
             "thresholds": checks,
         }
-        publish({paths.REGISTRATION: json_writer(report)})
-        with tracking.timer("log"):
-            tags = {k: v for k, v in lineage.items() if k.startswith("dvc.")}
-            tags |= {"registry.decision": report["decision"]}
-            if report["version"] is not None:
-                tags["registry.version"] = str(report["version"])
-            log_batch(tracking, run_info["run_id"], tags=tags)
-            log_files([paths.REGISTRATION])
+
+        def log(staged: dict[Path, Path]) -> None:  # before the file appears: all or nothing
+            import mlflow
+
+            with tracking.timer("log"):
+                tags = {k: v for k, v in lineage.items() if k.startswith("dvc.")}
+                tags |= {"registry.decision": report["decision"]}
+                if report["version"] is not None:
+                    tags["registry.version"] = str(report["version"])
+                log_batch(tracking, run_info["run_id"], tags=tags)
+                mlflow.log_text(staged[paths.REGISTRATION].read_text(), paths.REGISTRATION.name)
+
+        publish({paths.REGISTRATION: json_writer(report)}, before_moving=log)
     shown = f"v{report['version']} {report['alias']}" if report["version"] else "nothing"
     print(
         f"register: {report['decision']}: registered {shown}; {report['reasons'][0]}; "

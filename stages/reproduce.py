@@ -40,7 +40,8 @@ def parse_uri(uri: str) -> tuple[str, str]:
     """`models:/<name>/<version>` → (name, version)."""
     match = URI.match(uri)
     if not match:
-        raise StageError(f"{uri!r}: expected models:/<name>/<version>, e.g. models:/adult-income/3")
+        example = "models:/ml-pipeline-adult/3"
+        raise StageError(f"{uri!r}: expected models:/<name>/<version>, e.g. {example}")
     return match["name"], match["version"]
 
 
@@ -95,7 +96,7 @@ def version_tags(uri: str) -> dict[str, str]:
         return dict(client.get_model_version(name, version).tags)
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise StageError(f"{uri}: no such model version in {store.tracking_uri}") from None
+            raise StageError(f"{uri}: no such model version in {store.shown_uri}") from None
         raise
 
 
@@ -176,4 +177,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    run_stage("reproduce", lambda: sys.exit(main()))
+    sys.exit(run_stage("reproduce", main))

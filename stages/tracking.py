@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import warnings
 from collections import defaultdict
@@ -65,8 +66,22 @@ class Store:
         return self.tracking_uri.startswith(("http://", "https://"))
 
     @property
+    def shown_uri(self) -> str:
+        """The tracking URI for messages: without a password."""
+        return without_password(self.tracking_uri)
+
+    @property
     def lock_path(self) -> Path:
         return self.root / ".dvc" / "tmp" / "mlflow.lock"
+
+
+def without_password(uri: str) -> str:
+    """`scheme://user:secret@host` → `scheme://user:***@host`; other URIs unchanged."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.password is None:
+        return uri
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
 def resolve_store(root: Path | None = None) -> Store:
@@ -83,11 +98,12 @@ def resolve_store(root: Path | None = None) -> Store:
                 "a relative one lands in DVC's temporary experiment copies and is lost"
             )
         return Store(root, uri, (db.parent / "mlruns").as_uri())
-    if uri.startswith(("http://", "https://", "postgresql", "mysql", "databricks")):
+    if uri.startswith(("http://", "https://", "databricks")):
         return Store(root, uri, None)
     raise StageError(
-        f"MLFLOW_TRACKING_URI={uri}: unsupported; use http(s)://host:port, sqlite:////abs/path.db "
-        "or unset it for the embedded store (the file store is deprecated in MLflow 3)"
+        f"MLFLOW_TRACKING_URI={without_password(uri)}: unsupported; use http(s)://host:port (a "
+        "tracking server, also for PostgreSQL: see deploy/), sqlite:////abs/path.db, or unset it "
+        "for the embedded store"
     )
 
 
@@ -103,7 +119,8 @@ def probe(store: Store) -> None:
     """Fail in seconds, with one line, when a tracking server does not answer."""
     if not store.is_server:
         return
-    url = store.tracking_uri.rstrip("/") + "/health"
+    parts = urllib.parse.urlsplit(store.tracking_uri)  # /health needs no credentials
+    url = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl().rstrip("/") + "/health"
     try:
         with urllib.request.urlopen(url, timeout=PROBE_SECONDS) as response:
             if response.status == 200:
@@ -114,7 +131,7 @@ def probe(store: Store) -> None:
     except (OSError, ValueError) as exc:
         problem = str(getattr(exc, "reason", exc))
     raise StageError(
-        f"MLflow tracking server {store.tracking_uri} is unreachable ({problem}); "
+        f"MLflow tracking server {store.shown_uri} is unreachable ({problem}); "
         "start it or fix MLFLOW_TRACKING_URI"
     )
 
@@ -192,13 +209,13 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
                         experiment_id = client.get_experiment_by_name(experiment).experiment_id
                 elif found.lifecycle_stage == "deleted":
                     raise StageError(
-                        f"tracking.experiment {experiment!r} is deleted in {store.tracking_uri}; "
+                        f"tracking.experiment {experiment!r} is deleted in {store.shown_uri}; "
                         "restore it (mlflow experiments restore) or choose another name"
                     )
                 else:
                     experiment_id = found.experiment_id
         except MlflowException as exc:
-            raise StageError(f"MLflow store {store.tracking_uri}: {_first_line(exc)}") from None
+            raise StageError(f"MLflow store {store.shown_uri}: {_first_line(exc)}") from None
     return Tracking(client, store, experiment_id, timer)
 
 
@@ -213,7 +230,7 @@ def active_run(tracking: Tracking, run_id: str | None = None, **tags: str) -> It
             try:
                 run = tracking.client.get_run(run_id)
             except MlflowException:
-                where = tracking.store.tracking_uri
+                where = tracking.store.shown_uri
                 raise StageError(
                     f"MLflow run {run_id} (models/run.json) is not in {where}; "
                     "re-run training: dvc repro -f train"
@@ -315,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="MLflow settings of this repository")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("env", help="print export lines for the tracking store")
+    sub.add_parser(
+        "ui", help="browse the store: `mlflow ui` on 127.0.0.1:5000, or the server's URL"
+    )
     serve = sub.add_parser("serve", help="serve the champion with `mlflow models serve`")
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5001")))
     serve.add_argument("--model-uri", default=None)
@@ -325,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "env":
             print(f"export MLFLOW_TRACKING_URI={store.tracking_uri}")
             return 0
+        if args.command == "ui" and store.is_server:
+            print(f"runs and models are on the tracking server: open {store.shown_uri}")
+            return 0
+        if args.command == "ui":
+            command = ["mlflow", "ui", "--backend-store-uri", store.tracking_uri]
+            command += ["-h", "127.0.0.1", "-p", "5000"]
+            os.execvp(command[0], command)
         uri = args.model_uri or champion_uri(_registered_model_name())
         command = ["mlflow", "models", "serve", "-m", uri, "--env-manager", "local"]
         command += ["-h", "127.0.0.1", "-p", str(args.port)]

@@ -6,6 +6,7 @@ import statistics
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -19,6 +20,9 @@ from stages.lineage import file_md5, flatten, run_tags
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
 from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
+
+if TYPE_CHECKING:
+    from mlflow.models import ModelSignature
 
 
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
@@ -51,7 +55,7 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
     from mlflow.models import infer_signature
 
     return {
-        "signature": infer_signature(example, pipeline.predict(example)),
+        "signature": required_signature(infer_signature(example, pipeline.predict(example))),
         "input_example": example.head(5),
         "pip_requirements": [
             f"mlflow=={mlflow.__version__}",
@@ -62,6 +66,20 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
         ],
         "serialization_format": "cloudpickle",
     }
+
+
+def required_signature(signature: ModelSignature) -> ModelSignature:
+    """The signature with every input column required.
+
+    `infer_signature` makes a column optional when the example has a null in it, and MLflow then
+    lets a request without that column through to the pipeline, which needs every column.
+    Required columns still accept null values (the pipeline imputes them).
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = Schema([ColSpec(spec.type, spec.name) for spec in signature.inputs.inputs])
+    return ModelSignature(inputs, signature.outputs, signature.params)
 
 
 def save_model(pipeline: Pipeline, kwargs: dict, path: Path) -> None:

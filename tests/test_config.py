@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,9 @@ SHIPPED = [f"{g}={o}" for g in GROUPS for o in options(g) if f"{g}={o}" != "spli
 @pytest.mark.parametrize("override", SHIPPED)
 def test_every_shipped_option_composes_and_validates(tmp_path: Path, override: str) -> None:
     group, option = override.split("=")
-    params = parse_params(composed(tmp_path, override))
+    params = parse_params(
+        composed(tmp_path, *([] if group == "data" else ["data=adult"]), override)
+    )
     assert isinstance(params, Params)
     if group in ("data", "model"):
         assert getattr(params, group).name == option
@@ -60,7 +63,7 @@ def test_time_split_composes_and_asks_for_a_time_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize("data", options("data"))
 def test_each_dataset_brings_its_default_split(tmp_path: Path, data: str) -> None:
     params = parse_params(composed(tmp_path, f"data={data}"))
-    expected = "random" if data == "diamonds" else "predefined"
+    expected = "predefined" if params.data.test_file else "random"
     assert params.split.method == expected
 
 
@@ -80,7 +83,9 @@ def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
 
 
 def base_params() -> dict:
-    return yaml.safe_load((ROOT / "params.yaml").read_text())
+    """The shipped adult + hgb configuration (params.yaml may have been pointed elsewhere)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return composed(Path(tmp), "data=adult", "model=hgb")
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from dvc.dependency.param import ParamsDependency
 from dvc.repo import Repo
+from dvc.stage import PipelineStage
 
 from stages import paths
 from tests.conftest import ROOT
@@ -19,8 +20,8 @@ EXPECTED_ORDER = ["prepare", "validate", "train", "evaluate", "register"]
 
 @pytest.fixture(scope="module")
 def stages() -> list:
-    with Repo(str(ROOT)) as repo:
-        return list(repo.index.stages)
+    with Repo(str(ROOT)) as repo:  # dvc.yaml's stages, not the .dvc files of user datasets
+        return [stage for stage in repo.index.stages if isinstance(stage, PipelineStage)]
 
 
 def module_of(cmd: str) -> str:

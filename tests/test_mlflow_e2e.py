@@ -7,6 +7,7 @@ with one SQLite file migrated once per session.
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
 import subprocess
@@ -203,6 +204,11 @@ def test_serving_the_champion(pipeline_repo: Path, server: str) -> None:
 
     status, body = post(server, payload(good.drop(columns="age")))
     assert 400 <= status < 500 and "age" in body
+    status, body = post(server, payload(good.drop(columns="workclass")))  # often empty
+    assert 400 <= status < 500 and "workclass" in body
+    empty = good.assign(age=None, workclass=None, occupation=None)
+    status, body = post(server, payload(empty))
+    assert status == 200 and len(json.loads(body)["predictions"]) == 3
     status, body = post(server, payload(good.assign(age="old")))
     assert 400 <= status < 500 and "age" in body
     status, body = post(server, b'{"dataframe_split": {"columns": ["age"], "data": [[1')
@@ -245,13 +251,37 @@ def test_worse_model_is_not_promoted_and_a_failed_gate_registers_nothing(
     assert sorted(int(v.version) for v in versions) == [1, 2]
     assert all(r.info.status == "FINISHED" for r in runs_of(repo))
 
+    # Other data (both files lose rows): not comparable with the champion, which stays.
+    compose(repo / "params.yaml", ["data=tiny"], repo / "conf")
+    raw = {path: path.read_bytes() for path in (repo / "data/raw/tiny").glob("*.gz")}
+    for path in raw:
+        with gzip.open(path, "rt") as handle:
+            lines = handle.readlines()
+        with gzip.open(path, "wt") as handle:
+            handle.writelines(lines[:-20])
+    run(["dvc", "repro"], repo)
+    for path, content in raw.items():
+        path.write_bytes(content)
+    registration = read(repo, "reports/registration.json")
+    assert registration["decision"] == "challenger" and registration["version"] == 3
+    assert "not comparable" in registration["reasons"][0]
+    assert mlflow_client.get_model_version_by_alias(MODEL, "champion").version == 1
+
+    # A forced register of the same run registers nothing new.
+    run(["dvc", "repro", "-f", "-s", "register"], repo)
+    registration = read(repo, "reports/registration.json")
+    assert registration["version"] == 3 and "already registered" in registration["reasons"][0]
+
     # Back to the first configuration: DVC restores train from its run cache, and the run id
-    # it restores is the first run's, which exists.
+    # it restores is the first run's, which exists; nothing is registered twice.
     compose(repo / "params.yaml", ["data=tiny"], repo / "conf")
     result = run(["dvc", "repro"], repo)
     assert "Running stage 'train'" not in result.stdout
     assert read(repo, "models/run.json")["run_id"] == first_run
     assert mlflow_client.get_run(first_run).info.status == "FINISHED"
+    versions = mlflow_client.search_model_versions(f"name='{MODEL}'")
+    assert sorted(int(v.version) for v in versions) == [1, 2, 3]
+    assert mlflow_client.get_model_version_by_alias(MODEL, "champion").version == 1
 
 
 def test_parallel_queued_experiments_share_the_main_store(

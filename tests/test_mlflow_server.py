@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from stages.tracking import Store, probe
 from tests.conftest import run, run_queue
 from tests.services import (
     S3_SECRET,
@@ -94,6 +95,9 @@ def test_pipeline_on_the_server_tracks_registers_and_serves_without_leaking_secr
     assert any(key.endswith("figures/roc.png") for key in keys), keys
     champion = client(server).get_model_version_by_alias(MODEL, "champion")
     assert champion.version == "1" and champion.run_id == run_id
+
+    # Credentials in the URL do not stop the health probe (it would raise).
+    probe(Store(tiny_repo, server.url.replace("://", f"://pipeline:{TRACKING_PASSWORD}@"), None))
 
     # The champion loads through the server alone: artifacts are proxied, no S3 keys needed.
     import mlflow.pyfunc

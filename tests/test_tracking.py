@@ -16,7 +16,7 @@ from stages.config import RegisterConfig, parse_params
 from stages.errors import StageError
 from stages.gate import at_least, check_metrics_exist, check_thresholds
 from stages.lineage import file_md5, flatten, git_state, lock_hashes, reproduce_command
-from stages.tracking import main_root, resolve_store
+from stages.tracking import main_root, resolve_store, without_password
 from tests.conftest import run
 from tests.services import free_port
 
@@ -59,6 +59,19 @@ def test_tracking_uri_from_the_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
     with pytest.raises(StageError, match="unsupported"):
         resolve_store(tmp_path)
+
+
+def test_database_uris_are_refused_without_their_password(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "postgresql+psycopg2://u:pw@db:5432/mlflow")
+    with pytest.raises(StageError, match=r"u:\*\*\*@db:5432.*tracking server") as raised:
+        resolve_store(tmp_path)
+    assert "pw" not in str(raised.value)
+
+
+def test_without_password() -> None:
+    assert without_password("http://a:b@h:1/x") == "http://a:***@h:1/x"
+    assert without_password("http://h:1") == "http://h:1"
+    assert without_password("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
 
 
 def test_thresholds_report_each_rule_with_its_observed_value() -> None:
@@ -158,7 +171,8 @@ def test_predict_checks_the_signature_naming_the_column() -> None:
 
 
 def test_unreachable_tracking_server_fails_in_seconds_with_one_line(tiny_repo: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
+    port = free_port()
+    url = f"http://alice:s3cret@127.0.0.1:{port}"
     started = time.monotonic()
     result = run(
         ["python", "-m", "stages.train"], tiny_repo, check=False, env={"MLFLOW_TRACKING_URI": url}
@@ -166,7 +180,9 @@ def test_unreachable_tracking_server_fails_in_seconds_with_one_line(tiny_repo: P
     assert time.monotonic() - started < 15
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith(f"train: error: MLflow tracking server {url} is unreachable")
+    shown = f"http://alice:***@127.0.0.1:{port}"
+    assert lines[-1].startswith(f"train: error: MLflow tracking server {shown} is unreachable")
+    assert "Connection refused" in lines[-1] and "s3cret" not in result.stderr
     assert not (tiny_repo / "models/run.json").exists()
 
     result = run(
@@ -177,3 +193,11 @@ def test_unreachable_tracking_server_fails_in_seconds_with_one_line(tiny_repo: P
     )
     assert result.returncode == 2 and "is unreachable" in result.stderr
     assert json.dumps(result.stderr).count("\\n") == 1  # one line
+
+
+@pytest.mark.parametrize("stage", ["evaluate", "register"])
+def test_a_stage_without_its_inputs_names_the_missing_file(tiny_repo: Path, stage: str) -> None:
+    result = run(["python", "-m", f"stages.{stage}"], tiny_repo, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(f"{stage}: error: ")
+    assert "no such file" in result.stderr and len(result.stderr.strip().splitlines()) == 1

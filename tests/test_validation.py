@@ -140,11 +140,11 @@ def test_dataset_selects_its_own_suite(tmp_path: Path, data: str) -> None:
 
 
 def test_invalid_suite_names_the_key(tmp_path: Path) -> None:
-    raw = composed(tmp_path)
+    raw = composed(tmp_path, "data=adult")
     raw["validation"]["columns"]["age"]["nulls"]["max_fraction"] = 1.5
     with pytest.raises(Exception, match=r"validation\.columns\.age\.nulls\.max_fraction"):
         parse_params(raw)
-    raw = composed(tmp_path)
+    raw = composed(tmp_path, "data=adult")
     raw["validation"]["drift"]["severity"] = "fatal"
     with pytest.raises(Exception, match=r"validation\.drift\.severity"):
         parse_params(raw)

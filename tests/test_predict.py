@@ -1,0 +1,132 @@
+"""Batch scoring (`stages.predict`) with a real MLflow model saved the way `train` saves it."""
+
+from __future__ import annotations
+
+import gzip
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stages.config import HgbConfig
+from stages.errors import StageError
+from stages.modeling import build_pipeline
+from stages.predict import check_schema, main, predict
+from stages.train import model_kwargs, save_model
+from tests.test_modeling import toy
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A toy pipeline saved by `train`'s code; its example rows have nulls in `x` and `colour`."""
+    cfg, frame = toy("classification")
+    features = frame[cfg.features]
+    pipeline = build_pipeline(cfg, HgbConfig(name="hgb", max_iter=5), seed=0)
+    pipeline.fit(features, frame["target"])
+    path = tmp_path_factory.mktemp("model") / "model"
+    save_model(pipeline, model_kwargs(pipeline, features.head(20)), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(model_dir: Path) -> Any:
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc.load_model(str(model_dir))
+
+
+ROWS = pd.DataFrame(
+    {
+        "x": [0.5, np.nan, -1.0],
+        "colour": ["red", None, np.nan],
+        "size": ["S", "M", None],
+        "id": [1, 2, 3],
+    }
+)
+
+
+def score(model_dir: Path, tmp_path: Path, rows: pd.DataFrame, output: str) -> tuple[int, Path]:
+    """`python -m stages.predict` in process, on `rows` written as CSV."""
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    args = ["--input", str(tmp_path / "rows.csv"), "--output", str(tmp_path / output)]
+    return main([*args, "--model-uri", str(model_dir)]), tmp_path / output
+
+
+def test_every_column_is_required_and_null_values_still_score(model: Any) -> None:
+    from mlflow.exceptions import MlflowException
+
+    schema = model.metadata.get_input_schema()
+    assert [(s.name, s.required) for s in schema.inputs] == [
+        ("x", True),
+        ("colour", True),
+        ("size", True),
+    ]
+    assert len(model.predict(ROWS)) == 3  # what `mlflow models serve` calls, nulls and all
+    with pytest.raises(MlflowException, match=r"missing inputs \['colour'\]"):
+        model.predict(ROWS.drop(columns="colour"))
+
+
+def test_a_missing_column_fails_with_one_line_even_if_the_signature_says_optional(
+    model_dir: Path, model: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mlflow.models import infer_signature
+
+    code, out = score(model_dir, tmp_path, ROWS.drop(columns="colour"), "scored.csv")
+    assert code == 2 and not out.exists()
+    assert capsys.readouterr().err == (
+        f"predict: error: {tmp_path / 'rows.csv'}: missing column 'colour' "
+        "(the model needs: x, colour, size)\n"
+    )
+    # Models logged before every column was required: `colour` is optional there.
+    older = infer_signature(ROWS.drop(columns="id"), model.predict(ROWS)).inputs
+    assert not older.input_dict()["colour"].required
+    with pytest.raises(StageError, match="missing column 'colour'"):
+        check_schema(ROWS.drop(columns="colour"), older, "rows.csv")
+
+
+def test_an_all_empty_text_column_in_a_csv_scores(model_dir: Path, tmp_path: Path) -> None:
+    code, out = score(model_dir, tmp_path, ROWS.head(1).assign(colour=None), "scored.csv")
+    scored = pd.read_csv(out)
+    assert code == 0 and len(scored) == 1 and scored["prediction"].isin(["hi", "lo"]).all()
+    assert list(scored.columns[:4]) == ["x", "colour", "size", "id"]  # extra columns are kept
+
+
+def test_whole_numbers_score_where_the_model_has_decimals(
+    model_dir: Path, model: Any, tmp_path: Path
+) -> None:
+    rows = ROWS.assign(x=[1, 2, 3])  # a CSV of whole numbers is read as int64
+    code, out = score(model_dir, tmp_path, rows, "scored.csv")
+    assert code == 0 and len(pd.read_csv(out)) == 3
+    assert check_schema(rows, model.metadata.get_input_schema(), "rows.csv")["x"].dtype == "float64"
+
+
+def test_a_failing_prediction_is_one_line_naming_the_input(model: Any) -> None:
+    rows = ROWS.assign(colour=np.nan)  # float64, e.g. from Parquet: MLflow refuses it as text
+    with pytest.raises(StageError) as caught:
+        predict(model, rows, "rows.parquet")
+    message = str(caught.value)
+    assert message.startswith("rows.parquet: cannot be scored (") and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "name", ["scored.csv", "scored.csv.gz", "scored.csv.zip", "scored.parquet"]
+)
+def test_output_format_and_compression_follow_the_output_suffix(
+    model_dir: Path, tmp_path: Path, name: str
+) -> None:
+    code, out = score(model_dir, tmp_path, ROWS, name)
+    assert code == 0
+    head = out.read_bytes()[:4]
+    if name.endswith(".gz"):
+        assert head[:2] == b"\x1f\x8b" and gzip.decompress(out.read_bytes()).startswith(b"x,")
+    elif name.endswith(".zip"):
+        assert zipfile.ZipFile(out).namelist() == ["scored.csv"]
+    elif name.endswith(".parquet"):
+        assert head == b"PAR1"
+    else:
+        assert head == b"x,co"
+    scored = pd.read_parquet(out) if name.endswith(".parquet") else pd.read_csv(out)
+    assert len(scored) == 3 and {"prediction", "proba_hi", "proba_lo", "id"} <= set(scored)
