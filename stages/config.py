@@ -231,6 +231,21 @@ class ValidationConfig(Strict):
     drift: DriftCheck | None = None
 
 
+# The test metrics evaluate writes per task (stages/metrics.py), besides cv_<metric>_mean/std.
+TASK_METRICS = {
+    "classification": (
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "log_loss",
+    ),
+    "regression": ("rmse", "mae", "r2", "mape"),
+}
+
+
 class Params(Strict):
     """The whole of params.yaml."""
 
@@ -253,6 +268,19 @@ class Params(Strict):
             raise ValueError("split.method 'time' needs data.time_column")
         if self.split.method == "stratified" and self.data.task != "classification":
             raise ValueError("split.method 'stratified' is for classification tasks only")
+        gate = self.registration
+        named = [("register.primary_metric", gate.primary_metric)]
+        named += [
+            (f"register.thresholds[{i}].metric", t.metric) for i, t in enumerate(gate.thresholds)
+        ]
+        known = TASK_METRICS[self.data.task]
+        for key, metric in named:
+            if metric not in known and not metric.startswith("cv_"):
+                raise ValueError(
+                    f"{key} {metric!r} is not a {self.data.task} metric (one of: "
+                    f"{', '.join(known)}); choose the dataset's gate with "
+                    "`- override /register: <option>` in its conf/data file"
+                )
         return self
 
 

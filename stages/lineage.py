@@ -40,15 +40,22 @@ def flatten(tree: Any, prefix: str = "") -> dict[str, str]:
     return {prefix: text[:MAX_PARAM]}
 
 
-def lock_hashes(lock: Path = DVC_LOCK) -> dict[str, str]:
-    """`dvc.<stage>.<path>` → md5 of every output recorded in dvc.lock (empty if none)."""
+def lock_hashes(before: str | None = None, lock: Path = DVC_LOCK) -> dict[str, str]:
+    """`dvc.<stage>.<path>` → md5 of the outputs recorded in dvc.lock (empty if none).
+
+    With `before`, only the stages ahead of it: while a stage runs, its own entry and the later
+    ones still describe the previous execution.
+    """
     if not lock.is_file():
         return {}
     stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
+    names = list(stages)
+    if before in names:
+        names = names[: names.index(before)]
     return {
         f"dvc.{name}.{out['path']}": str(out.get("md5", ""))
-        for name, stage in stages.items()
-        for out in stage.get("outs", [])
+        for name in names
+        for out in stages[name].get("outs", [])
     }
 
 
@@ -94,8 +101,8 @@ def reproduce_command(commit: str, exp_name: str | None, dirty: bool) -> str:
     return command
 
 
-def run_tags(data_hashes: dict[str, str], cwd: Path | None = None) -> dict[str, str]:
-    """Tags that tie an MLflow run to git, the DVC experiment and the data it used."""
+def run_tags(stage: str, data_hashes: dict[str, str], cwd: Path | None = None) -> dict[str, str]:
+    """Tags that tie the run `stage` starts to git, the DVC experiment and the data it used."""
     tags = git_state(cwd)
     exp_name = os.environ.get("DVC_EXP_NAME") or None
     if exp_name:
@@ -103,6 +110,6 @@ def run_tags(data_hashes: dict[str, str], cwd: Path | None = None) -> dict[str, 
     if os.environ.get("DVC_EXP_BASELINE_REV"):
         tags["dvc.baseline_rev"] = os.environ["DVC_EXP_BASELINE_REV"]
     tags |= {f"data.md5.{name}": md5 for name, md5 in data_hashes.items()}
-    tags |= lock_hashes()
+    tags |= lock_hashes(before=stage)
     tags["reproduce"] = reproduce_command(tags["git.commit"], exp_name, tags["git.dirty"] == "true")
     return tags

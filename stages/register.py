@@ -175,7 +175,7 @@ def main() -> None:
     tracking = connect(params.tracking.experiment)
     with active_run(tracking, run_info["run_id"]) as run:
         lineage = {k: v for k, v in run.data.tags.items() if k.startswith(LINEAGE_PREFIXES)}
-        lineage |= lock_hashes() | {"data.md5.test": file_md5(paths.PREPARED_TEST)}
+        lineage |= lock_hashes(before="register") | {"data.md5.test": file_md5(paths.PREPARED_TEST)}
         lineage["mlflow.run_id"] = run_info["run_id"]
         failed = [c for c in checks if not c["passed"]]
         if failed:

@@ -133,7 +133,7 @@ def main() -> None:
     params = load_params(paths.PARAMS)
     tracking = connect(params.tracking.experiment)  # fail fast, before training
     train = pd.read_parquet(paths.PREPARED_TRAIN)
-    tags = run_tags({"train": file_md5(paths.PREPARED_TRAIN)})
+    tags = run_tags("train", {"train": file_md5(paths.PREPARED_TRAIN)})
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
         kwargs = model_kwargs(pipeline, features_and_target(train.head(100), params.data)[0])

@@ -72,6 +72,7 @@ def test_non_numeric_regression_target(tiny_repo: Path) -> None:
         positive_label=None,
         categorical=categorical,
     )
+    set_params(tiny_repo, "register", primary_metric="rmse", direction="lower", thresholds=[])
     assert_fails(tiny_repo, "'workclass'", "data.target", "data.task", "non-numeric")
 
 

@@ -7,15 +7,17 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from stages.compose import compose
-from stages.config import RegisterConfig, parse_params
+from stages.config import TASK_METRICS, RegisterConfig, parse_params
 from stages.errors import StageError
 from stages.gate import at_least, check_metrics_exist, check_thresholds
 from stages.lineage import file_md5, flatten, git_state, lock_hashes, reproduce_command
+from stages.metrics import classification_metrics, regression_metrics
 from stages.tracking import main_root, resolve_store, without_password
 from tests.conftest import run
 from tests.services import free_port
@@ -90,6 +92,22 @@ def test_a_threshold_on_a_metric_the_task_lacks_names_the_key() -> None:
         check_metrics_exist(GATE, regression)
 
 
+def test_a_gate_for_the_other_task_fails_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "params.yaml"
+    compose(out, ["data=diamonds", "register=adult"])
+    with pytest.raises(StageError, match=r"register.primary_metric 'roc_auc' is not a regression"):
+        parse_params(yaml.safe_load(out.read_text()))
+
+
+def test_task_metrics_are_what_evaluate_writes() -> None:
+    y = pd.Series(["a", "b", "a", "b"])
+    proba = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.4, 0.6]])
+    written = classification_metrics(y, y.to_numpy(), proba, ["a", "b"], None)
+    assert tuple(written) == TASK_METRICS["classification"]
+    values = pd.Series([1.0, 2.0, 3.0])
+    assert tuple(regression_metrics(values, values.to_numpy())) == TASK_METRICS["regression"]
+
+
 def test_every_dataset_selects_a_gate_for_its_own_metrics(tmp_path: Path) -> None:
 
     for data, metric in [("adult", "roc_auc"), ("tiny", "roc_auc"), ("diamonds", "rmse")]:
@@ -115,9 +133,12 @@ def test_file_md5_is_what_dvc_records(tmp_path: Path) -> None:
     lock.write_text(
         "schema: '2.0'\nstages:\n  prepare:\n    cmd: x\n    outs:\n"
         "    - path: a.parquet\n      md5: abc\n      size: 3\n"
+        "  train:\n    cmd: y\n    outs:\n    - path: m\n      md5: def\n"
     )
-    assert lock_hashes(lock) == {"dvc.prepare.a.parquet": "abc"}
-    assert lock_hashes(tmp_path / "missing.lock") == {}
+    assert lock_hashes(lock=lock) == {"dvc.prepare.a.parquet": "abc", "dvc.train.m": "def"}
+    assert lock_hashes(before="train", lock=lock) == {"dvc.prepare.a.parquet": "abc"}
+    assert lock_hashes(before="register", lock=lock) == lock_hashes(lock=lock)  # not there yet
+    assert lock_hashes(lock=tmp_path / "missing.lock") == {}
 
 
 def test_flatten_params() -> None:
