@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 DVC_LOCK = Path("dvc.lock")
+PARAMS_FILE = "params.yaml"
 # MLflow limits: a param value to 6000 characters, a tag value to 8000.
 MAX_PARAM = 6000
 
@@ -74,10 +75,12 @@ def pipeline_outputs(dvc_yaml: Path) -> list[str]:
 
 
 def git_state(cwd: Path | None = None) -> dict[str, str]:
-    """Commit and dirty flag of the working tree (a DVC experiment copy: its baseline).
+    """Commit, dirty flag and params flag of the working tree (a DVC experiment copy: its baseline).
 
-    Dirty means code, config or data pointers differ from the commit; outputs the pipeline
-    writes itself (dvc.lock, metrics, reports) do not count, since the run rewrites them.
+    Dirty means code, config or data pointers differ from the commit. Two things do not count:
+    the outputs the pipeline writes itself (dvc.lock, metrics, reports), and params.yaml, which
+    `dvc exp run -S` rewrites and every run logs as an artifact (`git.params_modified` says
+    whether it differs from the commit).
     """
 
     def git(*args: str) -> str:
@@ -86,18 +89,28 @@ def git_state(cwd: Path | None = None) -> dict[str, str]:
 
     commit = git("rev-parse", "HEAD")
     outputs = pipeline_outputs((cwd or Path.cwd()) / "dvc.yaml")
-    excluded = [f":(exclude,top){path}" for path in outputs]
-    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
-    return {"git.commit": commit or "unknown", "git.dirty": str(bool(dirty)).lower()}
+    excluded = [f":(exclude,top){path}" for path in [*outputs, PARAMS_FILE]]
+    status = ["status", "--porcelain", "--untracked-files=no", "--"]
+    dirty = git(*status, ".", *excluded)
+    params_modified = git(*status, f":(top){PARAMS_FILE}")
+    return {
+        "git.commit": commit or "unknown",
+        "git.dirty": str(bool(dirty)).lower(),
+        "git.params_modified": str(bool(params_modified)).lower(),
+    }
 
 
-def reproduce_command(commit: str, exp_name: str | None, dirty: bool) -> str:
+def reproduce_command(
+    commit: str, exp_name: str | None, dirty: bool, params_modified: bool = False
+) -> str:
     """The shell command that brings this execution back."""
     if exp_name:
         return f"dvc exp apply {shlex.quote(exp_name)} && dvc repro"
     command = f"git checkout {commit} && dvc checkout && dvc repro"
     if dirty:
-        command += "  # plus the uncommitted changes: see the params.yaml artifact"
+        command += "  # plus uncommitted code changes that no commit holds"
+    elif params_modified:
+        command += "  # with this run's params.yaml artifact (make reproduce does all this)"
     return command
 
 
@@ -111,5 +124,10 @@ def run_tags(stage: str, data_hashes: dict[str, str], cwd: Path | None = None) -
         tags["dvc.baseline_rev"] = os.environ["DVC_EXP_BASELINE_REV"]
     tags |= {f"data.md5.{name}": md5 for name, md5 in data_hashes.items()}
     tags |= lock_hashes(before=stage)
-    tags["reproduce"] = reproduce_command(tags["git.commit"], exp_name, tags["git.dirty"] == "true")
+    tags["reproduce"] = reproduce_command(
+        tags["git.commit"],
+        exp_name,
+        tags["git.dirty"] == "true",
+        tags["git.params_modified"] == "true",
+    )
     return tags

@@ -3,7 +3,8 @@
     python -m stages.reproduce models:/<name>/<version>      (make reproduce MODEL=...)
 
 Reads the version's lineage tags (git commit, dirty flag, data hashes, metrics), checks the
-commit out in a temporary git worktree, brings its DVC-tracked data from the local cache or the
+commit out in a temporary git worktree (with the run's logged params.yaml when it differed from
+the commit, as after `dvc exp run -S ...`), brings its DVC-tracked data from the local cache or the
 remote, re-runs the pipeline up to `evaluate` (into a throwaway MLflow store, without the DVC run
 cache), verifies the prepared data's hashes and compares the metrics. Exit 0 when everything
 matches, 1 when something differs, 2 when it cannot reproduce at all.
@@ -14,11 +15,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stages.errors import StageError, run_stage
 from stages.lineage import file_md5
@@ -34,6 +37,7 @@ class Lineage:
     commit: str
     data_md5: dict[str, str]
     metrics: dict[str, float]
+    params_run_id: str | None  # the run whose params.yaml replaces the commit's, if it differs
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -53,19 +57,22 @@ def lineage_from_tags(uri: str, tags: dict[str, str]) -> Lineage:
             f"{uri} has no lineage (no git.commit tag): it was not registered by this pipeline"
         )
     if tags.get("git.dirty") == "true":
-        exp = tags.get("dvc.exp_name")
-        hint = f" (DVC experiment {exp}: `dvc exp branch {exp}` and commit it)" if exp else ""
         raise StageError(
             f"{uri} was trained from uncommitted changes on top of {commit[:10]} (git.dirty=true), "
-            f"so no commit holds its exact code and params{hint}"
+            "so no commit holds its exact code"
         )
+    params_run_id = None
+    if tags.get("git.params_modified") == "true":
+        params_run_id = tags.get("mlflow.run_id")
+        if not params_run_id:
+            raise StageError(f"{uri} ran with modified params.yaml but names no run to fetch it")
     data = {split: tags[f"data.md5.{split}"] for split in DATA_FILES if f"data.md5.{split}" in tags}
     metrics = {
         k.removeprefix("metric."): float(v) for k, v in tags.items() if k.startswith("metric.")
     }
     if not metrics:
         raise StageError(f"{uri} has no metric.* tags to compare with")
-    return Lineage(commit=commit, data_md5=data, metrics=metrics)
+    return Lineage(commit=commit, data_md5=data, metrics=metrics, params_run_id=params_run_id)
 
 
 def differences(recorded: dict[str, float], reproduced: dict[str, float]) -> list[str]:
@@ -80,24 +87,39 @@ def differences(recorded: dict[str, float], reproduced: dict[str, float]) -> lis
 # ---- I/O --------------------------------------------------------------------------------------
 
 
-def version_tags(uri: str) -> dict[str, str]:
-    """The tags of a registered model version, from the configured tracking store."""
+def mlflow_client() -> tuple[Any, str]:
+    """A client of the configured tracking store, and the store's URI for messages."""
     from stages.tracking import configure_env, probe, resolve_store
 
     configure_env()
     store = resolve_store()
     probe(store)
     import mlflow
+
+    registry = os.environ.get("MLFLOW_REGISTRY_URI")
+    return mlflow.MlflowClient(store.tracking_uri, registry), store.shown_uri
+
+
+def version_tags(client: Any, where: str, uri: str) -> dict[str, str]:
+    """The tags of a registered model version."""
     from mlflow.exceptions import MlflowException
 
     name, version = parse_uri(uri)
-    client = mlflow.MlflowClient(store.tracking_uri, os.environ.get("MLFLOW_REGISTRY_URI"))
     try:
         return dict(client.get_model_version(name, version).tags)
     except MlflowException as exc:
         if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise StageError(f"{uri}: no such model version in {store.shown_uri}") from None
+            raise StageError(f"{uri}: no such model version in {where}") from None
         raise
+
+
+def fetch_params(client: Any, run_id: str, workdir: Path) -> Path:
+    """The params.yaml that run `run_id` logged, downloaded into `workdir`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        return Path(client.download_artifacts(run_id, "params.yaml", str(workdir)))
+    except Exception as exc:
+        raise StageError(f"run {run_id}: cannot fetch its params.yaml artifact ({exc})") from None
 
 
 def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
@@ -109,8 +131,11 @@ def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
-def reproduce(lineage: Lineage, root: Path, workdir: Path) -> tuple[dict[str, float], list[str]]:
-    """Re-run the pipeline at the lineage's commit; return its metrics and every mismatch."""
+def reproduce(
+    lineage: Lineage, root: Path, workdir: Path, params: Path | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Re-run the pipeline at the lineage's commit (with `params` as params.yaml if given);
+    return its metrics and every mismatch."""
     venv = str(Path(sys.executable).parent)
     env = os.environ | {
         "PATH": f"{venv}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -136,6 +161,8 @@ def reproduce(lineage: Lineage, root: Path, workdir: Path) -> tuple[dict[str, fl
             env,
             "dvc config",
         )
+        if params is not None:
+            shutil.copyfile(params, tree / "params.yaml")
         tracked = sh(["git", "ls-files", "--", "*.dvc"], tree, env, "git ls-files").split()
         if tracked:
             sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {lineage.commit[:10]}")
@@ -159,11 +186,18 @@ def main(argv: list[str] | None = None) -> int:
         raise StageError("usage: python -m stages.reproduce models:/<name>/<version>")
     uri = args[0]
     parse_uri(uri)
-    lineage = lineage_from_tags(uri, version_tags(uri))
+    client, where = mlflow_client()
+    lineage = lineage_from_tags(uri, version_tags(client, where, uri))
     root = Path.cwd()
-    print(f"reproduce: {uri} from commit {lineage.commit[:10]} (this takes a full pipeline run)")
+    source = f"commit {lineage.commit[:10]}"
+    if lineage.params_run_id:
+        source += f" with the params.yaml of run {lineage.params_run_id}"
+    print(f"reproduce: {uri} from {source} (this takes a full pipeline run)")
     with tempfile.TemporaryDirectory(prefix="reproduce-") as tmp:
-        reproduced, problems = reproduce(lineage, root, Path(tmp))
+        params = None
+        if lineage.params_run_id:
+            params = fetch_params(client, lineage.params_run_id, Path(tmp) / "params")
+        reproduced, problems = reproduce(lineage, root, Path(tmp), params)
     for name, value in sorted(lineage.metrics.items()):
         mark = "ok" if reproduced.get(name) == value else "DIFFERS"
         print(f"  {name:<20} recorded {value:<12} reproduced {reproduced.get(name)!s:<12} {mark}")

@@ -120,7 +120,9 @@ def test_lineage_of_a_version_comes_from_its_tags() -> None:
     lineage = lineage_from_tags("models:/m/1", LINEAGE | {"data.md5.test": "abc"})
     assert lineage.commit == "a" * 40
     assert lineage.metrics == {"accuracy": 0.8125}
-    assert lineage.data_md5 == {"test": "abc"}
+    assert lineage.data_md5 == {"test": "abc"} and lineage.params_run_id is None
+    modified = LINEAGE | {"git.params_modified": "true", "mlflow.run_id": "r1"}
+    assert lineage_from_tags("models:/m/1", modified).params_run_id == "r1"
     assert parse_uri("models:/m/12") == ("m", "12")
 
 
@@ -130,6 +132,7 @@ def test_lineage_of_a_version_comes_from_its_tags() -> None:
         ("models:/m@champion", LINEAGE, "expected models:/<name>/<version>"),
         ("models:/m/1", {}, "has no lineage (no git.commit tag)"),
         ("models:/m/1", LINEAGE | {"git.dirty": "true"}, "uncommitted changes"),
+        ("models:/m/1", LINEAGE | {"git.params_modified": "true"}, "names no run to fetch it"),
         ("models:/m/1", {"git.commit": "a" * 40, "git.dirty": "false"}, "no metric.* tags"),
     ],
 )
@@ -158,6 +161,12 @@ def test_reproduce_a_registered_version_from_its_lineage(tiny_repo: Path) -> Non
     for name, value in recorded.items():
         assert f"{name}" in result.stdout and str(value) in result.stdout
     assert run(["git", "worktree", "list"], tiny_repo).stdout.count("\n") == 1
+
+    # An experiment's version: the commit plus the params.yaml its run logged.
+    run(["dvc", "exp", "run", "-S", "data=tiny", "-S", "model.max_iter=50"], tiny_repo)
+    experiment = reproduce(tiny_repo, "models:/ml-pipeline-tiny/2")
+    assert "with the params.yaml of run" in experiment.stdout
+    assert "models:/ml-pipeline-tiny/2 reproduces exactly" in experiment.stdout
 
     unknown = reproduce(tiny_repo, "models:/ml-pipeline-tiny/7", check=False)
     assert unknown.returncode == 2

@@ -154,22 +154,27 @@ def test_flatten_params() -> None:
 def test_reproduce_command() -> None:
     assert reproduce_command("abc", "exp-1", True) == "dvc exp apply exp-1 && dvc repro"
     assert reproduce_command("abc", None, False) == "git checkout abc && dvc checkout && dvc repro"
+    assert "params.yaml artifact" in reproduce_command("abc", None, False, params_modified=True)
 
 
 def test_git_dirty_ignores_what_the_pipeline_writes(tmp_path: Path) -> None:
     (tmp_path / "dvc.yaml").write_text(
         "stages:\n  a:\n    cmd: x\n    outs: [out.txt]\n    metrics: [{m.json: {cache: false}}]\n"
     )
-    for name in ("dvc.lock", "m.json", "code.py"):
+    for name in ("dvc.lock", "m.json", "code.py", "params.yaml"):
         (tmp_path / name).write_text("1\n")
     run(["git", "init", "-q"], tmp_path)
     run(["git", "add", "-A"], tmp_path)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], tmp_path)
     head = run(["git", "rev-parse", "HEAD"], tmp_path).stdout.strip()
+    clean = {"git.commit": head, "git.dirty": "false", "git.params_modified": "false"}
+    assert git_state(tmp_path) == clean
 
     (tmp_path / "dvc.lock").write_text("2\n")
     (tmp_path / "m.json").write_text("2\n")
-    assert git_state(tmp_path) == {"git.commit": head, "git.dirty": "false"}
+    assert git_state(tmp_path) == clean
+    (tmp_path / "params.yaml").write_text("2\n")  # what `dvc exp run -S` does
+    assert git_state(tmp_path) == clean | {"git.params_modified": "true"}
     (tmp_path / "code.py").write_text("2\n")
     assert git_state(tmp_path)["git.dirty"] == "true"
 
