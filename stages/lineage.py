@@ -75,7 +75,7 @@ def pipeline_outputs(dvc_yaml: Path) -> list[str]:
 
 
 def git_state(cwd: Path | None = None) -> dict[str, str]:
-    """Commit, dirty flag and params flag of the working tree (a DVC experiment copy: its baseline).
+    """Commit, dirty flag and params flag of the working tree (in a DVC experiment: its baseline).
 
     Dirty means code, config or data pointers differ from the commit. Two things do not count:
     the outputs the pipeline writes itself (dvc.lock, metrics, reports), and params.yaml, which
@@ -87,12 +87,13 @@ def git_state(cwd: Path | None = None) -> dict[str, str]:
         result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
         return result.stdout.strip() if result.returncode == 0 else ""
 
-    commit = git("rev-parse", "HEAD")
+    # A DVC experiment runs on a temporary commit of its own; its baseline is the real one.
+    commit = os.environ.get("DVC_EXP_BASELINE_REV") or git("rev-parse", "HEAD")
     outputs = pipeline_outputs((cwd or Path.cwd()) / "dvc.yaml")
     excluded = [f":(exclude,top){path}" for path in [*outputs, PARAMS_FILE]]
-    status = ["status", "--porcelain", "--untracked-files=no", "--"]
-    dirty = git(*status, ".", *excluded)
-    params_modified = git(*status, f":(top){PARAMS_FILE}")
+    changed = ["diff", "--name-only", commit, "--"]  # the working tree against the commit
+    dirty = git(*changed, ".", *excluded) if commit else ""
+    params_modified = git(*changed, f":(top){PARAMS_FILE}") if commit else ""
     return {
         "git.commit": commit or "unknown",
         "git.dirty": str(bool(dirty)).lower(),

@@ -70,7 +70,7 @@ def version_with_alias(client: Any, name: str, alias: str) -> Any | None:
     return None if version is None else client.get_model_version(name, str(version))
 
 
-def already_registered(client: Any, name: str, run_id: str) -> dict[str, Any] | None:
+def already_registered(client: Any, name: str, run_id: str, metric: str) -> dict[str, Any] | None:
     """The report for a run registered before (a forced or resumed `register`), or None."""
     found = client.search_model_versions(f"name='{name}' and run_id='{run_id}'")
     if not found:
@@ -78,7 +78,10 @@ def already_registered(client: Any, name: str, run_id: str) -> dict[str, Any] | 
     version = min(found, key=lambda v: int(v.version))
     champion = version_with_alias(client, name, "champion")
     alias = "champion" if champion and champion.version == version.version else "challenger"
-    after = None if champion is None else {"version": int(champion.version)}
+    after = None
+    if champion is not None:
+        recorded = champion.tags.get(f"metric.{metric}")
+        after = {"version": int(champion.version), "value": recorded and float(recorded)}
     return {
         "decision": alias,
         "reasons": [
@@ -111,7 +114,7 @@ def promote(
         except MlflowException as exc:
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
-        known = already_registered(client, name, run_info["run_id"])
+        known = already_registered(client, name, run_info["run_id"], metric)
         if known is not None:
             return known
         champion = version_with_alias(client, name, "champion")

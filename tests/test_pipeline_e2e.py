@@ -8,21 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from stages.config import TASK_METRICS
 from tests.conftest import run
 
 pytestmark = pytest.mark.slow
 
-CLASSIFICATION_METRICS = {
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "log_loss",
-    "cv_accuracy_mean",
-    "cv_accuracy_std",
-}
+CLASSIFICATION_METRICS = {*TASK_METRICS["classification"], "cv_accuracy_mean", "cv_accuracy_std"}
 
 
 def stages_run(output: str) -> list[str]:

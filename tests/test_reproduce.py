@@ -164,6 +164,19 @@ def test_reproduce_a_registered_version_from_its_lineage(tiny_repo: Path) -> Non
 
     # An experiment's version: the commit plus the params.yaml its run logged.
     run(["dvc", "exp", "run", "-S", "data=tiny", "-S", "model.max_iter=50"], tiny_repo)
+    import mlflow
+
+    tags = (
+        mlflow.MlflowClient(f"sqlite:///{tiny_repo}/mlflow.db")
+        .get_model_version("ml-pipeline-tiny", "2")
+        .tags
+    )
+    head = run(["git", "rev-parse", "HEAD"], tiny_repo).stdout.strip()
+    assert (tags["git.commit"], tags["git.dirty"], tags["git.params_modified"]) == (
+        head,  # the experiment's baseline, not DVC's temporary commit
+        "false",
+        "true",
+    )
     experiment = reproduce(tiny_repo, "models:/ml-pipeline-tiny/2")
     assert "with the params.yaml of run" in experiment.stdout
     assert "models:/ml-pipeline-tiny/2 reproduces exactly" in experiment.stdout

@@ -157,7 +157,8 @@ def test_reproduce_command() -> None:
     assert "params.yaml artifact" in reproduce_command("abc", None, False, params_modified=True)
 
 
-def test_git_dirty_ignores_what_the_pipeline_writes(tmp_path: Path) -> None:
+def test_git_dirty_ignores_what_the_pipeline_writes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DVC_EXP_BASELINE_REV", raising=False)
     (tmp_path / "dvc.yaml").write_text(
         "stages:\n  a:\n    cmd: x\n    outs: [out.txt]\n    metrics: [{m.json: {cache: false}}]\n"
     )
@@ -177,6 +178,16 @@ def test_git_dirty_ignores_what_the_pipeline_writes(tmp_path: Path) -> None:
     assert git_state(tmp_path) == clean | {"git.params_modified": "true"}
     (tmp_path / "code.py").write_text("2\n")
     assert git_state(tmp_path)["git.dirty"] == "true"
+
+    # A DVC experiment commits its changes on a temporary commit; the baseline is what counts.
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "tmp"], tmp_path)
+    assert git_state(tmp_path)["git.dirty"] == "false"
+    monkeypatch.setenv("DVC_EXP_BASELINE_REV", head)
+    assert git_state(tmp_path) == {
+        "git.commit": head,
+        "git.dirty": "true",
+        "git.params_modified": "true",
+    }
 
 
 def test_predict_checks_the_signature_naming_the_column() -> None:
