@@ -9,6 +9,7 @@ output holds the input rows, `prediction` and, for classifiers, `proba_<class>` 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -133,10 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         store = resolve_store()
         probe(store)
         uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
-        import mlflow
         import mlflow.pyfunc
 
-        mlflow.set_tracking_uri(store.tracking_uri)
+        os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri  # where models:/ URIs resolve
         try:
             model = mlflow.pyfunc.load_model(uri)
         except Exception as exc:

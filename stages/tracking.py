@@ -84,6 +84,12 @@ def without_password(uri: str) -> str:
     return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
+def without_credentials(uri: str) -> str:
+    """`scheme://user:secret@host` → `scheme://host`."""
+    parts = urllib.parse.urlsplit(uri)
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
+
+
 def resolve_store(root: Path | None = None) -> Store:
     """The store from MLFLOW_TRACKING_URI, else the embedded SQLite store of the main repo."""
     root = root or main_root()
@@ -119,8 +125,7 @@ def probe(store: Store) -> None:
     """Fail in seconds, with one line, when a tracking server does not answer."""
     if not store.is_server:
         return
-    parts = urllib.parse.urlsplit(store.tracking_uri)  # /health needs no credentials
-    url = parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl().rstrip("/") + "/health"
+    url = without_credentials(store.tracking_uri).rstrip("/") + "/health"  # needs none
     try:
         with urllib.request.urlopen(url, timeout=PROBE_SECONDS) as response:
             if response.status == 200:
@@ -346,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"export MLFLOW_TRACKING_URI={store.tracking_uri}")
             return 0
         if args.command == "ui" and store.is_server:
-            print(f"runs and models are on the tracking server: open {store.shown_uri}")
+            url = without_credentials(store.tracking_uri)
+            print(f"runs and models are on the tracking server: open {url}")
             return 0
         if args.command == "ui":
             command = ["mlflow", "ui", "--backend-store-uri", store.tracking_uri]

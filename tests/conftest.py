@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +20,13 @@ REPO_FILES = ["conf", "stages", "data/raw", "dvc.yaml", "params.yaml", ".dvcigno
 BIN = Path(sys.executable).parent
 
 
+# Where MLflow writes: each test picks its store; none is inherited from the shell or a test.
+TRACKING_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
 def pipeline_env() -> dict[str, str]:
     """The environment `make` gives the stages: the venv first on PATH, telemetry off."""
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in TRACKING_VARS}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(
         DVC_NO_ANALYTICS="1",
@@ -31,6 +35,18 @@ def pipeline_env() -> dict[str, str]:
         PYTHONHASHSEED="0",
     )
     return env
+
+
+@pytest.fixture(autouse=True)
+def no_tracking_uri_leak() -> Iterator[None]:
+    """`mlflow.set_tracking_uri` also sets os.environ: undo it after each in-process test."""
+    saved = {key: os.environ.get(key) for key in TRACKING_VARS}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def run(

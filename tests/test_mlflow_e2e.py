@@ -51,7 +51,8 @@ def new_repo(template: Path, migrated: Path, dest: Path) -> Path:
 def client(repo: Path) -> Any:
     import mlflow
 
-    return mlflow.MlflowClient(f"sqlite:///{repo}/mlflow.db")
+    store = f"sqlite:///{repo}/mlflow.db"
+    return mlflow.MlflowClient(store, registry_uri=store)  # not a global set by other tests
 
 
 def runs_of(repo: Path, experiment: str = "ml-pipeline") -> list:

@@ -53,7 +53,7 @@ def team_env(server: MlflowServer) -> dict[str, str]:
 def client(server: MlflowServer) -> Any:
     import mlflow
 
-    return mlflow.MlflowClient(server.url)
+    return mlflow.MlflowClient(server.url, registry_uri=server.url)
 
 
 def runs_of(server: MlflowServer, experiment: str = "ml-pipeline") -> list:

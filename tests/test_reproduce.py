@@ -166,11 +166,9 @@ def test_reproduce_a_registered_version_from_its_lineage(tiny_repo: Path) -> Non
     run(["dvc", "exp", "run", "-S", "data=tiny", "-S", "model.max_iter=50"], tiny_repo)
     import mlflow
 
-    tags = (
-        mlflow.MlflowClient(f"sqlite:///{tiny_repo}/mlflow.db")
-        .get_model_version("ml-pipeline-tiny", "2")
-        .tags
-    )
+    store = f"sqlite:///{tiny_repo}/mlflow.db"  # registry too: not a global of earlier tests
+    client = mlflow.MlflowClient(store, registry_uri=store)
+    tags = client.get_model_version("ml-pipeline-tiny", "2").tags
     head = run(["git", "rev-parse", "HEAD"], tiny_repo).stdout.strip()
     assert (tags["git.commit"], tags["git.dirty"], tags["git.params_modified"]) == (
         head,  # the experiment's baseline, not DVC's temporary commit

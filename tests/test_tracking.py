@@ -18,7 +18,12 @@ from stages.errors import StageError
 from stages.gate import at_least, check_metrics_exist, check_thresholds
 from stages.lineage import file_md5, flatten, git_state, lock_hashes, reproduce_command
 from stages.metrics import classification_metrics, regression_metrics
-from stages.tracking import main_root, resolve_store, without_password
+from stages.tracking import (
+    main_root,
+    resolve_store,
+    without_credentials,
+    without_password,
+)
 from tests.conftest import run
 from tests.services import free_port
 
@@ -74,6 +79,7 @@ def test_without_password() -> None:
     assert without_password("http://a:b@h:1/x") == "http://a:***@h:1/x"
     assert without_password("http://h:1") == "http://h:1"
     assert without_password("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
+    assert without_credentials("http://a:b@h:1/x") == "http://h:1/x"
 
 
 def test_thresholds_report_each_rule_with_its_observed_value() -> None:
