@@ -161,6 +161,14 @@ class RegisterConfig(Strict):
     thresholds: list[ThresholdConfig] = []
     compare_with_champion: bool = True
 
+    def named_metrics(self) -> list[tuple[str, str]]:
+        """(config key, metric) for every metric the gate names."""
+        named = [("register.primary_metric", self.primary_metric)]
+        named += [
+            (f"register.thresholds[{i}].metric", t.metric) for i, t in enumerate(self.thresholds)
+        ]
+        return named
+
 
 Severity = Literal["error", "warning"]
 
@@ -268,13 +276,8 @@ class Params(Strict):
             raise ValueError("split.method 'time' needs data.time_column")
         if self.split.method == "stratified" and self.data.task != "classification":
             raise ValueError("split.method 'stratified' is for classification tasks only")
-        gate = self.registration
-        named = [("register.primary_metric", gate.primary_metric)]
-        named += [
-            (f"register.thresholds[{i}].metric", t.metric) for i, t in enumerate(gate.thresholds)
-        ]
         known = TASK_METRICS[self.data.task]
-        for key, metric in named:
+        for key, metric in self.registration.named_metrics():
             if metric not in known and not metric.startswith("cv_"):
                 raise ValueError(
                     f"{key} {metric!r} is not a {self.data.task} metric (one of: "

@@ -10,11 +10,7 @@ from stages.errors import StageError
 
 def check_metrics_exist(config: RegisterConfig, metrics: dict[str, float]) -> None:
     """Every metric the gate names must be in metrics.json (the task decides which exist)."""
-    named = [("register.primary_metric", config.primary_metric)]
-    named += [
-        (f"register.thresholds[{i}].metric", t.metric) for i, t in enumerate(config.thresholds)
-    ]
-    for key, metric in named:
+    for key, metric in config.named_metrics():
         if metric not in metrics:
             present = ", ".join(sorted(metrics))
             raise StageError(

@@ -128,11 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from stages import paths
         from stages.config import load_params
-        from stages.tracking import champion_uri, configure_env, probe, resolve_store
+        from stages.tracking import champion_uri, reachable_store
 
-        configure_env()
-        store = resolve_store()
-        probe(store)
+        store = reachable_store()
         uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
         import mlflow.pyfunc
 

@@ -64,19 +64,32 @@ def champion_value(
     return value, "re-evaluated on this test data (same training data)"
 
 
-def version_with_alias(client: Any, name: str, alias: str) -> Any | None:
-    """The version holding `alias`, or None (any other registry error is raised)."""
-    version = client.get_registered_model(name).aliases.get(alias)
+def current_champion(client: Any, name: str) -> Any | None:
+    """The version aliased `champion`, or None; registers the model name on first use."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        version = client.get_registered_model(name).aliases.get("champion")
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        try:
+            client.create_registered_model(name)
+        except MlflowException as created:  # registered meanwhile from another machine
+            if created.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
+        return None
     return None if version is None else client.get_model_version(name, str(version))
 
 
-def already_registered(client: Any, name: str, run_id: str, metric: str) -> dict[str, Any] | None:
+def already_registered(
+    client: Any, name: str, run_id: str, metric: str, champion: Any | None
+) -> dict[str, Any] | None:
     """The report for a run registered before (a forced or resumed `register`), or None."""
     found = client.search_model_versions(f"name='{name}' and run_id='{run_id}'")
     if not found:
         return None
     version = min(found, key=lambda v: int(v.version))
-    champion = version_with_alias(client, name, "champion")
     alias = "champion" if champion and champion.version == version.version else "challenger"
     after = None
     if champion is not None:
@@ -103,21 +116,15 @@ def promote(
     lineage: dict[str, str],
 ) -> dict[str, Any]:
     """Compare with the champion, register a version and set its alias, under the store lock."""
-    from mlflow.exceptions import MlflowException
 
     client, config = tracking.client, params.registration
     name, metric = params.tracking.registered_model, config.primary_metric
     value = metrics[metric]
     with store_lock(tracking.store):
-        try:
-            client.create_registered_model(name)
-        except MlflowException as exc:
-            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
-                raise
-        known = already_registered(client, name, run_info["run_id"], metric)
+        champion = current_champion(client, name)
+        known = already_registered(client, name, run_info["run_id"], metric, champion)
         if known is not None:
             return known
-        champion = version_with_alias(client, name, "champion")
         before, reason = None, "no champion yet: the first passing model becomes champion"
         alias = "champion"
         if champion is not None:

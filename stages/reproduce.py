@@ -89,11 +89,9 @@ def differences(recorded: dict[str, float], reproduced: dict[str, float]) -> lis
 
 def mlflow_client() -> tuple[Any, str]:
     """A client of the configured tracking store, and the store's URI for messages."""
-    from stages.tracking import configure_env, probe, resolve_store
+    from stages.tracking import reachable_store
 
-    configure_env()
-    store = resolve_store()
-    probe(store)
+    store = reachable_store()
     import mlflow
 
     registry = os.environ.get("MLFLOW_REGISTRY_URI")

@@ -141,6 +141,14 @@ def probe(store: Store) -> None:
     )
 
 
+def reachable_store() -> Store:
+    """The configured store, with MLflow's environment set and a server checked to answer."""
+    configure_env()
+    store = resolve_store()
+    probe(store)
+    return store
+
+
 @contextmanager
 def store_lock(store: Store) -> Iterator[None]:
     """An exclusive lock shared by every process of this machine using the store."""
@@ -189,9 +197,7 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
     experiment (the loser's run lands in "Default"): both happen under one file lock.
     """
     timer = timer or Timer()
-    configure_env()
-    store = resolve_store()
-    probe(store)
+    store = reachable_store()
     with timer("import"):
         import mlflow
         from mlflow.exceptions import MlflowException
