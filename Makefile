@@ -32,8 +32,8 @@ repro: setup ## Run the whole pipeline on the configured dataset (dvc repro)
 test: setup ## Run the whole test suite, end-to-end tests included
 	pytest
 
-test-fast: setup ## Run the tests that take seconds (not the end-to-end ones)
-	pytest -m "not slow"
+test-fast: setup ## Run the tests that take seconds (not end-to-end, no external service)
+	pytest -m "not slow and not integration"
 
 params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for overrides)
 	python -m stages.compose $(ARGS)
@@ -53,13 +53,13 @@ reproduce: setup ## Re-run the commit behind MODEL=models:/<name>/<version>; say
 
 PORT ?= 5001
 serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; mlflow models serve, local env)
-	python -m stages.tracking serve --port $(PORT)
+	python -m stages.mlflow_cli serve --port $(PORT)
 
 predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)
 	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
-	python -m stages.tracking ui
+	python -m stages.mlflow_cli ui
 
 lint: setup ## Ruff lint and format check
 	ruff check . && ruff format --check .

@@ -10,9 +10,13 @@ import argparse
 import difflib
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-CONF_DIR = Path("conf")
+from stages import paths
+from stages.errors import StageError, entry_point
+
+CONF_DIR = paths.CONF_DIR
 
 
 def compose(output: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> None:
@@ -32,26 +36,28 @@ def stale_diff(params: Path, overrides: list[str], conf_dir: Path = CONF_DIR) ->
     return "".join(difflib.unified_diff(actual, expected, str(params), "composed from conf/"))
 
 
+def _composed(action: Callable[[], str | None]) -> str | None:
+    try:
+        return action()
+    except Exception as exc:  # Hydra's messages already name the group and list the options
+        raise StageError(str(exc).replace("\n", " ")) from None
+
+
+@entry_point("compose")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
-    parser.add_argument("--output", type=Path, default=Path("params.yaml"))
+    parser.add_argument("--output", type=Path, default=paths.PARAMS)
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=rf data=tiny")
     args = parser.parse_args(argv)
-    try:
-        if args.check:
-            diff = stale_diff(args.output, args.overrides)
-            if diff:
-                print(
-                    f"{args.output} differs from conf/; run `make params`:\n{diff}", file=sys.stderr
-                )
-                return 1
-            print(f"{args.output} matches conf/")
-            return 0
-        compose(args.output, args.overrides)
-    except Exception as exc:  # Hydra's messages already name the group and list the options
-        print(f"compose: error: {exc}", file=sys.stderr)
-        return 2
+    if args.check:
+        diff = _composed(lambda: stale_diff(args.output, args.overrides))
+        if diff:
+            print(f"{args.output} differs from conf/; run `make params`:\n{diff}", file=sys.stderr)
+            return 1
+        print(f"{args.output} matches conf/")
+        return 0
+    _composed(lambda: compose(args.output, args.overrides))
     print(f"wrote {args.output}" + (f" ({' '.join(args.overrides)})" if args.overrides else ""))
     return 0
 

@@ -7,7 +7,7 @@ the key and what it allows.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -84,43 +84,53 @@ class SplitConfig(Strict):
         return self
 
 
+# Model families. Each default lives in conf/ only (conf/model/<name>.yaml, conf/cv, conf/evaluate
+# supply every key), so these classes state types and bounds, not values. A field of a family
+# is passed to its estimator by name (stages/modeling.py FAMILIES); to add a family see README.
+
+
 class HgbConfig(Strict):
     name: Literal["hgb"]
-    learning_rate: float = Field(0.1, gt=0)
-    max_iter: int = Field(200, ge=1)
-    max_leaf_nodes: int | None = Field(31, ge=2)
-    max_depth: int | None = Field(None, ge=1)
-    min_samples_leaf: int = Field(20, ge=1)
-    l2_regularization: float = Field(0.0, ge=0)
+    learning_rate: float = Field(gt=0)
+    max_iter: int = Field(ge=1)
+    max_leaf_nodes: int | None = Field(ge=2)
+    max_depth: int | None = Field(ge=1)
+    min_samples_leaf: int = Field(ge=1)
+    l2_regularization: float = Field(ge=0)
 
 
 class RfConfig(Strict):
     name: Literal["rf"]
-    n_estimators: int = Field(200, ge=1)
-    max_depth: int | None = Field(None, ge=1)
-    min_samples_leaf: int = Field(1, ge=1)
-    max_features: Literal["sqrt", "log2"] | float | None = "sqrt"
-    n_jobs: int = -1
+    n_estimators: int = Field(ge=1)
+    max_depth: int | None = Field(ge=1)
+    min_samples_leaf: int = Field(ge=1)
+    max_features: Literal["sqrt", "log2"] | float | None
+    n_jobs: int
 
 
 class LinearConfig(Strict):
     name: Literal["linear"]
-    alpha: float = Field(1.0, gt=0)
-    max_iter: int = Field(2000, ge=1)
+    alpha: float = Field(gt=0)
+    max_iter: int = Field(ge=1)
 
 
 ModelConfig = Annotated[HgbConfig | RfConfig | LinearConfig, Field(discriminator="name")]
+# Family name → its config class, derived from the union above (the one list of families).
+MODEL_FAMILIES: dict[str, type[BaseModel]] = {
+    get_args(member.model_fields["name"].annotation)[0]: member
+    for member in get_args(get_args(ModelConfig)[0])
+}
 
 
 class CvConfig(Strict):
-    n_splits: int = Field(5, ge=2)
+    n_splits: int = Field(ge=2)
 
 
 class EvaluateConfig(Strict):
-    importance_repeats: int = Field(5, ge=1)
-    importance_max_rows: int = Field(2000, ge=10)
-    plot_max_points: int = Field(1000, ge=10)
-    curve_max_points: int = Field(200, ge=10)
+    importance_repeats: int = Field(ge=1)
+    importance_max_rows: int = Field(ge=10)
+    plot_max_points: int = Field(ge=10)
+    curve_max_points: int = Field(ge=10)
 
 
 class GateRuleConfig(Strict):
@@ -132,11 +142,11 @@ class GateRuleConfig(Strict):
 class ReportConfig(Strict):
     """`make report`: metrics that gate a pull request (tolerance: a fraction of the base)."""
 
-    gate: list[GateRuleConfig] = []
+    gate: list[GateRuleConfig]
 
 
 class TrackingConfig(Strict):
-    """MLflow names; where the store is comes from the environment (stages/tracking.py)."""
+    """MLflow names; where the store is comes from the environment (stages/store.py)."""
 
     experiment: str = Field(min_length=1)
     registered_model: str = Field(min_length=1)
@@ -158,8 +168,8 @@ class RegisterConfig(Strict):
 
     primary_metric: str
     direction: Direction
-    thresholds: list[ThresholdConfig] = []
-    compare_with_champion: bool = True
+    thresholds: list[ThresholdConfig]
+    compare_with_champion: bool
 
     def named_metrics(self) -> list[tuple[str, str]]:
         """(config key, metric) for every metric the gate names."""
@@ -263,7 +273,7 @@ class Params(Strict):
     model: ModelConfig
     cv: CvConfig
     evaluate: EvaluateConfig
-    report: ReportConfig = ReportConfig()
+    report: ReportConfig
     validation: ValidationConfig
     tracking: TrackingConfig
     registration: RegisterConfig = Field(alias="register")  # `register` shadows BaseModel
@@ -310,7 +320,8 @@ def parse_params(raw: dict[str, Any], source: str = "params.yaml") -> Params:
 def describe_error(exc: ValidationError) -> str:
     """One line for the first validation error: the key, the problem, what is allowed."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
+    # A misspelt key is both unknown and a missing one: naming the unknown key says more.
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = [str(part) for part in first["loc"] if not _is_union_tag(part, first["loc"])]
     key = ".".join(loc) or "(top level)"
     if first["type"] == "extra_forbidden":
@@ -326,20 +337,17 @@ def describe_error(exc: ValidationError) -> str:
     return message + (f" (+{more} more problem{'s' if more > 1 else ''})" if more else "")
 
 
-_UNION_MEMBERS = {"hgb": HgbConfig, "rf": RfConfig, "linear": LinearConfig}
-
-
 def _is_union_tag(part: Any, loc: tuple[Any, ...]) -> bool:
     """Pydantic puts the discriminator value into the location (`model.rf.n_jobs`): drop it."""
-    return len(loc) > 1 and loc[0] == "model" and part in _UNION_MEMBERS and part == loc[1]
+    return len(loc) > 1 and loc[0] == "model" and part in MODEL_FAMILIES and part == loc[1]
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """Field names of the config class found at `loc` (a union tag picks the model family)."""
     cls: Any = Params
     for part in loc:
-        if cls is None and part in _UNION_MEMBERS:
-            cls = _UNION_MEMBERS[part]
+        if cls is None and part in MODEL_FAMILIES:
+            cls = MODEL_FAMILIES[part]
             continue
         field = cls.model_fields.get(str(part)) if cls else None
         annotation = field.annotation if field else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +11,8 @@ from sklearn.pipeline import Pipeline
 
 from stages import paths
 from stages.config import Params, load_params
-from stages.errors import run_stage
-from stages.features import features_and_target
-from stages.metrics import classification_metrics, regression_metrics, rounded
+from stages.errors import entry_point
+from stages.metrics import rounded, score
 from stages.modeling import CV_METRIC
 from stages.outputs import json_writer, publish, read_json
 from stages.plots import (
@@ -37,33 +35,27 @@ class Evaluation:
 def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict) -> Evaluation:
     """Test metrics, CV summary, timings and plot tables for a fitted pipeline."""
     data, settings = params.data, params.evaluate
-    features, target = features_and_target(test, data)
-    started = time.perf_counter()
-    predicted = model.predict(features)
-    predict_seconds = time.perf_counter() - started
-    if data.task == "classification":
-        classes = [str(c) for c in model.classes_]
-        proba = model.predict_proba(features)
-        positive = data.positive_label if data.positive_label is not None else classes[-1]
-        metrics = classification_metrics(target, predicted, proba, classes, positive)
+    scored = score(model, test, data)
+    metrics, target, predicted = dict(scored.metrics), scored.target, scored.predicted
+    if scored.proba is not None and scored.positive is not None:
         plots = classification_plots(
             target,
             predicted,
-            proba[:, classes.index(positive)],
-            positive,
+            scored.proba[:, scored.classes.index(scored.positive)],
+            scored.positive,
             settings.curve_max_points,
         )
     else:
-        metrics = regression_metrics(target, predicted)
         plots = regression_plots(target, predicted, settings.plot_max_points, params.seed)
     cv_name = CV_METRIC[data.task][0]
     metrics |= rounded(
         {f"cv_{cv_name}_mean": train_report["cv_mean"], f"cv_{cv_name}_std": train_report["cv_std"]}
     )
+    features = scored.features
     plots["importance.csv"] = _importance(model, features, target, params)
     timings = {
         "fit_seconds": round(train_report["fit_seconds"], 3),
-        "predict_ms_per_row": round(1000 * predict_seconds / len(features), 6),
+        "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
     }
     return Evaluation(metrics=metrics, timings=timings, plots=plots)
 
@@ -87,12 +79,13 @@ def _importance(
     return importance_table(list(features.columns), result.importances_mean, result.importances_std)
 
 
-def main() -> None:
+@entry_point("evaluate")
+def main(argv: list[str] | None = None) -> None:
+    params = load_params(paths.PARAMS)
+    run_info = read_json(paths.RUN_INFO)
     import mlflow
     import mlflow.sklearn
 
-    params = load_params(paths.PARAMS)
-    run_info = read_json(paths.RUN_INFO)
     tracking = connect(params.tracking.experiment)  # fail fast, before scoring
     with active_run(tracking, run_info["run_id"]):
         model = mlflow.sklearn.load_model(str(paths.MODEL_DIR))
@@ -122,4 +115,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage("evaluate", main)
+    raise SystemExit(main())

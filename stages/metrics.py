@@ -1,12 +1,58 @@
-"""Test-set metrics, as plain floats rounded so that metrics.json is stable byte for byte."""
+"""Test-set scoring: the one place that predicts on a split and computes its metrics.
+
+Metrics are plain floats rounded so that metrics.json is stable byte for byte.
+"""
 
 from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from stages.config import DataConfig
+from stages.features import features_and_target
+
 DIGITS = 6
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A model's predictions on a split and their metrics (positive: binary tasks only)."""
+
+    metrics: dict[str, float]
+    features: pd.DataFrame
+    target: pd.Series
+    predicted: np.ndarray
+    proba: np.ndarray | None
+    classes: list[str]
+    positive: str | None
+    predict_seconds: float
+
+
+def positive_class(classes: list[str], positive_label: str | None) -> str:
+    """The class precision, recall, F1 and the curves score: data.positive_label, else the last
+    (the second of two) in the model's sorted class order."""
+    return positive_label if positive_label is not None else classes[-1]
+
+
+def score(model: Any, frame: pd.DataFrame, data: DataConfig) -> Scored:
+    """Predict on `frame` with a fitted pipeline and compute the task's test metrics."""
+    features, target = features_and_target(frame, data)
+    started = time.perf_counter()
+    predicted = model.predict(features)
+    seconds = time.perf_counter() - started
+    if data.task == "regression":
+        values = regression_metrics(target, predicted)
+        return Scored(values, features, target, predicted, None, [], None, seconds)
+    classes = [str(c) for c in model.classes_]
+    proba = model.predict_proba(features)
+    positive = positive_class(classes, data.positive_label)
+    values = classification_metrics(target, predicted, proba, classes, positive)
+    return Scored(values, features, target, predicted, proba, classes, positive, seconds)
 
 
 def classification_metrics(
@@ -18,11 +64,11 @@ def classification_metrics(
 ) -> dict[str, float]:
     """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC and log loss.
 
-    Binary tasks score the positive class (data.positive_label, else the second class);
-    multi-class tasks use macro averages and one-vs-rest ROC AUC.
+    Binary tasks score the positive class (`positive_class`); multi-class tasks use macro
+    averages and one-vs-rest ROC AUC.
     """
     binary = len(classes) == 2
-    positive = positive_label if positive_label is not None else classes[-1]
+    positive = positive_class(classes, positive_label)
     average = {"average": "binary", "pos_label": positive} if binary else {"average": "macro"}
     if binary:
         auc = skm.roc_auc_score(y_true == positive, proba[:, classes.index(positive)])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
@@ -19,7 +23,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from stages.config import CvConfig, DataConfig, HgbConfig, LinearConfig, ModelConfig, RfConfig
+from stages.config import CvConfig, DataConfig, ModelConfig
 
 MISSING = "__missing__"
 
@@ -30,14 +34,55 @@ CV_METRIC = {
 }
 
 
+@dataclass(frozen=True)
+class Family:
+    """How a model family is built: its estimators and the preprocessing it needs.
+
+    Every field of the family's config class except `name` is passed to the estimator by name;
+    `translate` renames or converts them when scikit-learn spells them differently.
+    """
+
+    classifier: type[BaseEstimator]
+    regressor: type[BaseEstimator]
+    preprocessing: Literal["native", "imputed", "scaled"]
+    fixed: dict[str, Any] = field(default_factory=dict)  # also passed, whatever the config
+    seeded: bool = True  # takes random_state (the params' seed)
+    translate: Callable[[dict[str, Any], bool], dict[str, Any]] = lambda kwargs, _: kwargs
+
+
+def _linear(kwargs: dict[str, Any], classify: bool) -> dict[str, Any]:
+    """alpha is the regularisation strength: C = 1 / alpha for logistic regression; ridge has no
+    iteration limit with its default solver."""
+    if classify:
+        return {"C": 1.0 / kwargs["alpha"], "max_iter": kwargs["max_iter"]}
+    return {"alpha": kwargs["alpha"]}
+
+
+# One entry per family of stages/config.py MODEL_FAMILIES (a test checks they match).
+FAMILIES: dict[str, Family] = {
+    "hgb": Family(
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        "native",
+        fixed={"early_stopping": False},
+    ),
+    "rf": Family(RandomForestClassifier, RandomForestRegressor, "imputed"),
+    "linear": Family(LogisticRegression, Ridge, "scaled", translate=_linear),
+}
+
+
 def build_pipeline(data: DataConfig, model: ModelConfig, seed: int) -> Pipeline:
     """Preprocessing suited to the model family, then the estimator; takes raw feature rows."""
+    family = FAMILIES[model.name]
     return Pipeline(
-        [("preprocess", _preprocessor(data, model)), ("model", _estimator(data, model, seed))]
+        [
+            ("preprocess", _preprocessor(data, family)),
+            ("model", _estimator(data, model, family, seed)),
+        ]
     )
 
 
-def _preprocessor(data: DataConfig, model: ModelConfig) -> ColumnTransformer:
+def _preprocessor(data: DataConfig, family: Family) -> ColumnTransformer:
     categorical_fill = SimpleImputer(strategy="constant", fill_value=MISSING)
     ordinal_fill = SimpleImputer(strategy="most_frequent")
     ordered = OrdinalEncoder(
@@ -45,14 +90,16 @@ def _preprocessor(data: DataConfig, model: ModelConfig) -> ColumnTransformer:
         handle_unknown="use_encoded_value",
         unknown_value=-1,
     )
-    if isinstance(model, LinearConfig):
+    numeric: Any
+    if family.preprocessing == "scaled":
         numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
         categorical = make_pipeline(
             categorical_fill, OneHotEncoder(handle_unknown="ignore", min_frequency=10)
         )
         ordinal = make_pipeline(ordinal_fill, ordered, StandardScaler())
     else:
-        numeric = SimpleImputer(strategy="median") if isinstance(model, RfConfig) else "passthrough"
+        imputed = family.preprocessing == "imputed"
+        numeric = SimpleImputer(strategy="median") if imputed else "passthrough"
         categorical = make_pipeline(
             categorical_fill,
             OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64),
@@ -69,36 +116,19 @@ def _preprocessor(data: DataConfig, model: ModelConfig) -> ColumnTransformer:
     )
 
 
-def _estimator(data: DataConfig, model: ModelConfig, seed: int) -> BaseEstimator:
+def _estimator(data: DataConfig, model: ModelConfig, family: Family, seed: int) -> BaseEstimator:
+    """The family's estimator with the config's fields as keyword arguments, seeded."""
     classify = data.task == "classification"
-    if isinstance(model, HgbConfig):
+    cls = family.classifier if classify else family.regressor
+    kwargs = family.translate(model.model_dump(exclude={"name"}), classify)
+    kwargs |= family.fixed | ({"random_state": seed} if family.seeded else {})
+    if family.preprocessing == "native" and data.categorical:  # columns ordered as _preprocessor
         n_numeric, n_categorical = len(data.numeric), len(data.categorical)
         is_categorical = [False] * n_numeric + [True] * n_categorical + [False] * len(data.ordinal)
-        cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
-        return cls(
-            learning_rate=model.learning_rate,
-            max_iter=model.max_iter,
-            max_leaf_nodes=model.max_leaf_nodes,
-            max_depth=model.max_depth,
-            min_samples_leaf=model.min_samples_leaf,
-            l2_regularization=model.l2_regularization,
-            categorical_features=is_categorical if n_categorical else None,
-            early_stopping=False,
-            random_state=seed,
-        )
-    if isinstance(model, RfConfig):
-        cls = RandomForestClassifier if classify else RandomForestRegressor
-        return cls(
-            n_estimators=model.n_estimators,
-            max_depth=model.max_depth,
-            min_samples_leaf=model.min_samples_leaf,
-            max_features=model.max_features,
-            n_jobs=model.n_jobs,
-            random_state=seed,
-        )
-    if classify:
-        return LogisticRegression(C=1.0 / model.alpha, max_iter=model.max_iter, random_state=seed)
-    return Ridge(alpha=model.alpha, random_state=seed)
+        kwargs["categorical_features"] = is_categorical
+    elif family.preprocessing == "native":
+        kwargs["categorical_features"] = None
+    return cls(**kwargs)
 
 
 def cv_splitter(

@@ -16,3 +16,12 @@ VALIDATION_REPORT = Path("reports/validation.json")
 VALIDATION_HTML = Path("reports/validation.html")
 RUN_INFO = Path("models/run.json")
 REGISTRATION = Path("reports/registration.json")
+# The prepared splits by name, as lineage tags (`data.md5.<split>`) name them.
+PREPARED = {"train": PREPARED_TRAIN, "test": PREPARED_TEST}
+
+# Files of the repository that are not a stage's dependency or output.
+CONF_DIR = Path("conf")
+DVC_YAML = Path("dvc.yaml")
+DVC_LOCK = Path("dvc.lock")
+PR_REPORT_DIR = Path("pr-report")
+NOT_STAGE_FILES = (CONF_DIR, DVC_YAML, DVC_LOCK, PR_REPORT_DIR)

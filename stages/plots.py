@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,34 +67,56 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
         table.to_csv(directory / name, index=False, float_format=f"%.{DIGITS}g")
 
 
-def render_pngs(tables: dict[str, pd.DataFrame], directory: Path) -> None:
-    """Draw each table as `<name>.png` in `directory`."""
+def draw(
+    ax: Any, name: str, table: pd.DataFrame, colour: str | None = None, label: str = ""
+) -> None:
+    """Draw one plot table on `ax` the way its kind is drawn everywhere (PNGs and reports)."""
+    kind, x, y = PLOT_SPECS[name]
+    if kind == "confusion":
+        labels = sorted(set(table[x]) | set(table[y]))
+        matrix = skm.confusion_matrix(table[y], table[x], labels=labels)
+        skm.ConfusionMatrixDisplay(matrix, display_labels=labels).plot(ax=ax, colorbar=False)
+    elif kind == "line":
+        ax.plot(table[x], table[y], color=colour, label=label or None)
+    elif kind == "scatter":
+        ax.scatter(table[x], table[y], s=4, alpha=0.5, color=colour, label=label or None)
+    else:
+        ordered = table.iloc[::-1]
+        ax.barh(ordered[y], ordered[x], xerr=ordered.get("std"), color=colour)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+
+
+def title(name: str) -> str:
+    return name.removesuffix(".csv").replace("_", " ")
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot without a display."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save(fig: Any, path: Path) -> None:
+    """Write a figure without a timestamp or version in its metadata, and close it."""
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    pyplot().close(fig)
+
+
+def render_pngs(tables: dict[str, pd.DataFrame], directory: Path) -> None:
+    """Draw each table as `<name>.png` in `directory`."""
+    plt = pyplot()
     directory.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
-        kind, x, y = PLOT_SPECS[name]
         fig, ax = plt.subplots(figsize=(6, 4.5), dpi=100)
-        if kind == "confusion":
-            labels = sorted(set(table[x]) | set(table[y]))
-            matrix = skm.confusion_matrix(table[y], table[x], labels=labels)
-            skm.ConfusionMatrixDisplay(matrix, display_labels=labels).plot(ax=ax, colorbar=False)
-        elif kind == "line":
-            ax.plot(table[x], table[y])
-        elif kind == "scatter":
-            ax.scatter(table[x], table[y], s=4, alpha=0.5)
-        else:
-            ordered = table.iloc[::-1]
-            ax.barh(ordered[y], ordered[x], xerr=ordered.get("std"))
-        ax.set_xlabel(x)
-        ax.set_ylabel(y)
-        ax.set_title(name.removesuffix(".csv").replace("_", " "))
-        fig.tight_layout()
-        fig.savefig(directory / name.replace(".csv", ".png"), metadata={"Software": None})
-        plt.close(fig)
+        draw(ax, name, table)
+        ax.set_title(title(name))
+        save(fig, directory / name.replace(".csv", ".png"))
 
 
 def _thin(curve: pd.DataFrame, max_points: int) -> pd.DataFrame:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from stages.errors import StageError
+from stages.errors import StageError, entry_point
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
 
@@ -119,33 +118,31 @@ def write_rows(frame: pd.DataFrame, path: Path) -> None:
         publish({path: lambda p: frame.to_csv(p, index=False, compression=compression)})
 
 
+@entry_point("predict")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--input", type=Path, required=True, help="CSV or Parquet rows")
     parser.add_argument("--output", type=Path, required=True, help="CSV or Parquet (by suffix)")
     parser.add_argument("--model-uri", default=None, help="default: models:/<name>@champion")
     args = parser.parse_args(argv)
+    from stages import paths
+    from stages.config import load_params
+    from stages.promotion import champion_uri
+    from stages.store import reachable_store
+
+    store = reachable_store()
+    uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
+    import mlflow.pyfunc
+
+    os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri  # where models:/ URIs resolve
     try:
-        from stages import paths
-        from stages.config import load_params
-        from stages.tracking import champion_uri, reachable_store
-
-        store = reachable_store()
-        uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
-        import mlflow.pyfunc
-
-        os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri  # where models:/ URIs resolve
-        try:
-            model = mlflow.pyfunc.load_model(uri)
-        except Exception as exc:
-            message = str(getattr(exc, "message", exc)).splitlines()[0]
-            raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
-        rows = read_rows(args.input, text_columns(model.metadata.get_input_schema()))
-        scored = predict(model, rows, str(args.input))
-        write_rows(scored, args.output)
-    except StageError as exc:
-        print(f"predict: error: {exc}", file=sys.stderr)
-        return 2
+        model = mlflow.pyfunc.load_model(uri)
+    except Exception as exc:
+        message = str(getattr(exc, "message", exc)).splitlines()[0]
+        raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
+    rows = read_rows(args.input, text_columns(model.metadata.get_input_schema()))
+    scored = predict(model, rows, str(args.input))
+    write_rows(scored, args.output)
     print(f"predict: {len(scored)} rows scored with {uri} → {args.output}")
     return 0
 

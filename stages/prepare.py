@@ -10,7 +10,7 @@ import pandas as pd
 from stages import paths
 from stages.config import Params, load_params
 from stages.dataset import check_columns, check_target, clean, read_table, split
-from stages.errors import run_stage
+from stages.errors import entry_point
 from stages.outputs import json_writer, publish
 
 
@@ -37,7 +37,8 @@ def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return train, test, reports
 
 
-def main() -> None:
+@entry_point("prepare")
+def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     train, test, report = run(params)
     publish(
@@ -52,4 +53,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage("prepare", main)
+    raise SystemExit(main())

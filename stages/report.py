@@ -19,11 +19,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from stages import paths, plots
 from stages.config import GateRuleConfig, parse_params
+from stages.errors import StageError, entry_point
 from stages.plots import PLOT_SPECS
-
-PLOTS_DIR = "reports/plots"
-REGISTRATION = "reports/registration.json"
 
 
 def load_gate(params_text: str) -> list[GateRuleConfig]:
@@ -33,7 +32,7 @@ def load_gate(params_text: str) -> list[GateRuleConfig]:
 
 def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[str]:
     """One line per gated metric that regressed past its tolerance or disappeared."""
-    metrics = diff.get("metrics.json", {})
+    metrics = diff.get(str(paths.METRICS), {})
     failures = []
     for rule in rules:
         entry = metrics.get(rule.metric)
@@ -62,12 +61,14 @@ def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
     for file, metrics in sorted(diff.items()):
         for name, entry in sorted(metrics.items()):
             old, new, delta = entry.get("old"), entry.get("new"), entry.get("diff")
-            if file != "metrics.json" and old == new:
+            if file != str(paths.METRICS) and old == new:
                 unchanged += 1
                 continue
             is_number = isinstance(delta, int | float)
             flag = (
-                "⚠" if file == "metrics.json" and noise and is_number and abs(delta) > noise else ""
+                "⚠"
+                if file == str(paths.METRICS) and noise and is_number and abs(delta) > noise
+                else ""
             )
             shown = f"{delta:+.6g}" if is_number else "—"
             lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
@@ -114,52 +115,30 @@ def dvc_json(*args: str) -> dict:
         [sys.executable, "-m", "dvc", *args, "--json"], capture_output=True, text=True
     )
     if result.returncode != 0:
-        raise SystemExit(f"report: error: dvc {' '.join(args)} failed: {result.stderr.strip()}")
+        raise StageError(f"dvc {' '.join(args)} failed: {result.stderr.strip()}")
     return json.loads(result.stdout or "{}")
 
 
 def render_comparison(name: str, base: pd.DataFrame | None, new: pd.DataFrame, path: Path) -> None:
-    """One PNG with the base (grey) and the new revision (blue) drawn over each other."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    kind, x, y = PLOT_SPECS[name]
-    frames = [("base", base, "0.6"), ("new", new, "C0")]
-    fig, axes = plt.subplots(1, 2 if kind in ("confusion", "bar") else 1, figsize=(9, 4), dpi=90)
+    """One PNG with the base (grey) and the new revision (blue): overlaid curves and scatters,
+    side by side for a confusion matrix or a bar chart."""
+    kind = PLOT_SPECS[name][0]
+    frames = [
+        (label, frame, colour)
+        for label, frame, colour in [("base", base, "0.6"), ("new", new, "C0")]
+        if frame is not None
+    ]
+    overlaid = kind in ("line", "scatter")
+    fig, axes = plots.pyplot().subplots(1, 1 if overlaid else 2, figsize=(9, 4), dpi=90)
     for index, (label, frame, colour) in enumerate(frames):
-        if frame is None:
-            continue
-        if kind == "line":
-            axes.plot(frame[x], frame[y], color=colour, label=label)
-        elif kind == "scatter":
-            axes.scatter(frame[x], frame[y], s=4, alpha=0.5, color=colour, label=label)
-        else:
-            ax = axes[index]
-            if kind == "confusion":
-                counts = pd.crosstab(frame[y], frame[x])
-                ax.imshow(counts.to_numpy(), cmap="Blues")
-                dark = counts.to_numpy().max() / 2
-                for (row, col), value in pd.DataFrame(counts.to_numpy()).stack().items():
-                    colour_ = "white" if value > dark else "black"
-                    ax.text(col, row, str(value), ha="center", va="center", color=colour_)
-                ax.set_xticks(range(len(counts.columns)), counts.columns)
-                ax.set_yticks(range(len(counts.index)), counts.index)
-                ax.set_xlabel(x)
-                ax.set_ylabel(y)
-            else:
-                ordered = frame.iloc[::-1]
-                ax.barh(ordered[y], ordered[x], color=colour)
+        ax = axes if overlaid else axes[index if len(frames) == 2 else 1]
+        plots.draw(ax, name, frame, colour, label)
+        if not overlaid:
             ax.set_title(label)
-    if kind in ("line", "scatter"):
-        axes.set_xlabel(x)
-        axes.set_ylabel(y)
+    if overlaid:
         axes.legend()
-    fig.suptitle(name.removesuffix(".csv").replace("_", " "))
-    fig.tight_layout()
-    fig.savefig(path, metadata={"Software": None})
-    plt.close(fig)
+    fig.suptitle(plots.title(name))
+    plots.save(fig, path)
 
 
 def write_report(base: str, rev: str | None, output: Path) -> int:
@@ -171,16 +150,15 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
             ["git", "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], capture_output=True
         )
         if known.returncode != 0:
-            print(f"report: error: unknown Git revision {name!r}", file=sys.stderr)
-            return 2
-    if read_at(base, "metrics.json") is None:
+            raise StageError(f"unknown Git revision {name!r}")
+    if read_at(base, str(paths.METRICS)) is None:
         print(f"report: error: {base} has no metrics.json to compare with", file=sys.stderr)
         return 1
     revs = [base, *([rev] if rev else [])]
     metrics = dvc_json("metrics", "diff", *revs, "--all")
     params = dvc_json("params", "diff", *revs)
-    new_metrics = json.loads(read_at(rev, "metrics.json") or "{}")
-    failures = gate_failures(metrics, load_gate(read_at(rev, "params.yaml") or "{}"))
+    new_metrics = json.loads(read_at(rev, str(paths.METRICS)) or "{}")
+    failures = gate_failures(metrics, load_gate(read_at(rev, str(paths.PARAMS)) or "{}"))
 
     sections = [
         f"# Pipeline report: `{head}` vs `{base}`",
@@ -191,15 +169,15 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
         f"({_fmt(cv_noise(new_metrics))}).\n\n{metrics_table(metrics, cv_noise(new_metrics))}",
         f"## Parameters\n\n{params_table(params)}",
     ]
-    registration = read_at(rev, REGISTRATION)
+    registration = read_at(rev, str(paths.REGISTRATION))
     if registration:
         decision = json.loads(registration)
         sections.append(f"## Registration\n\n```json\n{json.dumps(decision, indent=2)}\n```")
     images = []
     for name in PLOT_SPECS:
         new_text, base_text = (
-            read_at(rev, f"{PLOTS_DIR}/{name}"),
-            read_at(base, f"{PLOTS_DIR}/{name}"),
+            read_at(rev, str(paths.PLOTS_DIR / name)),
+            read_at(base, str(paths.PLOTS_DIR / name)),
         )
         if new_text is None:
             continue
@@ -213,11 +191,12 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
     return 1 if failures else 0
 
 
+@entry_point("report")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="main", help="Git revision to compare against")
     parser.add_argument("--rev", default=None, help="Git revision to report (default: workspace)")
-    parser.add_argument("--output", type=Path, default=Path("pr-report"))
+    parser.add_argument("--output", type=Path, default=paths.PR_REPORT_DIR)
     args = parser.parse_args(argv)
     return write_report(args.base, args.rev, args.output)
 

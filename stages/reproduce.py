@@ -19,25 +19,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stages.errors import StageError, run_stage
-from stages.lineage import file_md5
+from stages import paths
+from stages.errors import StageError, entry_point
+from stages.lineage import COMMIT, DIRTY, METRIC_PREFIX, Lineage, file_md5
 
 URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
-DATA_FILES = {"train": "data/prepared/train.parquet", "test": "data/prepared/test.parquet"}
-
-
-@dataclass(frozen=True)
-class Lineage:
-    """What a model version records about how it was made."""
-
-    commit: str
-    data_md5: dict[str, str]
-    metrics: dict[str, float]
-    params_run_id: str | None  # the run whose params.yaml replaces the commit's, if it differs
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -51,28 +41,23 @@ def parse_uri(uri: str) -> tuple[str, str]:
 
 def lineage_from_tags(uri: str, tags: dict[str, str]) -> Lineage:
     """The lineage a version's tags carry; refuse versions that cannot be reproduced exactly."""
-    commit = tags.get("git.commit", "")
+    lineage = Lineage.from_tags(tags)
+    commit = lineage.commit or ""
     if not commit or commit == "unknown":
         raise StageError(
-            f"{uri} has no lineage (no git.commit tag): it was not registered by this pipeline"
+            f"{uri} has no lineage (no {COMMIT} tag): it was not registered by this pipeline"
         )
-    if tags.get("git.dirty") == "true":
+    if lineage.dirty:
         raise StageError(
-            f"{uri} was trained from uncommitted changes on top of {commit[:10]} (git.dirty=true), "
+            f"{uri} was trained from uncommitted changes on top of {commit[:10]} ({DIRTY}=true), "
             "so no commit holds its exact code"
         )
-    params_run_id = None
-    if tags.get("git.params_modified") == "true":
-        params_run_id = tags.get("mlflow.run_id")
-        if not params_run_id:
-            raise StageError(f"{uri} ran with modified params.yaml but names no run to fetch it")
-    data = {split: tags[f"data.md5.{split}"] for split in DATA_FILES if f"data.md5.{split}" in tags}
-    metrics = {
-        k.removeprefix("metric."): float(v) for k, v in tags.items() if k.startswith("metric.")
-    }
-    if not metrics:
-        raise StageError(f"{uri} has no metric.* tags to compare with")
-    return Lineage(commit=commit, data_md5=data, metrics=metrics, params_run_id=params_run_id)
+    if lineage.params_modified and not lineage.params_run_id:
+        raise StageError(f"{uri} ran with modified params.yaml but names no run to fetch it")
+    if not lineage.metrics:
+        raise StageError(f"{uri} has no {METRIC_PREFIX}* tags to compare with")
+    known = {split: md5 for split, md5 in lineage.data_md5.items() if split in paths.PREPARED}
+    return replace(lineage, data_md5=known)
 
 
 def differences(recorded: dict[str, float], reproduced: dict[str, float]) -> list[str]:
@@ -89,7 +74,7 @@ def differences(recorded: dict[str, float], reproduced: dict[str, float]) -> lis
 
 def mlflow_client() -> tuple[Any, str]:
     """A client of the configured tracking store, and the store's URI for messages."""
-    from stages.tracking import reachable_store
+    from stages.store import reachable_store
 
     store = reachable_store()
     import mlflow
@@ -115,7 +100,7 @@ def fetch_params(client: Any, run_id: str, workdir: Path) -> Path:
     """The params.yaml that run `run_id` logged, downloaded into `workdir`."""
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        return Path(client.download_artifacts(run_id, "params.yaml", str(workdir)))
+        return Path(client.download_artifacts(run_id, paths.PARAMS.name, str(workdir)))
     except Exception as exc:
         raise StageError(f"run {run_id}: cannot fetch its params.yaml artifact ({exc})") from None
 
@@ -160,17 +145,17 @@ def reproduce(
             "dvc config",
         )
         if params is not None:
-            shutil.copyfile(params, tree / "params.yaml")
+            shutil.copyfile(params, tree / paths.PARAMS)
         tracked = sh(["git", "ls-files", "--", "*.dvc"], tree, env, "git ls-files").split()
         if tracked:
             sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {lineage.commit[:10]}")
         sh(["dvc", "repro", "--force", "--no-run-cache", "evaluate"], tree, env, "dvc repro")
         problems = [
-            f"data {split}: recorded md5 {md5}, reproduced {file_md5(tree / DATA_FILES[split])}"
+            f"data {split}: recorded md5 {md5}, reproduced {file_md5(tree / paths.PREPARED[split])}"
             for split, md5 in sorted(lineage.data_md5.items())
-            if file_md5(tree / DATA_FILES[split]) != md5
+            if file_md5(tree / paths.PREPARED[split]) != md5
         ]
-        reproduced = json.loads((tree / "metrics.json").read_text())
+        reproduced = json.loads((tree / paths.METRICS).read_text())
         return reproduced, problems + differences(lineage.metrics, reproduced)
     finally:
         subprocess.run(
@@ -178,6 +163,7 @@ def reproduce(
         )
 
 
+@entry_point("reproduce")
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 1:
@@ -209,4 +195,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_stage("reproduce", main))
+    raise SystemExit(main())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import yaml
 from stages.compose import CONF_DIR, compose
 from stages.config import DataConfig, SplitConfig, ValidationConfig
 from stages.dataset import check_columns, clean, read_table
-from stages.errors import StageError, run_stage
+from stages.errors import StageError, entry_point
 
 MARGIN = 0.1  # ranges are widened by this share of the observed span on each side
 
@@ -104,6 +103,7 @@ def build(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
     return profile(table, cfg, split_rows)
 
 
+@entry_point("suite")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="a dataset of conf/data/")
@@ -130,4 +130,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(run_stage("suite", main))
+    raise SystemExit(main())

@@ -1,24 +1,14 @@
-"""The one place that configures MLflow: where the store is, the experiment, runs, timings.
+"""MLflow run sessions for the stages: connect, start or resume a run, log, time the calls.
 
-Embedded default: `sqlite:///<root>/mlflow.db` with artifacts in `<root>/mlruns`, where <root> is
-the main repository, also when DVC runs an experiment in a copy under `<root>/.dvc/tmp/exps/`.
-`MLFLOW_TRACKING_URI` (and `MLFLOW_REGISTRY_URI`) switch to a server.
-
-python -m stages.tracking env     print `export MLFLOW_TRACKING_URI=...` for a shell
-python -m stages.tracking serve   serve `models:/<registered_model>@champion` on 127.0.0.1
+Where the store is comes from stages/store.py; the `env`/`ui`/`serve` commands are in
+stages/mlflow_cli.py, out of the training path.
 """
 
 from __future__ import annotations
 
-import argparse
-import fcntl
 import os
 import signal
-import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import warnings
 from collections import defaultdict
 from collections.abc import Iterator
@@ -28,137 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.errors import StageError
-
-EXPS_MARKER = "/.dvc/tmp/exps/"
-# Fail within seconds when a tracking server is down, instead of MLflow's minutes of retries.
-HTTP_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
-}
-PROBE_SECONDS = 3.0
-
-
-def main_root(cwd: Path | None = None) -> Path:
-    """The main repository root, also from a DVC experiment copy under `.dvc/tmp/exps/`."""
-    here = (cwd or Path.cwd()).resolve()
-    text = here.as_posix()
-    if EXPS_MARKER in text + "/":
-        return Path((text + "/").split(EXPS_MARKER)[0])
-    if os.environ.get("DVC_ROOT"):  # DVC sets it to the main repo during a stage
-        return Path(os.environ["DVC_ROOT"]).resolve()
-    for candidate in [here, *here.parents]:
-        if (candidate / ".dvc").is_dir():
-            return candidate
-    return here
-
-
-@dataclass(frozen=True)
-class Store:
-    """Where runs and models go."""
-
-    root: Path
-    tracking_uri: str
-    artifact_location: str | None  # None: the server decides
-
-    @property
-    def is_server(self) -> bool:
-        return self.tracking_uri.startswith(("http://", "https://"))
-
-    @property
-    def shown_uri(self) -> str:
-        """The tracking URI for messages: without a password."""
-        return without_password(self.tracking_uri)
-
-    @property
-    def lock_path(self) -> Path:
-        return self.root / ".dvc" / "tmp" / "mlflow.lock"
-
-
-def without_password(uri: str) -> str:
-    """`scheme://user:secret@host` → `scheme://user:***@host`; other URIs unchanged."""
-    parts = urllib.parse.urlsplit(uri)
-    if parts.password is None:
-        return uri
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
-
-
-def without_credentials(uri: str) -> str:
-    """`scheme://user:secret@host` → `scheme://host`."""
-    parts = urllib.parse.urlsplit(uri)
-    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
-
-
-def resolve_store(root: Path | None = None) -> Store:
-    """The store from MLFLOW_TRACKING_URI, else the embedded SQLite store of the main repo."""
-    root = root or main_root()
-    uri = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
-    if not uri:
-        return Store(root, f"sqlite:///{root / 'mlflow.db'}", (root / "mlruns").as_uri())
-    if uri.startswith("sqlite:///"):
-        db = Path(uri.removeprefix("sqlite:///"))
-        if not db.is_absolute():
-            raise StageError(
-                f"MLFLOW_TRACKING_URI={uri}: use an absolute path (sqlite:////abs/mlflow.db); "
-                "a relative one lands in DVC's temporary experiment copies and is lost"
-            )
-        return Store(root, uri, (db.parent / "mlruns").as_uri())
-    if uri.startswith(("http://", "https://", "databricks")):
-        return Store(root, uri, None)
-    raise StageError(
-        f"MLFLOW_TRACKING_URI={without_password(uri)}: unsupported; use http(s)://host:port (a "
-        "tracking server, also for PostgreSQL: see deploy/), sqlite:////abs/path.db, or unset it "
-        "for the embedded store"
-    )
-
-
-def configure_env() -> None:
-    """Telemetry off and short HTTP retries, unless the user set them."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    for key, value in HTTP_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-
-
-def probe(store: Store) -> None:
-    """Fail in seconds, with one line, when a tracking server does not answer."""
-    if not store.is_server:
-        return
-    url = without_credentials(store.tracking_uri).rstrip("/") + "/health"  # needs none
-    try:
-        with urllib.request.urlopen(url, timeout=PROBE_SECONDS) as response:
-            if response.status == 200:
-                return
-            problem = f"HTTP {response.status}"
-    except urllib.error.HTTPError as exc:
-        problem = f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
-        problem = str(getattr(exc, "reason", exc))
-    raise StageError(
-        f"MLflow tracking server {store.shown_uri} is unreachable ({problem}); "
-        "start it or fix MLFLOW_TRACKING_URI"
-    )
-
-
-def reachable_store() -> Store:
-    """The configured store, with MLflow's environment set and a server checked to answer."""
-    configure_env()
-    store = resolve_store()
-    probe(store)
-    return store
-
-
-@contextmanager
-def store_lock(store: Store) -> Iterator[None]:
-    """An exclusive lock shared by every process of this machine using the store."""
-    store.lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with store.lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+from stages.store import Store, reachable_store, store_lock
 
 
 @dataclass
@@ -326,55 +186,3 @@ def _terminate(signum: int, frame: Any) -> None:
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "message", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def champion_uri(registered_model: str) -> str:
-    return f"models:/{registered_model}@champion"
-
-
-def _registered_model_name() -> str:
-    from stages import paths
-    from stages.config import load_params
-
-    return load_params(paths.PARAMS).tracking.registered_model
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="MLflow settings of this repository")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("env", help="print export lines for the tracking store")
-    sub.add_parser(
-        "ui", help="browse the store: `mlflow ui` on 127.0.0.1:5000, or the server's URL"
-    )
-    serve = sub.add_parser("serve", help="serve the champion with `mlflow models serve`")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5001")))
-    serve.add_argument("--model-uri", default=None)
-    args = parser.parse_args(argv)
-    try:
-        configure_env()
-        store = resolve_store()
-        if args.command == "env":
-            print(f"export MLFLOW_TRACKING_URI={store.tracking_uri}")
-            return 0
-        if args.command == "ui" and store.is_server:
-            url = without_credentials(store.tracking_uri)
-            print(f"runs and models are on the tracking server: open {url}")
-            return 0
-        if args.command == "ui":
-            command = ["mlflow", "ui", "--backend-store-uri", store.tracking_uri]
-            command += ["-h", "127.0.0.1", "-p", "5000"]
-            os.execvp(command[0], command)
-        uri = args.model_uri or champion_uri(_registered_model_name())
-        command = ["mlflow", "models", "serve", "-m", uri, "--env-manager", "local"]
-        command += ["-h", "127.0.0.1", "-p", str(args.port)]
-        os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri
-        print(" ".join(command), file=sys.stderr)
-        os.execvp(command[0], command)
-    except StageError as exc:
-        print(f"tracking: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -14,9 +14,9 @@ from sklearn.pipeline import Pipeline
 
 from stages import paths
 from stages.config import Params, load_params
-from stages.errors import run_stage
+from stages.errors import entry_point
 from stages.features import features_and_target
-from stages.lineage import file_md5, flatten, run_tags
+from stages.lineage import file_md5, flatten, run_lineage
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
 from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
@@ -129,11 +129,12 @@ def log_run(
     }
 
 
-def main() -> None:
+@entry_point("train")
+def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     tracking = connect(params.tracking.experiment)  # fail fast, before training
     train = pd.read_parquet(paths.PREPARED_TRAIN)
-    tags = run_tags("train", {"train": file_md5(paths.PREPARED_TRAIN)})
+    tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
         kwargs = model_kwargs(pipeline, features_and_target(train.head(100), params.data)[0])
@@ -153,4 +154,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage("train", main)
+    raise SystemExit(main())

@@ -13,7 +13,7 @@ import pandas as pd
 
 from stages import paths
 from stages.config import Params, load_params
-from stages.errors import StageError, run_stage
+from stages.errors import StageError, entry_point
 from stages.outputs import json_writer, publish
 from stages.validation import (
     Outcome,
@@ -46,7 +46,8 @@ def run(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> list[Outcome
     return outcomes + consistency(train, test, suite)
 
 
-def main() -> None:
+@entry_point("validate")
+def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     train, test = read_split(paths.PREPARED_TRAIN), read_split(paths.PREPARED_TEST)
     outcomes = run(params, train, test)
@@ -74,4 +75,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    run_stage("validate", main)
+    raise SystemExit(main())

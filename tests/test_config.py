@@ -13,6 +13,7 @@ from omegaconf.errors import OmegaConfBaseException
 from stages.compose import compose, stale_diff
 from stages.config import Params, load_params, parse_params
 from stages.errors import StageError
+from tests.configs import model_config
 from tests.conftest import ROOT
 
 GROUPS = sorted(p.name for p in (ROOT / "conf").iterdir() if p.is_dir())
@@ -129,7 +130,8 @@ def test_invalid_values_fail_with_key_and_allowed_values(
 
 def test_rf_keys_are_listed_for_an_unknown_rf_key() -> None:
     raw = base_params()
-    raw["model"] = {"name": "rf", "n_estimator": 10}
+    raw["model"] = model_config("rf").model_dump()
+    raw["model"]["n_estimator"] = raw["model"].pop("n_estimators")  # a typo
     with pytest.raises(
         StageError,
         match=r"unknown key 'model.n_estimator'; allowed keys here: "
@@ -154,3 +156,27 @@ def test_params_are_frozen() -> None:
     params = parse_params(base_params())
     with pytest.raises(ValueError):
         params.seed = 1  # type: ignore[misc]
+
+
+def test_a_gate_for_the_other_task_fails_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "params.yaml"
+    compose(out, ["data=diamonds", "register=adult"])
+    with pytest.raises(StageError, match=r"register.primary_metric 'roc_auc' is not a regression"):
+        parse_params(yaml.safe_load(out.read_text()))
+
+
+def test_every_dataset_selects_a_gate_for_its_own_metrics(tmp_path: Path) -> None:
+
+    for data, metric in [("adult", "roc_auc"), ("tiny", "roc_auc"), ("diamonds", "rmse")]:
+        out = tmp_path / f"params-{data}.yaml"
+        compose(out, [f"data={data}"])
+        params = parse_params(yaml.safe_load(out.read_text()))
+        assert params.registration.primary_metric == metric
+        assert params.tracking.registered_model == f"ml-pipeline-{data}"
+
+
+def test_bad_gate_config_fails_naming_the_key() -> None:
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["register"]["direction"] = "up"
+    with pytest.raises(StageError, match="register.direction"):
+        parse_params(raw)

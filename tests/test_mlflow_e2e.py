@@ -174,11 +174,11 @@ def post(url: str, body: bytes) -> tuple[int, str]:
 
 @pytest.fixture
 def server(pipeline_repo: Path, tmp_path: Path) -> Iterator[str]:
-    """`python -m stages.tracking serve` (what `make serve` runs) on a free loopback port."""
+    """`python -m stages.mlflow_cli serve` (what `make serve` runs) on a free loopback port."""
     port = free_port()
     with (tmp_path / "serve.log").open("w") as log:
         process = subprocess.Popen(
-            ["python", "-m", "stages.tracking", "serve", "--port", str(port)],
+            ["python", "-m", "stages.mlflow_cli", "serve", "--port", str(port)],
             cwd=pipeline_repo,
             env=pipeline_env(),
             stdout=log,

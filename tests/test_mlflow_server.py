@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from stages.tracking import Store, probe
+from stages.store import Store, probe
 from tests.conftest import run, run_queue
 from tests.services import (
     S3_SECRET,

@@ -6,14 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.config import CvConfig, DataConfig, HgbConfig, LinearConfig, RfConfig
+from stages.config import CvConfig, DataConfig
 from stages.metrics import classification_metrics, regression_metrics
 from stages.modeling import build_pipeline, cross_validate, cv_splitter
+from tests.configs import model_config
 
 FAMILIES = [
-    HgbConfig(name="hgb", max_iter=20),
-    RfConfig(name="rf", n_estimators=10, n_jobs=1),
-    LinearConfig(name="linear"),
+    model_config("hgb", max_iter=20),
+    model_config("rf", n_estimators=10, n_jobs=1),
+    model_config("linear"),
 ]
 
 
@@ -55,7 +56,7 @@ def test_family_fits_and_predicts_raw_rows(task: str, model) -> None:
 
 def test_same_seed_same_model() -> None:
     cfg, frame = toy("classification")
-    model = RfConfig(name="rf", n_estimators=10, n_jobs=1)
+    model = model_config("rf", n_estimators=10, n_jobs=1)
     first = build_pipeline(cfg, model, 7).fit(frame[cfg.features], frame["target"])
     second = build_pipeline(cfg, model, 7).fit(frame[cfg.features], frame["target"])
     np.testing.assert_array_equal(
@@ -66,7 +67,7 @@ def test_same_seed_same_model() -> None:
 def test_cross_validation_scores_each_fold() -> None:
     cfg, frame = toy("regression")
     scores = cross_validate(
-        build_pipeline(cfg, LinearConfig(name="linear"), 0),
+        build_pipeline(cfg, model_config("linear"), 0),
         frame[cfg.features],
         frame["target"],
         cfg,

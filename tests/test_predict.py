@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.config import HgbConfig
 from stages.errors import StageError
 from stages.modeling import build_pipeline
 from stages.predict import check_schema, main, predict
 from stages.train import model_kwargs, save_model
+from tests.configs import model_config
 from tests.test_modeling import toy
 
 
@@ -24,7 +24,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A toy pipeline saved by `train`'s code; its example rows have nulls in `x` and `colour`."""
     cfg, frame = toy("classification")
     features = frame[cfg.features]
-    pipeline = build_pipeline(cfg, HgbConfig(name="hgb", max_iter=5), seed=0)
+    pipeline = build_pipeline(cfg, model_config("hgb", max_iter=5), seed=0)
     pipeline.fit(features, frame["target"])
     path = tmp_path_factory.mktemp("model") / "model"
     save_model(pipeline, model_kwargs(pipeline, features.head(20)), path)
@@ -130,3 +130,20 @@ def test_output_format_and_compression_follow_the_output_suffix(
         assert head == b"x,co"
     scored = pd.read_parquet(out) if name.endswith(".parquet") else pd.read_csv(out)
     assert len(scored) == 3 and {"prediction", "proba_hi", "proba_lo", "id"} <= set(scored)
+
+
+def test_predict_checks_the_signature_naming_the_column() -> None:
+    from mlflow.models import infer_signature
+
+    from stages.predict import check_schema
+
+    rows = pd.DataFrame({"age": [30.0, 40.0], "sex": ["Male", "Female"]})
+    signature = infer_signature(rows, pd.Series(["a", "b"]))
+    assert list(check_schema(rows.assign(extra=1), signature.inputs, "x.csv").columns) == [
+        "age",
+        "sex",
+    ]
+    with pytest.raises(StageError, match="x.csv: missing column 'sex'"):
+        check_schema(rows.drop(columns="sex"), signature.inputs, "x.csv")
+    with pytest.raises(StageError, match=r"column 'age' must be numeric .*'old'"):
+        check_schema(rows.assign(age=["30", "old"]), signature.inputs, "x.csv")

@@ -1,15 +1,17 @@
-"""Bad input to `prepare`: one clear line, a non-zero exit, and no output left behind."""
+"""Bad input to `prepare`: one clear line, a non-zero exit, and no output left behind.
+
+In-process (`main([])` and capsys); tests/test_entry_points.py runs the module once for real.
+"""
 
 from __future__ import annotations
 
 import gzip
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import run
+from stages import prepare
 
 OUTPUTS = ["data/prepared/train.parquet", "data/prepared/test.parquet", "reports/prepare.json"]
 
@@ -26,34 +28,44 @@ def write_gz(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def assert_fails(repo: Path, *needles: str) -> None:
-    result = run([sys.executable, "-m", "stages.prepare"], repo, check=False)
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("prepare: error: ")
-    for needle in needles:
-        assert needle in lines[0]
-    for output in OUTPUTS:
-        assert not (repo / output).exists(), output
+@pytest.fixture(autouse=True)
+def in_repo(tiny_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tiny_repo)
 
 
-def test_missing_source_file(tiny_repo: Path) -> None:
+@pytest.fixture
+def assert_fails(capsys: pytest.CaptureFixture[str]):
+    def check(repo: Path, *needles: str) -> None:
+        status = prepare.main([])
+        err = capsys.readouterr().err
+        assert status == 2, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert lines[0].startswith("prepare: error: ")
+        for needle in needles:
+            assert needle in lines[0]
+        for output in OUTPUTS:
+            assert not (repo / output).exists(), output
+
+    return check
+
+
+def test_missing_source_file(tiny_repo: Path, assert_fails) -> None:
     (tiny_repo / "data/raw/tiny/tiny.data.gz").unlink()
     assert_fails(tiny_repo, "tiny.data.gz", "data.train_file", "not found")
 
 
-def test_target_column_not_in_file(tiny_repo: Path) -> None:
+def test_target_column_not_in_file(tiny_repo: Path, assert_fails) -> None:
     set_params(tiny_repo, "data", target="salary")
     assert_fails(tiny_repo, "'salary'", "data.target")
 
 
-def test_empty_file(tiny_repo: Path) -> None:
+def test_empty_file(tiny_repo: Path, assert_fails) -> None:
     write_gz(tiny_repo / "data/raw/tiny/tiny.test.gz", "")
     assert_fails(tiny_repo, "tiny.test.gz", "empty", "data.test_file")
 
 
-def test_single_class_target(tiny_repo: Path) -> None:
+def test_single_class_target(tiny_repo: Path, assert_fails) -> None:
     source = tiny_repo / "data/raw/tiny/tiny.data.gz"
     with gzip.open(source, "rt") as handle:
         rows = [line for line in handle if line.rstrip().endswith("<=50K")]
@@ -61,7 +73,7 @@ def test_single_class_target(tiny_repo: Path) -> None:
     assert_fails(tiny_repo, "'income'", "data.target", "single class")
 
 
-def test_non_numeric_regression_target(tiny_repo: Path) -> None:
+def test_non_numeric_regression_target(tiny_repo: Path, assert_fails) -> None:
     params = yaml.safe_load((tiny_repo / "params.yaml").read_text())
     categorical = [c for c in params["data"]["categorical"] if c != "workclass"]
     set_params(
@@ -91,7 +103,7 @@ def test_non_numeric_regression_target(tiny_repo: Path) -> None:
     ],
 )
 def test_bad_parameter_fails_before_any_work(
-    tiny_repo: Path, section: str, values: dict, needle: str
+    tiny_repo: Path, assert_fails, section: str, values: dict, needle: str
 ) -> None:
     set_params(tiny_repo, section, **values)
     assert_fails(tiny_repo, "params.yaml", needle)

@@ -1,0 +1,60 @@
+"""MLflow commands of this repository (`make mlflow-ui`, `make serve`).
+
+python -m stages.mlflow_cli env     print `export MLFLOW_TRACKING_URI=...` for a shell
+python -m stages.mlflow_cli ui      browse the store on 127.0.0.1:5000 (or print the server's URL)
+python -m stages.mlflow_cli serve   serve `models:/<registered_model>@champion` on 127.0.0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from stages.errors import entry_point
+from stages.promotion import champion_uri
+from stages.store import configure_env, resolve_store, without_credentials
+
+
+def _registered_model_name() -> str:
+    from stages import paths
+    from stages.config import load_params
+
+    return load_params(paths.PARAMS).tracking.registered_model
+
+
+@entry_point("mlflow")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="MLflow settings of this repository")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("env", help="print export lines for the tracking store")
+    sub.add_parser(
+        "ui", help="browse the store: `mlflow ui` on 127.0.0.1:5000, or the server's URL"
+    )
+    serve = sub.add_parser("serve", help="serve the champion with `mlflow models serve`")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5001")))
+    serve.add_argument("--model-uri", default=None)
+    args = parser.parse_args(argv)
+    configure_env()
+    store = resolve_store()
+    if args.command == "env":
+        print(f"export MLFLOW_TRACKING_URI={store.tracking_uri}")
+        return 0
+    if args.command == "ui" and store.is_server:
+        url = without_credentials(store.tracking_uri)
+        print(f"runs and models are on the tracking server: open {url}")
+        return 0
+    if args.command == "ui":
+        command = ["mlflow", "ui", "--backend-store-uri", store.tracking_uri]
+        command += ["-h", "127.0.0.1", "-p", "5000"]
+    else:
+        uri = args.model_uri or champion_uri(_registered_model_name())
+        command = ["mlflow", "models", "serve", "-m", uri, "--env-manager", "local"]
+        command += ["-h", "127.0.0.1", "-p", str(args.port)]
+        os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri
+        print(" ".join(command), file=sys.stderr)
+    os.execvp(command[0], command)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,53 @@
+"""Where the MLflow store is (stages/store.py): pure resolution, no MLflow import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stages.errors import StageError
+from stages.store import main_root, resolve_store, without_credentials, without_password
+
+
+def test_root_of_a_dvc_experiment_copy_is_the_main_repo(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    copy = tmp_path / "repo/.dvc/tmp/exps/tmpab12/stages"
+    copy.mkdir(parents=True)
+    assert main_root(copy) == tmp_path / "repo"
+    assert main_root(tmp_path / "repo/.dvc/tmp/exps/tmpab12") == tmp_path / "repo"
+    assert main_root(tmp_path / "repo") == tmp_path / "repo"  # it has a .dvc folder
+
+
+def test_embedded_store_is_absolute_under_the_root(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    store = resolve_store(tmp_path)
+    assert store.tracking_uri == f"sqlite:///{tmp_path}/mlflow.db"
+    assert store.artifact_location == (tmp_path / "mlruns").as_uri()
+    assert not store.is_server
+
+
+def test_tracking_uri_from_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    store = resolve_store(tmp_path)
+    assert store.is_server and store.artifact_location is None
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    with pytest.raises(StageError, match="absolute path"):
+        resolve_store(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "./mlruns")
+    with pytest.raises(StageError, match="unsupported"):
+        resolve_store(tmp_path)
+
+
+def test_database_uris_are_refused_without_their_password(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "postgresql+psycopg2://u:pw@db:5432/mlflow")
+    with pytest.raises(StageError, match=r"u:\*\*\*@db:5432.*tracking server") as raised:
+        resolve_store(tmp_path)
+    assert "pw" not in str(raised.value)
+
+
+def test_without_password() -> None:
+    assert without_password("http://a:b@h:1/x") == "http://a:***@h:1/x"
+    assert without_password("http://h:1") == "http://h:1"
+    assert without_password("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
+    assert without_credentials("http://a:b@h:1/x") == "http://h:1/x"
