@@ -130,3 +130,21 @@ def repo_copy(template_repo: Path, tmp_path: Path) -> Callable[..., Path]:
 def tiny_repo(repo_copy: Callable[..., Path]) -> Path:
     """A repository copy configured for the `tiny` dataset, nothing run yet."""
     return repo_copy()
+
+
+@pytest.fixture(scope="session")
+def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sources, conf, the `tiny` data and its params.yaml: no git, no DVC (fast to make)."""
+    dest = tmp_path_factory.mktemp("plain") / "repo"
+    for name in ("stages", "conf", "data/raw/tiny"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    compose(dest / "params.yaml", ["data=tiny"], dest / "conf")
+    return dest
+
+
+@pytest.fixture
+def tiny_dir(template_dir: Path, tmp_path: Path) -> Path:
+    """A fresh plain copy configured for `tiny`, for tests that run stages without DVC."""
+    dest = tmp_path / "plain"
+    shutil.copytree(template_dir, dest)
+    return dest

@@ -29,9 +29,9 @@ from tests.services import free_port
 
 
 @pytest.fixture
-def in_tiny(tiny_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tiny_repo)
-    return tiny_repo
+def in_tiny(tiny_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tiny_dir)
+    return tiny_dir
 
 
 def one_line(capsys: pytest.CaptureFixture[str], status: int, name: str) -> str:
@@ -98,16 +98,16 @@ def test_mlflow_cli_refuses_a_bad_store_in_one_line(
     assert "unsupported" in one_line(capsys, mlflow_cli.main(["ui"]), "mlflow")
 
 
-def test_every_stage_module_reports_errors_in_one_line(tiny_repo: Path) -> None:
+def test_every_stage_module_reports_errors_in_one_line(tiny_dir: Path) -> None:
     """One real process per stage, started together: exit 2 and one line each."""
     port = free_port()
     env = pipeline_env() | {"MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}"}
-    (tiny_repo / "data/raw/tiny/tiny.data.gz").unlink()
+    (tiny_dir / "data/raw/tiny/tiny.data.gz").unlink()
     stages = ["prepare", "validate", "train", "evaluate", "register"]
     started = {
         stage: subprocess.Popen(
             [sys.executable, "-m", f"stages.{stage}"],
-            cwd=tiny_repo,
+            cwd=tiny_dir,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

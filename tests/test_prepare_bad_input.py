@@ -29,8 +29,8 @@ def write_gz(path: Path, text: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def in_repo(tiny_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tiny_repo)
+def in_repo(tiny_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tiny_dir)
 
 
 @pytest.fixture
@@ -50,42 +50,42 @@ def assert_fails(capsys: pytest.CaptureFixture[str]):
     return check
 
 
-def test_missing_source_file(tiny_repo: Path, assert_fails) -> None:
-    (tiny_repo / "data/raw/tiny/tiny.data.gz").unlink()
-    assert_fails(tiny_repo, "tiny.data.gz", "data.train_file", "not found")
+def test_missing_source_file(tiny_dir: Path, assert_fails) -> None:
+    (tiny_dir / "data/raw/tiny/tiny.data.gz").unlink()
+    assert_fails(tiny_dir, "tiny.data.gz", "data.train_file", "not found")
 
 
-def test_target_column_not_in_file(tiny_repo: Path, assert_fails) -> None:
-    set_params(tiny_repo, "data", target="salary")
-    assert_fails(tiny_repo, "'salary'", "data.target")
+def test_target_column_not_in_file(tiny_dir: Path, assert_fails) -> None:
+    set_params(tiny_dir, "data", target="salary")
+    assert_fails(tiny_dir, "'salary'", "data.target")
 
 
-def test_empty_file(tiny_repo: Path, assert_fails) -> None:
-    write_gz(tiny_repo / "data/raw/tiny/tiny.test.gz", "")
-    assert_fails(tiny_repo, "tiny.test.gz", "empty", "data.test_file")
+def test_empty_file(tiny_dir: Path, assert_fails) -> None:
+    write_gz(tiny_dir / "data/raw/tiny/tiny.test.gz", "")
+    assert_fails(tiny_dir, "tiny.test.gz", "empty", "data.test_file")
 
 
-def test_single_class_target(tiny_repo: Path, assert_fails) -> None:
-    source = tiny_repo / "data/raw/tiny/tiny.data.gz"
+def test_single_class_target(tiny_dir: Path, assert_fails) -> None:
+    source = tiny_dir / "data/raw/tiny/tiny.data.gz"
     with gzip.open(source, "rt") as handle:
         rows = [line for line in handle if line.rstrip().endswith("<=50K")]
     write_gz(source, "".join(rows))
-    assert_fails(tiny_repo, "'income'", "data.target", "single class")
+    assert_fails(tiny_dir, "'income'", "data.target", "single class")
 
 
-def test_non_numeric_regression_target(tiny_repo: Path, assert_fails) -> None:
-    params = yaml.safe_load((tiny_repo / "params.yaml").read_text())
+def test_non_numeric_regression_target(tiny_dir: Path, assert_fails) -> None:
+    params = yaml.safe_load((tiny_dir / "params.yaml").read_text())
     categorical = [c for c in params["data"]["categorical"] if c != "workclass"]
     set_params(
-        tiny_repo,
+        tiny_dir,
         "data",
         task="regression",
         target="workclass",
         positive_label=None,
         categorical=categorical,
     )
-    set_params(tiny_repo, "register", primary_metric="rmse", direction="lower", thresholds=[])
-    assert_fails(tiny_repo, "'workclass'", "data.target", "data.task", "non-numeric")
+    set_params(tiny_dir, "register", primary_metric="rmse", direction="lower", thresholds=[])
+    assert_fails(tiny_dir, "'workclass'", "data.target", "data.task", "non-numeric")
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_non_numeric_regression_target(tiny_repo: Path, assert_fails) -> None:
     ],
 )
 def test_bad_parameter_fails_before_any_work(
-    tiny_repo: Path, assert_fails, section: str, values: dict, needle: str
+    tiny_dir: Path, assert_fails, section: str, values: dict, needle: str
 ) -> None:
-    set_params(tiny_repo, section, **values)
-    assert_fails(tiny_repo, "params.yaml", needle)
+    set_params(tiny_dir, section, **values)
+    assert_fails(tiny_dir, "params.yaml", needle)
