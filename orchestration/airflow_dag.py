@@ -36,7 +36,8 @@ def _start() -> None:
     with pipeline_lock(REPO, SETTINGS.lock_timeout_seconds):
         check_clean(REPO)
         before = snapshot(REPO)
-    SNAPSHOT.write_text(json.dumps({"commit": before.commit, "untracked": sorted(before.untracked)}))
+    recorded = {"commit": before.commit, "untracked": sorted(before.untracked)}
+    SNAPSHOT.write_text(json.dumps(recorded))
 
 
 def _stage(stage: str) -> str:

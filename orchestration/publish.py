@@ -41,15 +41,17 @@ class Published:
     notes: tuple[str, ...] = ()
 
 
-def git(repo: Path, *args: str, env: dict[str, str] | None = None, check: bool = True) -> str:
-    """Run git in `repo`; return stdout stripped; raise PublishError with git's line on failure."""
+def git(
+    repo: Path, *args: str, env: dict[str, str] | None = None, check: bool = True, raw: bool = False
+) -> str:
+    """Run git in `repo`; return stdout (stripped unless `raw`); raise PublishError on failure."""
     result = subprocess.run(
         ["git", *args], cwd=repo, capture_output=True, text=True, env=env or None
     )
     if check and result.returncode != 0:
         line = (result.stderr.strip().splitlines() or ["?"])[-1]
         raise PublishError(f"git {' '.join(args[:2])} failed: {line}")
-    return result.stdout.strip()
+    return result.stdout if raw else result.stdout.strip()
 
 
 def pipeline_files(repo: Path) -> set[str]:
@@ -75,7 +77,7 @@ def _is_result(path: str, results: set[str]) -> bool:
 
 def changed_paths(repo: Path) -> list[str]:
     """Tracked files that differ from HEAD, and untracked files Git does not ignore."""
-    listed = git(repo, "status", "--porcelain", "--untracked-files=all", "-z")
+    listed = git(repo, "status", "--porcelain", "--untracked-files=all", "-z", raw=True)
     return [entry[3:] for entry in listed.split("\0") if entry]
 
 
@@ -100,7 +102,7 @@ def snapshot(repo: Path) -> Snapshot:
 
 def restore(repo: Path, before: Snapshot) -> None:
     """Put the workspace back as `snapshot` found it: Git files, then DVC's outputs."""
-    git(repo, "checkout", before.commit, "--", ".")
+    git(repo, "restore", f"--source={before.commit}", "--worktree", "--", ".")
     now = git(repo, "ls-files", "--others", "--exclude-standard", "-z")
     for path in {p for p in now.split("\0") if p} - before.untracked:
         (repo / path).unlink(missing_ok=True)
