@@ -200,3 +200,13 @@ def test_restore_puts_the_workspace_back(tiny_repo: Path) -> None:
     restore(tiny_repo, before)
     assert git(tiny_repo, "status", "--porcelain") == before_status
     assert (tiny_repo / "params.yaml").read_text().endswith("# mine\n")
+
+
+def test_the_team_stack_has_a_prefect_server_of_the_locked_version() -> None:
+    compose = yaml.safe_load((ROOT / "deploy/docker-compose.yml").read_text())
+    prefect = compose["services"]["prefect"]
+    pinned = re.search(r'"prefect==([\d.]+)"', (ROOT / "pyproject.toml").read_text())
+    assert pinned and prefect["image"].startswith(f"prefecthq/prefect:{pinned.group(1)}-")
+    assert "/api/health" in " ".join(prefect["healthcheck"]["test"])
+    assert all(port.startswith("127.0.0.1:") for port in prefect["ports"])
+    assert "postgres:5432/prefect" in prefect["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
