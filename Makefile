@@ -17,9 +17,18 @@ $(CURDIR)/$(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS) && $(TOOLS)/bin/pip install --quiet uv
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --compile-bytecode
+	$(UV) sync --frozen --compile-bytecode --extra prefect
 	@touch $@
 
+# Airflow cannot share .venv with Prefect (FastAPI pins): its own venv, same lock, `airflow` extra.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_ENV = AIRFLOW_HOME=$(CURDIR)/.airflow AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/orchestration \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False PYTHONPATH=$(CURDIR) ML_PIPELINE_REPO=$(CURDIR)
+$(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(AIRFLOW_VENV) $(UV) sync --frozen --extra airflow --no-default-groups
+	@touch $@
+
+.PHONY: orchestrate schedule airflow-setup airflow-test airflow-schedule
 .PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -66,6 +75,23 @@ lint: setup ## Ruff lint and format check
 
 format: setup ## Ruff fix and format
 	ruff check --fix . && ruff format .
+
+# ARGS holds Hydra overrides as for `make params` (ARGS="data=tiny cv=fast"); PUBLISH=1 keeps the
+# results on a retrain/<date> branch (the scheduled runs always do).
+orchestrate: setup ## Run the pipeline once as a Prefect flow, no server (ARGS=overrides, PUBLISH=1)
+	python -m orchestration.prefect_flow run $(foreach o,$(ARGS),-S $(o)) $(if $(PUBLISH),--publish)
+
+schedule: setup ## Serve the Prefect flow on orchestrate.cron; each run publishes a retrain branch
+	python -m orchestration.prefect_flow serve $(foreach o,$(ARGS),-S $(o))
+
+airflow-setup: $(AIRFLOW_VENV)/.synced ## Create .venv-airflow (Airflow 3) from uv.lock
+
+airflow-test: airflow-setup ## Run the Airflow DAG once now (`airflow dags test`, SQLite in .airflow/)
+	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow db migrate >/dev/null
+	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow dags test ml_pipeline -f $(CURDIR)/orchestration/airflow_dag.py
+
+airflow-schedule: airflow-setup ## Airflow standalone (API server, scheduler) on 127.0.0.1:8080
+	$(AIRFLOW_ENV) AIRFLOW__API__HOST=127.0.0.1 $(AIRFLOW_VENV)/bin/airflow standalone
 
 clean: ## Remove pipeline outputs (not the DVC cache, not .venv)
 	rm -rf data/prepared models/model reports/figures

@@ -145,6 +145,19 @@ class ReportConfig(Strict):
     gate: list[GateRuleConfig]
 
 
+class OrchestrateConfig(Strict):
+    """Scheduled retraining (orchestration/); no stage reads it. Defaults: conf/orchestrate/."""
+
+    retries: int = Field(ge=0)
+    retry_delay_seconds: float = Field(ge=0)
+    cron: str = Field(min_length=9)
+    lock_timeout_seconds: float = Field(ge=0)
+    branch_prefix: str = Field(min_length=1)
+    base_branch: str = Field(min_length=1)
+    git_remote: str | None
+    push_data: bool
+
+
 class TrackingConfig(Strict):
     """MLflow names; where the store is comes from the environment (stages/store.py)."""
 
@@ -276,6 +289,7 @@ class Params(Strict):
     report: ReportConfig
     validation: ValidationConfig
     tracking: TrackingConfig
+    orchestrate: OrchestrateConfig | None = None
     registration: RegisterConfig = Field(alias="register")  # `register` shadows BaseModel
 
     @model_validator(mode="after")

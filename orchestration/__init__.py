@@ -1,0 +1,1 @@
+"""Run the DVC pipeline from an orchestrator (Prefect, Airflow): the graph comes from dvc.yaml."""

@@ -1,0 +1,66 @@
+"""The run's parameters: `-S`-style overrides composed like `dvc exp run`, read before any stage."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from stages.config import OrchestrateConfig, parse_params
+from stages.errors import StageError
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """params.yaml's text for this run, and its `orchestrate` section."""
+
+    params_text: str
+    orchestrate: OrchestrateConfig
+
+
+def load_run_config(repo: Path, overrides: list[str]) -> RunConfig:
+    """Compose `conf/` with `overrides` (or read params.yaml if none) and validate it.
+
+    Raises StageError with one line: a bad override, key or value fails here, before any stage.
+    """
+    if overrides:
+        from stages.compose import compose
+
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                compose(Path(tmp) / "params.yaml", overrides, repo / "conf")
+            except Exception as exc:  # Hydra's message names the group and lists the options
+                why = " ".join((str(exc).strip().splitlines() or [repr(exc)])[:2])
+                raise StageError(f"overrides {' '.join(overrides)}: {why}") from None
+            text = (Path(tmp) / "params.yaml").read_text()
+    else:
+        path = repo / "params.yaml"
+        if not path.is_file():
+            raise StageError(f"{path}: not found; run `make params` to compose it from conf/")
+        text = path.read_text()
+    params = parse_params(yaml.safe_load(text) or {})
+    if params.orchestrate is None:
+        raise StageError("params.yaml has no `orchestrate` section; run `make params`")
+    return RunConfig(text, params.orchestrate)
+
+
+def write_params(repo: Path, config: RunConfig) -> None:
+    """Put the run's params.yaml in place (only when it differs, so DVC sees no change)."""
+    path = repo / "params.yaml"
+    if not path.is_file() or path.read_text() != config.params_text:
+        path.write_text(config.params_text)
+
+
+def stages_up_to(stages: tuple[str, ...], edges: frozenset[tuple[str, str]], target: str | None):
+    """`stages` (in order) needed for `target` and `target` itself; all of them when None."""
+    if target is None:
+        return list(stages)
+    if target not in stages:
+        raise StageError(f"unknown stage {target!r}; dvc.yaml has: {', '.join(stages)}")
+    needed = {target}
+    for stage in reversed(stages):
+        if stage in needed:
+            needed |= {a for a, b in edges if b == stage}
+    return [s for s in stages if s in needed]

@@ -1,0 +1,184 @@
+"""The pipeline as a Prefect 3 flow: one task per dvc.yaml stage, each running `dvc repro`.
+
+    python -m orchestration.prefect_flow run [--repo .] [-S data=tiny] [--target STAGE] [--publish]
+    python -m orchestration.prefect_flow serve [--repo .] [-S ...]  # daily at orchestrate.cron
+
+`run` needs no server (Prefect's ephemeral API); `serve` registers a deployment with the cron of
+`orchestrate.cron` and runs it, with `--publish`, on the Prefect API it is pointed at.
+Exit status of `run`: 0 done; 2 a stage's own error or a bad config (not retried); 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+# Before Prefect is imported: its ephemeral server's 20 s start-up limit is too short on a busy box.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.states import Failed, State  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from orchestration.config import load_run_config, stages_up_to, write_params  # noqa: E402
+from orchestration.graph import read_graph  # noqa: E402
+from orchestration.lock import RepositoryBusy, pipeline_lock  # noqa: E402
+from orchestration.publish import PublishError, check_clean, publish, restore, snapshot  # noqa: E402
+from orchestration.stage import ERROR_LINE, TRANSIENT, StageFailed, classify, repro  # noqa: E402
+from stages.errors import StageError  # noqa: E402
+
+
+def _retryable(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook signature)
+    """Retry a stage unless it failed with its own error line (exit 2)."""
+    try:
+        state.result()
+    except StageFailed as exc:
+        return exc.retryable
+    except Exception:
+        return True
+    return False
+
+
+# DVC's run cache is the only cache: Prefect caches nothing and keeps no results.
+@task(cache_policy=NO_CACHE, persist_result=False, retry_condition_fn=_retryable)
+def stage_task(repo: str, stage: str) -> str:
+    """Run one stage through `dvc repro`; log its output; return its summary line."""
+    logger = get_run_logger()
+    run = repro(Path(repo), stage)
+    for line in run.stdout.splitlines():
+        if line.strip():
+            logger.info(line)
+    failure = classify(run)
+    for line in run.stderr.splitlines():
+        if line.strip():
+            (logger.error if failure and ERROR_LINE.match(line) else logger.warning)(line)
+    if failure:
+        raise failure
+    return run.summary
+
+
+@flow(
+    name="ml-pipeline",
+    task_runner=ThreadPoolTaskRunner(max_workers=1),  # DVC runs one stage at a time per workspace
+    persist_result=False,
+    validate_parameters=True,
+)
+def pipeline(
+    repo: str = ".",
+    overrides: list[str] | None = None,
+    target: str | None = None,
+    publish_results: bool = False,
+) -> list[str] | State:
+    """Run dvc.yaml's stages (up to `target`) in `repo`; with `publish_results`, keep the results
+    on a `retrain/<date>` branch. Returns the stages' summary lines, or a Failed state whose
+    message is the one line that says why (a stage's own error, a bad config, a busy repo)."""
+    logger = get_run_logger()
+    try:
+        summaries = _run(Path(repo).resolve(), list(overrides or []), target, publish_results)
+    except (StageFailed, StageError, RepositoryBusy, PublishError) as exc:
+        line = _failure_line(exc)
+        logger.error(line)
+        return Failed(message=line)
+    for line in summaries:
+        logger.info(line)
+    return summaries
+
+
+def _run(root: Path, overrides: list[str], target: str | None, publish_results: bool) -> list[str]:
+    config = load_run_config(root, overrides)
+    settings = config.orchestrate
+    with pipeline_lock(root, settings.lock_timeout_seconds):
+        if publish_results:
+            check_clean(root)
+            before = snapshot(root)
+        write_params(root, config)
+        graph = read_graph(root)
+        run_stage = stage_task.with_options(
+            retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds
+        )
+        futures: dict = {}
+        for stage in stages_up_to(graph.stages, graph.edges, target):
+            upstream = [futures[s] for s in graph.upstream(stage) if s in futures]
+            futures[stage] = run_stage.with_options(name=stage, task_run_name=stage).submit(
+                str(root), stage, wait_for=upstream
+            )
+        try:
+            summaries = [future.result() for future in futures.values()]
+        except BaseException:
+            if publish_results:
+                restore(root, before)
+                get_run_logger().error("workspace restored; no branch written")
+            raise
+        if publish_results:
+            result = publish(
+                root,
+                settings.branch_prefix,
+                settings.base_branch,
+                settings.git_remote,
+                settings.push_data,
+            )
+            summaries += list(result.notes)
+    return summaries
+
+
+def _failure_line(exc: BaseException) -> str:
+    """The one line that says why a run failed (a stage's line names its stage)."""
+    return exc.line if isinstance(exc, StageFailed) else f"orchestrate: error: {exc}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["run", "serve"])
+    parser.add_argument("--repo", default=".", help="the DVC repository (default: .)")
+    parser.add_argument(
+        "-S",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        help="Hydra override, as with `dvc exp run -S` (repeatable)",
+    )
+    parser.add_argument("--target", default=None, help="run only up to this stage")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="commit the results to a retrain/<date> branch (serve always does)",
+    )
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        try:
+            settings = load_run_config(Path(args.repo).resolve(), args.overrides).orchestrate
+        except StageError as exc:
+            print(f"orchestrate: error: {exc}", file=sys.stderr)
+            return 2
+        pipeline.serve(
+            name="nightly",
+            cron=settings.cron,
+            parameters={
+                "repo": str(Path(args.repo).resolve()),
+                "overrides": args.overrides,
+                "target": args.target,
+                "publish_results": True,
+            },
+        )
+        return 0
+    state = pipeline(
+        repo=args.repo,
+        overrides=args.overrides,
+        target=args.target,
+        publish_results=args.publish,
+        return_state=True,
+    )
+    if state.is_completed():
+        return 0
+    line = state.message or "orchestrate: error: the flow failed"
+    print(line, file=sys.stderr)
+    return 1 if TRANSIENT in line or "encountered an exception" in line else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
