@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce
+.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -63,6 +63,9 @@ mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0
 
 lint: setup ## Ruff lint and format check
 	ruff check . && ruff format --check .
+
+hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-params, secrets)
+	pre-commit install
 
 format: setup ## Ruff fix and format
 	ruff check --fix . && ruff format .
