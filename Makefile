@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks
+.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -57,6 +57,10 @@ serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; mlflow models se
 
 predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)
 	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
+TAG ?= ml-pipeline-model:latest
+image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); context in build/image/
+	python -m stages.serving_image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m stages.tracking ui
