@@ -19,6 +19,14 @@ PLOT_SPECS: dict[str, tuple[str, str, str]] = {
     "residuals.csv": ("scatter", "predicted", "residual"),
     "importance.csv": ("bar", "importance", "feature"),
 }
+PLOT_TITLES = {
+    "confusion.csv": "Confusion matrix (test split)",
+    "roc.csv": "ROC curve (test split)",
+    "precision_recall.csv": "Precision-recall curve (test split)",
+    "predicted_vs_actual.csv": "Predicted vs actual (test split)",
+    "residuals.csv": "Residuals (test split)",
+    "importance.csv": "Permutation importance (test split)",
+}
 
 
 def classification_plots(
@@ -66,8 +74,8 @@ def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
         table.to_csv(directory / name, index=False, float_format=f"%.{DIGITS}g")
 
 
-def render_pngs(tables: dict[str, pd.DataFrame], directory: Path) -> None:
-    """Draw each table as `<name>.png` in `directory`."""
+def render_pngs(tables: dict[str, pd.DataFrame], directory: Path, caption: str = "") -> None:
+    """Draw each table as `<name>.png` in `directory`, `caption` under each title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,10 +98,16 @@ def render_pngs(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             ax.barh(ordered[y], ordered[x], xerr=ordered.get("std"))
         ax.set_xlabel(x)
         ax.set_ylabel(y)
-        ax.set_title(name.removesuffix(".csv").replace("_", " "))
+        ax.set_title(plot_title(name, caption), fontsize=10)
         fig.tight_layout()
         fig.savefig(directory / name.replace(".csv", ".png"), metadata={"Software": None})
         plt.close(fig)
+
+
+def plot_title(name: str, caption: str) -> str:
+    """`roc.csv` + `adult · hgb · roc_auc 0.92` → `ROC curve` over the caption."""
+    title = PLOT_TITLES.get(name, name.removesuffix(".csv").replace("_", " "))
+    return f"{title}\n{caption}" if caption else title
 
 
 def _thin(curve: pd.DataFrame, max_points: int) -> pd.DataFrame:
