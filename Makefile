@@ -29,7 +29,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule airflow-setup airflow-test airflow-schedule
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce
+.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -67,11 +67,27 @@ serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; mlflow models se
 predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)
 	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
+VEGA := $(TOOLS)/vega/vega.min.js $(TOOLS)/vega/vega-lite.min.js $(TOOLS)/vega/vega-embed.min.js
+$(VEGA): stages/plots_offline.py | $(VENV)/.synced
+	python -m stages.plots_offline vendor
+
+vega: $(VEGA) ## Fetch the pinned Vega scripts from npm into .tools/vega/ (for offline plots)
+
+plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="main HEAD" compares)
+	python -m stages.plots_offline $(if $(REVS),diff $(REVS),show)
+
+TAG ?= ml-pipeline-model:latest
+image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); context in build/image/
+	python -m stages.serving_image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m stages.mlflow_cli ui
 
 lint: setup ## Ruff lint and format check
 	ruff check . && ruff format --check .
+
+hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-params, secrets)
+	pre-commit install
 
 format: setup ## Ruff fix and format
 	ruff check --fix . && ruff format .

@@ -79,6 +79,14 @@ def _importance(
     return importance_table(list(features.columns), result.importances_mean, result.importances_std)
 
 
+def caption(params: Params, result: Evaluation) -> str:
+    """What the figures show: `adult · hgb · roc_auc 0.9234`."""
+    metric = params.registration.primary_metric
+    value = result.metrics.get(metric)
+    shown = f" · {metric} {value:.4g}" if isinstance(value, int | float) else ""
+    return f"{params.data.name} · {params.model.name}{shown}"
+
+
 @entry_point("evaluate")
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
@@ -106,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
                 paths.METRICS: json_writer(result.metrics),
                 paths.TIMINGS: json_writer(result.timings),
                 paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
-                paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p),
+                paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
             },
             before_moving=log,
         )

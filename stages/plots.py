@@ -20,6 +20,14 @@ PLOT_SPECS: dict[str, tuple[str, str, str]] = {
     "residuals.csv": ("scatter", "predicted", "residual"),
     "importance.csv": ("bar", "importance", "feature"),
 }
+PLOT_TITLES = {
+    "confusion.csv": "Confusion matrix (test split)",
+    "roc.csv": "ROC curve (test split)",
+    "precision_recall.csv": "Precision-recall curve (test split)",
+    "predicted_vs_actual.csv": "Predicted vs actual (test split)",
+    "residuals.csv": "Residuals (test split)",
+    "importance.csv": "Permutation importance (test split)",
+}
 
 
 def classification_plots(
@@ -88,7 +96,8 @@ def draw(
 
 
 def title(name: str) -> str:
-    return name.removesuffix(".csv").replace("_", " ")
+    """`roc.csv` → `ROC curve`."""
+    return PLOT_TITLES.get(name, name.removesuffix(".csv").replace("_", " "))
 
 
 def pyplot() -> Any:
@@ -108,15 +117,20 @@ def save(fig: Any, path: Path) -> None:
     pyplot().close(fig)
 
 
-def render_pngs(tables: dict[str, pd.DataFrame], directory: Path) -> None:
-    """Draw each table as `<name>.png` in `directory`."""
+def render_pngs(tables: dict[str, pd.DataFrame], directory: Path, caption: str = "") -> None:
+    """Draw each table as `<name>.png` in `directory`, `caption` under each title."""
     plt = pyplot()
     directory.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
         fig, ax = plt.subplots(figsize=(6, 4.5), dpi=100)
         draw(ax, name, table)
-        ax.set_title(title(name))
+        ax.set_title(plot_title(name, caption), fontsize=10)
         save(fig, directory / name.replace(".csv", ".png"))
+
+
+def plot_title(name: str, caption: str) -> str:
+    """`roc.csv` + `adult · hgb · roc_auc 0.92` → `ROC curve` over the caption."""
+    return f"{title(name)}\n{caption}" if caption else title(name)
 
 
 def _thin(curve: pd.DataFrame, max_points: int) -> pd.DataFrame:

@@ -100,6 +100,7 @@ def make_repo(dest: Path, overrides: list[str]) -> Path:
     run(["dvc", "init", "-q"], dest)
     run(["dvc", "config", "core.analytics", "false"], dest)
     run(["dvc", "config", "hydra.enabled", "true"], dest)
+    shutil.copytree(ROOT / ".dvc/plots", dest / ".dvc/plots")  # the project's plot templates
     compose(dest / "params.yaml", overrides, dest / "conf")
     run(["git", "add", "-A"], dest)
     run(["git", "commit", "-q", "-m", "copy"], dest)
