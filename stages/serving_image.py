@@ -108,7 +108,7 @@ def download_model(model_uri: str, destination: Path) -> Path:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    from stages.tracking import reachable_store
+    from stages.store import reachable_store
 
     store = reachable_store()
     mlflow.set_tracking_uri(store.tracking_uri)
@@ -132,7 +132,7 @@ def docker_available() -> bool:
 def main(argv: list[str] | None = None) -> int:
     from stages import paths
     from stages.config import load_params
-    from stages.tracking import champion_uri
+    from stages.promotion import champion_uri
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-uri", default=None, help="default: the champion")
