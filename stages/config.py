@@ -49,6 +49,8 @@ class DataConfig(Strict):
     categorical: list[str] = []
     ordinal: dict[str, list[str]] = {}
     time_column: str | None = None
+    # The dataset's own split as a true/false column (true = train row), for split=predefined.
+    split_column: str | None = None
 
     @property
     def features(self) -> list[str]:
@@ -114,6 +116,10 @@ ModelConfig = Annotated[HgbConfig | RfConfig | LinearConfig, Field(discriminator
 
 class CvConfig(Strict):
     n_splits: int = Field(5, ge=2)
+    # Time-ordered folds only: rows left out between train and validation folds (default: the
+    # features.horizon) and the most rows a train fold keeps (null: expanding window).
+    gap: int | None = Field(None, ge=0)
+    max_train_size: int | None = Field(None, ge=1)
 
 
 class EvaluateConfig(Strict):
@@ -160,6 +166,10 @@ class RegisterConfig(Strict):
     direction: Direction
     thresholds: list[ThresholdConfig] = []
     compare_with_champion: bool = True
+    # Register only a model whose primary metric beats `baseline.<primary_metric>` by a skill
+    # score of at least `baseline_margin` (stages/baseline.py).
+    beat_baseline: bool = False
+    baseline_margin: float = Field(0.0, ge=0, lt=1)
 
     def named_metrics(self) -> list[tuple[str, str]]:
         """(config key, metric) for every metric the gate names."""
@@ -254,6 +264,39 @@ TASK_METRICS = {
 }
 
 
+class RollingConfig(Strict):
+    """Rolling statistics of one column over past windows (rows)."""
+
+    windows: list[Annotated[int, Field(ge=2)]] = Field(min_length=1)
+    stats: list[Literal["mean", "std", "min", "max"]] = ["mean"]
+
+
+CalendarPart = Literal["day_of_week", "month", "quarter", "hour", "day", "day_of_year", "year"]
+
+
+class FeaturesConfig(Strict):
+    """Time-aware features built by `prepare` (stages/timefeatures.py); `none` builds nothing."""
+
+    horizon: int = Field(0, ge=0)
+    lags: dict[str, list[Annotated[int, Field(ge=0)]]] = {}
+    rolling: dict[str, RollingConfig] = {}
+    diff: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    pct_change: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    log_return: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    calendar: list[CalendarPart] = []
+    group_column: str | None = None
+    raw_features: bool = True
+    season: int | None = Field(None, ge=2)
+    leakage: Literal["error", "warning"] = "error"
+    leakage_threshold: float = Field(0.99, gt=0, le=1)
+
+    @property
+    def active(self) -> bool:
+        """Whether any feature (or a target horizon) is configured."""
+        built = (self.lags, self.rolling, self.diff, self.pct_change, self.log_return)
+        return bool(self.horizon or self.calendar or any(built))
+
+
 class Params(Strict):
     """The whole of params.yaml."""
 
@@ -262,6 +305,7 @@ class Params(Strict):
     split: SplitConfig
     model: ModelConfig
     cv: CvConfig
+    features: FeaturesConfig = FeaturesConfig()
     evaluate: EvaluateConfig
     report: ReportConfig = ReportConfig()
     validation: ValidationConfig
@@ -270,8 +314,9 @@ class Params(Strict):
 
     @model_validator(mode="after")
     def _check_combination(self) -> Params:
-        if self.split.method == "predefined" and not self.data.test_file:
-            raise ValueError("split.method 'predefined' needs data.test_file")
+        own_split = self.data.test_file or self.data.split_column
+        if self.split.method == "predefined" and not own_split:
+            raise ValueError("split.method 'predefined' needs data.test_file or data.split_column")
         if self.split.method == "time" and not self.data.time_column:
             raise ValueError("split.method 'time' needs data.time_column")
         if self.split.method == "stratified" and self.data.task != "classification":

@@ -59,13 +59,12 @@ def check_columns(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> None:
             f"{path}: target column {cfg.target!r} (data.target) is not in the file; "
             f"columns are: {', '.join(map(str, frame.columns))}"
         )
-    missing = [
-        column for column in (*cfg.features, cfg.time_column) if column and column not in frame
-    ]
+    configured = (*cfg.features, cfg.time_column, cfg.split_column)
+    missing = [column for column in configured if column and column not in frame]
     if missing:
         raise StageError(
             f"{path}: configured column(s) {', '.join(map(repr, missing))} "
-            f"(data.numeric/categorical/ordinal/time_column) are not in the file"
+            f"(data.numeric/categorical/ordinal/time_column/split_column) are not in the file"
         )
 
 
@@ -76,7 +75,8 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
     counted); categorical and ordinal columns become strings; the target becomes a string
     for classification and float64 for regression.
     """
-    keep = [*cfg.features, *([cfg.time_column] if cfg.time_column else []), cfg.target]
+    extra = [c for c in (cfg.time_column, cfg.split_column) if c and c not in cfg.features]
+    keep = [*cfg.features, *extra, cfg.target]
     out = pd.DataFrame(index=frame.index)
     coerced: dict[str, int] = {}
     for column in keep:
@@ -95,11 +95,29 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
             out[column] = numbers
         elif column == cfg.time_column:
             out[column] = pd.to_datetime(values, errors="coerce")
+        elif column == cfg.split_column:
+            out[column] = _train_flags(values, column)
         else:
             out[column] = values.astype("str").where(values.notna(), None).astype(object)
     if cfg.task == "classification" and cfg.target_map:
         out[cfg.target] = out[cfg.target].replace({m.old: m.new for m in cfg.target_map})
     return out.reset_index(drop=True), coerced
+
+
+def _train_flags(values: pd.Series, column: str) -> pd.Series:
+    """data.split_column as booleans (true/false, 1/0, any case); anything else fails."""
+    flags = (
+        values.astype(str)
+        .str.strip()
+        .str.lower()
+        .map({"true": True, "1": True, "false": False, "0": False})
+    )
+    if flags.isna().any():
+        bad = values[flags.isna()].iloc[0]
+        raise StageError(
+            f"data.split_column {column!r} holds {bad!r}; it must be true (train) or false (test)"
+        )
+    return flags.astype(bool)
 
 
 def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanReport]:

@@ -24,6 +24,7 @@ from stages.plots import (
     render_pngs,
     write_tables,
 )
+from stages.timefeatures import model_data
 from stages.tracking import active_run, connect, log_dataset
 
 
@@ -36,7 +37,7 @@ class Evaluation:
 
 def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict) -> Evaluation:
     """Test metrics, CV summary, timings and plot tables for a fitted pipeline."""
-    data, settings = params.data, params.evaluate
+    data, settings = model_data(params), params.evaluate
     features, target = features_and_target(test, data)
     started = time.perf_counter()
     predicted = model.predict(features)

@@ -22,6 +22,7 @@ from stages.gate import at_least, check_metrics_exist, check_thresholds, model_c
 from stages.lineage import file_md5, lock_hashes
 from stages.metrics import classification_metrics, regression_metrics
 from stages.outputs import json_writer, publish, read_json
+from stages.timefeatures import model_data
 from stages.tracking import Tracking, active_run, connect, log_batch, store_lock
 
 LINEAGE_PREFIXES = ("git.", "dvc.", "data.", "reproduce")
@@ -29,7 +30,7 @@ LINEAGE_PREFIXES = ("git.", "dvc.", "data.", "reproduce")
 
 def score(model: Any, test: pd.DataFrame, params: Params) -> dict[str, float]:
     """Test metrics of a fitted pipeline (to re-evaluate a champion on the current split)."""
-    features, target = features_and_target(test, params.data)
+    features, target = features_and_target(test, model_data(params))
     predicted = model.predict(features)
     if params.data.task == "regression":
         return regression_metrics(target, predicted)

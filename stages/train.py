@@ -19,6 +19,7 @@ from stages.features import features_and_target
 from stages.lineage import file_md5, flatten, run_tags
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
+from stages.timefeatures import model_data
 from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
 
 if TYPE_CHECKING:
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
 
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     """Cross-validate, then fit on the whole train split; return the model and a report."""
-    features, target = features_and_target(train, params.data)
-    pipeline = build_pipeline(params.data, params.model, params.seed)
-    scores = cross_validate(pipeline, features, target, params.data, params.cv, params.seed)
+    data = model_data(params)  # the dataset's columns and those features.* built
+    features, target = features_and_target(train, data)
+    pipeline = build_pipeline(data, params.model, params.seed)
+    gap = params.cv.gap if params.cv.gap is not None else params.features.horizon
+    scores = cross_validate(pipeline, features, target, data, params.cv, params.seed, gap)
     started = time.perf_counter()
     pipeline.fit(features, target)
     report = {
@@ -136,7 +139,7 @@ def main() -> None:
     tags = run_tags("train", {"train": file_md5(paths.PREPARED_TRAIN)})
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
-        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), params.data)[0])
+        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), model_data(params))[0])
         run_info = log_run(tracking, params, pipeline, report, kwargs)
         publish(
             {

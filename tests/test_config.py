@@ -64,7 +64,8 @@ def test_time_split_composes_and_asks_for_a_time_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize("data", options("data"))
 def test_each_dataset_brings_its_default_split(tmp_path: Path, data: str) -> None:
     params = parse_params(composed(tmp_path, f"data={data}"))
-    expected = "predefined" if params.data.test_file else "random"
+    own_split = params.data.test_file or params.data.split_column
+    expected = "predefined" if own_split else "random"
     assert params.split.method == expected
 
 
