@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,6 +92,7 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
                     "a regression target (data.task) must be numeric"
                 )
             if bad:
+                _refuse_dates(values[numbers.isna() & values.notna()], column, cfg)
                 coerced[column] = bad
             out[column] = numbers
         elif column == cfg.time_column:
@@ -102,6 +104,19 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
     if cfg.task == "classification" and cfg.target_map:
         out[cfg.target] = out[cfg.target].replace({m.old: m.new for m in cfg.target_map})
     return out.reset_index(drop=True), coerced
+
+
+def _refuse_dates(bad: pd.Series, column: str, cfg: DataConfig) -> None:
+    """A numeric column whose non-numbers are mostly dates is a time column, not a number."""
+    sample = bad.head(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format": we only count successes
+        dates = pd.to_datetime(sample, errors="coerce", format="mixed")
+    if dates.notna().mean() >= 0.9:
+        raise StageError(
+            f"column {column!r} (data.numeric) holds dates, e.g. {sample.iloc[0]!r}: make it "
+            "data.time_column (features.calendar builds its parts), not a numeric feature"
+        )
 
 
 def _train_flags(values: pd.Series, column: str) -> pd.Series:

@@ -24,14 +24,21 @@ def at_least(value: float, bound: float, direction: Direction) -> bool:
     return value >= bound if direction == "higher" else value <= bound
 
 
+UNDEFINED = " (not gated: null, undefined on this data)"
+
+
 def check_thresholds(config: RegisterConfig, metrics: dict[str, float]) -> list[dict[str, Any]]:
-    """One entry per threshold: metric, direction, threshold, observed value, passed."""
+    """One entry per threshold: metric, direction, threshold, observed value, passed.
+
+    A metric that is null in metrics.json (MAPE near a zero target) is undefined: not gated."""
     return [
         {
             "metric": t.metric,
-            "rule": f"{t.metric} {'>=' if t.direction == 'higher' else '<='} {t.value}",
+            "rule": f"{t.metric} {'>=' if t.direction == 'higher' else '<='} {t.value}"
+            + (UNDEFINED if metrics[t.metric] is None else ""),
             "observed": metrics[t.metric],
-            "passed": at_least(metrics[t.metric], t.value, t.direction),
+            "passed": metrics[t.metric] is None
+            or at_least(metrics[t.metric], t.value, t.direction),
         }
         for t in config.thresholds
     ]

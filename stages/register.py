@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from stages import paths
+from stages.baseline import baseline_checks
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
@@ -181,6 +182,7 @@ def main() -> None:
     check_metrics_exist(config, metrics)
     run_info = read_json(paths.RUN_INFO)
     checks = check_thresholds(config, metrics)
+    checks += baseline_checks(config, metrics)  # register.beat_baseline (stages/baseline.py)
     primary = {"name": config.primary_metric, "direction": config.direction}
     primary["value"] = metrics[config.primary_metric]
     tracking = connect(params.tracking.experiment)

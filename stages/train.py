@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -16,6 +17,7 @@ from stages import paths
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
+from stages.guards import check as check_features
 from stages.lineage import file_md5, flatten, run_tags
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     """Cross-validate, then fit on the whole train split; return the model and a report."""
     data = model_data(params)  # the dataset's columns and those features.* built
+    warnings = check_features(params, data, train)  # stages/guards.py: before any fitting
+    for line in warnings:
+        print(f"train: warning: {line}", file=sys.stderr)
     features, target = features_and_target(train, data)
     pipeline = build_pipeline(data, params.model, params.seed)
     gap = params.cv.gap if params.cv.gap is not None else params.features.horizon
@@ -41,6 +46,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         "cv_mean": statistics.fmean(scores),
         "cv_std": statistics.pstdev(scores),
         "fit_seconds": time.perf_counter() - started,
+        "warnings": warnings,
     }
     return pipeline, report
 

@@ -1,0 +1,92 @@
+"""Naive baselines scored beside every model, skill scores, and the gate's `beat_baseline` check.
+
+- Time series (a `features` recipe is active): the persistence forecast, the last known value of
+  the target (`baseline_persistence`, built by `prepare`), or the seasonal naive one when
+  `features.season` is set. Classification uses the class priors of the train split.
+- Otherwise: the mean of the train split's target (regression), the majority class with the
+  train split's class shares as probabilities (classification).
+
+Skill = 1 − model error / baseline error, where the error of a higher-is-better metric (all of
+them are at most 1: accuracy, R², ROC AUC, ...) is 1 − value: for R² it is 1 − MSE / MSE_baseline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stages.config import Params, RegisterConfig
+from stages.metrics import classification_metrics, regression_metrics
+from stages.timefeatures import PERSISTENCE, SEASONAL
+
+LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss"}
+# The skill scores written to metrics.json (the gate computes the one it needs).
+SKILL_METRICS = {"regression": ("rmse", "mae"), "classification": ("accuracy", "log_loss")}
+
+
+def baseline_name(params: Params) -> str:
+    """What the baseline is, for the evaluate line and the README."""
+    if params.data.task == "classification":
+        return "class priors of the train split"
+    if params.features.active:
+        return "seasonal naive" if params.features.season else "persistence (last known value)"
+    return "mean of the train split"
+
+
+def baseline_metrics(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
+    """The baseline's test metrics (`baseline.<metric>`) and skill scores (`skill.<metric>`)."""
+    target, truth = params.data.target, test[params.data.target]
+    if params.data.task == "regression":
+        if params.features.active:
+            column = SEASONAL if params.features.season else PERSISTENCE
+            predicted = test[column].to_numpy(dtype=float)
+        else:
+            predicted = np.full(len(test), float(train[target].mean()))
+        return {f"baseline.{k}": v for k, v in regression_metrics(truth, predicted).items()}
+    shares = train[target].astype(str).value_counts(normalize=True)
+    classes = sorted(shares.index)
+    proba = np.tile([float(shares[c]) for c in classes], (len(test), 1))
+    majority = max(classes, key=lambda c: (shares[c], c))
+    predicted = np.full(len(test), majority, dtype=object)
+    metrics = classification_metrics(
+        truth.astype(str), predicted, proba, classes, params.data.positive_label
+    )
+    return {f"baseline.{k}": v for k, v in metrics.items()}
+
+
+def skill(metric: str, value: float | None, baseline: float | None) -> float | None:
+    """1 − model error / baseline error; None when undefined (no value, or a perfect baseline)."""
+    if value is None or baseline is None:
+        return None
+    lower = metric in LOWER_IS_BETTER
+    model_error, baseline_error = (value, baseline) if lower else (1 - value, 1 - baseline)
+    if baseline_error <= 0:
+        return None
+    return round(1.0 - model_error / baseline_error, 6)
+
+
+def skill_scores(task: str, metrics: dict[str, Any]) -> dict[str, float | None]:
+    """`skill.<metric>` for the task's skill metrics, from the model's and the baseline's."""
+    return {
+        f"skill.{m}": skill(m, metrics.get(m), metrics.get(f"baseline.{m}"))
+        for m in SKILL_METRICS[task]
+    }
+
+
+def baseline_checks(config: RegisterConfig, metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """register.beat_baseline: the primary metric's skill must reach register.baseline_margin."""
+    if not config.beat_baseline:
+        return []
+    metric = config.primary_metric
+    value = skill(metric, metrics.get(metric), metrics.get(f"baseline.{metric}"))
+    return [
+        {
+            "metric": f"skill.{metric}",
+            "rule": f"skill.{metric} >= {config.baseline_margin} (register.beat_baseline: "
+            f"{metric} {metrics.get(metric)} vs baseline {metrics.get(f'baseline.{metric}')})",
+            "observed": value,
+            "passed": value is not None and value >= config.baseline_margin,
+        }
+    ]
