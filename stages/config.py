@@ -205,7 +205,7 @@ class CategoryCheck(Check):
 class ColumnSpec(Strict):
     """Expectations on one column; `severity` is that of its presence and type checks."""
 
-    type: Literal["numeric", "string"]
+    type: Literal["numeric", "string", "datetime"]
     required: bool = True
     severity: Severity = "error"
     nulls: NullCheck | None = None
