@@ -115,12 +115,14 @@ def history_rows(features: FeaturesConfig) -> int:
 
 
 def build(
-    frame: pd.DataFrame, data: DataConfig, features: FeaturesConfig
+    frame: pd.DataFrame, data: DataConfig, features: FeaturesConfig, forecast: bool = False
 ) -> tuple[pd.DataFrame, Dropped]:
     """The table in time order with built columns, target `horizon` rows ahead, baselines.
 
     Rows come out in time order (groups interleaved); rows whose features or target cannot be
     formed are dropped. Returns the table and the counts of dropped rows.
+    `forecast`: for prediction from history: the target stays as it is (it may be empty) and
+    only rows without full history are dropped.
     """
     if not features.active:
         return frame, Dropped(0, 0, 0)
@@ -164,6 +166,11 @@ def build(
         values = _calendar(stamps, part)
         categorical = part in CALENDAR_CATEGORICAL
         built[part] = values.astype(str).astype(object) if categorical else values.astype(float)
+    if forecast:
+        out = pd.concat([table, pd.DataFrame(built, index=table.index)], axis=1)
+        incomplete = out[list(built)].isna().any(axis=1)
+        dropped = Dropped(int(no_time.sum()), int(incomplete.sum()), 0)
+        return out[~incomplete].reset_index(drop=True), dropped
     last_known = 1 if features.horizon == 0 else 0
     built[PERSISTENCE] = shift(data.target, last_known)
     if features.season:
