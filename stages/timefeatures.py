@@ -104,6 +104,12 @@ def model_data(params: Params) -> DataConfig:
     )
 
 
+def cv_gap(params: Params) -> int:
+    """Rows between train and validation folds: cv.gap, else the horizon (a fold's last train
+    rows would otherwise have targets inside the validation fold)."""
+    return params.cv.gap if params.cv.gap is not None else params.features.horizon
+
+
 def history_rows(features: FeaturesConfig) -> int:
     """How many rows before t a feature of row t reaches back (per group)."""
     last_known = 1 if features.horizon == 0 else 0

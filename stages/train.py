@@ -21,7 +21,7 @@ from stages.guards import check as check_features
 from stages.lineage import file_md5, flatten, run_tags
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
-from stages.timefeatures import model_data
+from stages.timefeatures import cv_gap, model_data
 from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         print(f"train: warning: {line}", file=sys.stderr)
     features, target = features_and_target(train, data)
     pipeline = build_pipeline(data, params.model, params.seed)
-    gap = params.cv.gap if params.cv.gap is not None else params.features.horizon
+    gap = cv_gap(params)
     scores = cross_validate(pipeline, features, target, data, params.cv, params.seed, gap)
     started = time.perf_counter()
     pipeline.fit(features, target)
