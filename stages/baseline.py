@@ -2,7 +2,8 @@
 
 - Time series (a `features` recipe is active): the persistence forecast, the last known value of
   the target (`baseline_persistence`, built by `prepare`), or the seasonal naive one when
-  `features.season` is set. Classification uses the class priors of the train split.
+  `features.season` is set, or zero with `features.baseline: zero` (no change: for a target that
+  is a return, persistence of the level). Classification uses the train split's class priors.
 - Otherwise: the mean of the train split's target (regression), the majority class with the
   train split's class shares as probabilities (classification).
 
@@ -26,20 +27,13 @@ LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss"}
 SKILL_METRICS = {"regression": ("rmse", "mae"), "classification": ("accuracy", "log_loss")}
 
 
-def baseline_name(params: Params) -> str:
-    """What the baseline is, for the evaluate line and the README."""
-    if params.data.task == "classification":
-        return "class priors of the train split"
-    if params.features.active:
-        return "seasonal naive" if params.features.season else "persistence (last known value)"
-    return "mean of the train split"
-
-
 def baseline_metrics(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
     """The baseline's test metrics (`baseline.<metric>`) and skill scores (`skill.<metric>`)."""
     target, truth = params.data.target, test[params.data.target]
     if params.data.task == "regression":
-        if params.features.active:
+        if params.features.active and params.features.baseline == "zero":
+            predicted = np.zeros(len(test))
+        elif params.features.active:
             column = SEASONAL if params.features.season else PERSISTENCE
             predicted = test[column].to_numpy(dtype=float)
         else:

@@ -287,6 +287,9 @@ class FeaturesConfig(Strict):
     group_column: str | None = None
     raw_features: bool = True
     season: int | None = Field(None, ge=2)
+    # The naive forecast: the last known value, or zero (no change: persistence of the level
+    # for a target that is itself a change or a return).
+    baseline: Literal["persistence", "zero"] = "persistence"
     leakage: Literal["error", "warning"] = "error"
     leakage_threshold: float = Field(0.99, gt=0, le=1)
 

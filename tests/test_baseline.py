@@ -45,6 +45,8 @@ def test_time_series_baseline_is_persistence_or_seasonal() -> None:
     assert persistence["baseline.mae"] == 1.0
     seasonal = baseline_metrics(regression_params(horizon=1, season=7), train, test)
     assert seasonal["baseline.mae"] == 0.0
+    zero = baseline_metrics(regression_params(horizon=1, baseline="zero"), train, test)
+    assert zero["baseline.mae"] == 2.0
 
 
 def test_classification_baseline_is_the_majority_with_priors() -> None:
