@@ -111,3 +111,12 @@ def test_a_few_bad_numbers_are_still_coerced() -> None:
     data = params(["x"]).data.model_copy(update={"time_column": None})
     typed, coerced = coerce_types(frame, data)
     assert coerced == {"x": 1} and typed["x"].isna().sum() == 1
+
+
+def test_train_stops_before_fitting_on_leakage() -> None:
+    from stages import train
+
+    frame = toy()
+    frame["close_again"] = frame["y"] + 1.0
+    with pytest.raises(StageError, match="'close_again'"):
+        train.run(params(["noise", "close_again"]), frame)
