@@ -12,7 +12,7 @@ from stages.config import DataConfig, Params, load_params
 from stages.dataset import check_columns, check_target, clean, read_table, split
 from stages.errors import run_stage
 from stages.outputs import json_writer, publish
-from stages.timefeatures import Dropped, build, check_config
+from stages.timefeatures import Dropped, build, check_config, purge_boundary
 
 SOURCE = "__train_file__"  # which file a row came from, while both are one series
 
@@ -43,6 +43,7 @@ def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         table, dropped = build(table, data, params.features)
         train, test = split(table, params.split, data, params.seed)
     if params.features.active:
+        train, dropped = purge_boundary(train, data, params.features, dropped)
         reports["features_dropped"] = asdict(dropped) | {"total": dropped.total}
     check_target(train, data, "train")
     check_target(test, data, "test")

@@ -30,16 +30,18 @@ CHANGES = {"diff": "diff", "pct_change": "pct", "log_return": "logret"}
 
 @dataclass(frozen=True)
 class Dropped:
-    """Rows `build` dropped: no time stamp, no full history for a feature (or a missing value
-    in it), no target `horizon` rows ahead."""
+    """Rows dropped: no time stamp, no full history for a feature (or a missing value in it),
+    no target `horizon` rows ahead (`build`); train rows whose target lies in the test period
+    (`purge_boundary`)."""
 
     no_time: int
     history: int
     horizon: int
+    boundary: int = 0
 
     @property
     def total(self) -> int:
-        return self.no_time + self.history + self.horizon
+        return self.no_time + self.history + self.horizon + self.boundary
 
 
 def check_config(data: DataConfig, split: SplitConfig, features: FeaturesConfig) -> None:
@@ -190,6 +192,23 @@ def build(
     dropped = Dropped(int(no_time.sum()), int(incomplete.sum()), int(no_target.sum()))
     kept = out[~(no_target | incomplete)].sort_values(time, kind="stable")  # groups interleaved
     return kept.reset_index(drop=True), dropped
+
+
+def purge_boundary(
+    train: pd.DataFrame, data: DataConfig, features: FeaturesConfig, dropped: Dropped
+) -> tuple[pd.DataFrame, Dropped]:
+    """Drop the last `horizon` train rows of each series: their targets lie in the test period."""
+    if not features.active or features.horizon == 0:
+        return train, dropped
+    group = features.group_column
+    ordered = train.sort_values(data.time_column, kind="stable")
+    if group:  # rows after this one in its series, within the train split
+        after = ordered.groupby(group, sort=False, dropna=False).cumcount(ascending=False)
+    else:
+        after = pd.Series(np.arange(len(ordered))[::-1], index=ordered.index)
+    keep = ordered[after >= features.horizon]
+    purged = Dropped(dropped.no_time, dropped.history, dropped.horizon, len(ordered) - len(keep))
+    return keep.reset_index(drop=True), purged
 
 
 def _diff(now: pd.Series, before: pd.Series) -> pd.Series:

@@ -31,7 +31,8 @@ def test_prepare_forms_the_books_lags_across_the_split(nyse: Params, monkeypatch
     monkeypatch.chdir(ROOT)
     train_rows, test_rows, report = prepare.run(nyse)
     assert report["rows"] == {"train": 4276, "test": 1770}  # 4,281 train days minus 5 lags
-    assert report["features_dropped"] == {"no_time": 0, "history": 5, "horizon": 0, "total": 5}
+    dropped = {"no_time": 0, "history": 5, "horizon": 0, "boundary": 0, "total": 5}
+    assert report["features_dropped"] == dropped
     raw = pd.read_csv(RAW)
     first_test = raw.index[~raw["train"]][0]
     row = test_rows.iloc[0]

@@ -15,6 +15,7 @@ from stages.timefeatures import (
     check_config,
     feature_columns,
     history_rows,
+    purge_boundary,
 )
 
 DATA = DataConfig(
@@ -184,3 +185,14 @@ def test_recipe_errors_name_the_key(
 
 def test_a_valid_recipe_passes_the_checks() -> None:
     check_config(DATA, SplitConfig(method="time", test_size=0.2), features(1, group_column="shop"))
+
+
+def test_train_rows_whose_target_is_in_the_test_period_are_purged() -> None:
+    cfg = FeaturesConfig(horizon=2, lags={"x": [0]}, group_column="shop")
+    out, dropped = build(series(n=20, shops=("a", "b")), DATA, cfg)
+    train = out[out["day"] < pd.Timestamp("2024-01-15")]
+    kept, purged = purge_boundary(train, DATA, cfg, dropped)
+    assert purged.boundary == 2 * 2 and purged.total == dropped.total + 4
+    assert kept["day"].max() == pd.Timestamp("2024-01-12")  # its target: 01-14, still train
+    same, unchanged = purge_boundary(train, DATA, FeaturesConfig(lags={"x": [1]}), dropped)
+    assert len(same) == len(train) and unchanged == dropped
