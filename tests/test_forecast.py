@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages import prepare, train
+from stages import evaluate, prepare, train
 from stages.config import Params, parse_params
 from stages.errors import StageError
 from stages.features import features_and_target
@@ -59,3 +59,15 @@ def test_forecast_from_history_matches_the_prepared_rows(nyse: Params, monkeypat
     assert model.predict(features)[0] == pytest.approx(model.predict(expected)[0])
     with pytest.raises(StageError, match=r"history.csv: 1 series lack history.*5 earlier"):
         origin_rows(history.iloc[-5:], nyse, "history.csv")
+
+
+def test_evaluate_scores_the_book_figure_beside_persistence(nyse: Params, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    train_rows, test_rows, _ = prepare.run(nyse)
+    model, report = train.run(nyse, train_rows)
+    metrics = evaluate.run(nyse, model, test_rows, report, train_rows).metrics
+    assert metrics["r2"] == pytest.approx(0.46, abs=0.02)  # ISLP: about 0.46 with day_of_week
+    assert metrics["baseline.r2"] == pytest.approx(0.1803, abs=1e-4)  # yesterday's volume
+    skill = 1 - metrics["rmse"] / metrics["baseline.rmse"]
+    assert metrics["skill.rmse"] == pytest.approx(skill, abs=1e-5)
+    assert metrics["mape"] is None and metrics["baseline.mape"] is None
