@@ -49,6 +49,8 @@ class DataConfig(Strict):
     categorical: list[str] = []
     ordinal: dict[str, list[str]] = {}
     time_column: str | None = None
+    # The dataset's own split as a true/false column (true = train row), for split=predefined.
+    split_column: str | None = None
 
     @property
     def features(self) -> list[str]:
@@ -124,6 +126,10 @@ MODEL_FAMILIES: dict[str, type[BaseModel]] = {
 
 class CvConfig(Strict):
     n_splits: int = Field(ge=2)
+    # Time-ordered folds only: rows left out between train and validation (null: the
+    # features.horizon) and the most rows a train fold keeps (null: expanding window).
+    gap: int | None = Field(ge=0)
+    max_train_size: int | None = Field(ge=1)
 
 
 class EvaluateConfig(Strict):
@@ -183,6 +189,10 @@ class RegisterConfig(Strict):
     direction: Direction
     thresholds: list[ThresholdConfig]
     compare_with_champion: bool
+    # Register only a model whose primary metric beats `baseline.<primary_metric>` by a skill
+    # score of at least `baseline_margin` (stages/baseline.py, stages/promotion.py).
+    beat_baseline: bool
+    baseline_margin: float = Field(ge=0, lt=1)
 
     def named_metrics(self) -> list[tuple[str, str]]:
         """(config key, metric) for every metric the gate names."""
@@ -218,7 +228,7 @@ class CategoryCheck(Check):
 class ColumnSpec(Strict):
     """Expectations on one column; `severity` is that of its presence and type checks."""
 
-    type: Literal["numeric", "string"]
+    type: Literal["numeric", "string", "datetime"]
     required: bool = True
     severity: Severity = "error"
     nulls: NullCheck | None = None
@@ -277,6 +287,42 @@ TASK_METRICS = {
 }
 
 
+class RollingConfig(Strict):
+    """Rolling statistics of one column over past windows (rows)."""
+
+    windows: list[Annotated[int, Field(ge=2)]] = Field(min_length=1)
+    stats: list[Literal["mean", "std", "min", "max"]] = ["mean"]
+
+
+CalendarPart = Literal["day_of_week", "month", "quarter", "hour", "day", "day_of_year", "year"]
+
+
+class FeaturesConfig(Strict):
+    """Time-aware features built by `prepare` (stages/timefeatures.py); `none` builds nothing."""
+
+    horizon: int = Field(0, ge=0)
+    lags: dict[str, list[Annotated[int, Field(ge=0)]]] = {}
+    rolling: dict[str, RollingConfig] = {}
+    diff: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    pct_change: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    log_return: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    calendar: list[CalendarPart] = []
+    group_column: str | None = None
+    raw_features: bool = True
+    season: int | None = Field(None, ge=2)
+    # The naive forecast: the last known value, or zero (no change: persistence of the level
+    # for a target that is itself a change or a return).
+    baseline: Literal["persistence", "zero"] = "persistence"
+    leakage: Literal["error", "warning"] = "error"
+    leakage_threshold: float = Field(0.99, gt=0, le=1)
+
+    @property
+    def active(self) -> bool:
+        """Whether any feature (or a target horizon) is configured."""
+        built = (self.lags, self.rolling, self.diff, self.pct_change, self.log_return)
+        return bool(self.horizon or self.calendar or any(built))
+
+
 class Params(Strict):
     """The whole of params.yaml."""
 
@@ -285,6 +331,7 @@ class Params(Strict):
     split: SplitConfig
     model: ModelConfig
     cv: CvConfig
+    features: FeaturesConfig
     evaluate: EvaluateConfig
     report: ReportConfig
     validation: ValidationConfig
@@ -294,8 +341,9 @@ class Params(Strict):
 
     @model_validator(mode="after")
     def _check_combination(self) -> Params:
-        if self.split.method == "predefined" and not self.data.test_file:
-            raise ValueError("split.method 'predefined' needs data.test_file")
+        own_split = self.data.test_file or self.data.split_column
+        if self.split.method == "predefined" and not own_split:
+            raise ValueError("split.method 'predefined' needs data.test_file or data.split_column")
         if self.split.method == "time" and not self.data.time_column:
             raise ValueError("split.method 'time' needs data.time_column")
         if self.split.method == "stratified" and self.data.task != "classification":

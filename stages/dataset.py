@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,13 +60,12 @@ def check_columns(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> None:
             f"{path}: target column {cfg.target!r} (data.target) is not in the file; "
             f"columns are: {', '.join(map(str, frame.columns))}"
         )
-    missing = [
-        column for column in (*cfg.features, cfg.time_column) if column and column not in frame
-    ]
+    configured = (*cfg.features, cfg.time_column, cfg.split_column)
+    missing = [column for column in configured if column and column not in frame]
     if missing:
         raise StageError(
             f"{path}: configured column(s) {', '.join(map(repr, missing))} "
-            f"(data.numeric/categorical/ordinal/time_column) are not in the file"
+            f"(data.numeric/categorical/ordinal/time_column/split_column) are not in the file"
         )
 
 
@@ -76,7 +76,8 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
     counted); categorical and ordinal columns become strings; the target becomes a string
     for classification and float64 for regression.
     """
-    keep = [*cfg.features, *([cfg.time_column] if cfg.time_column else []), cfg.target]
+    extra = [c for c in (cfg.time_column, cfg.split_column) if c and c not in cfg.features]
+    keep = [*cfg.features, *extra, cfg.target]
     out = pd.DataFrame(index=frame.index)
     coerced: dict[str, int] = {}
     for column in keep:
@@ -91,15 +92,47 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
                     "a regression target (data.task) must be numeric"
                 )
             if bad:
+                _refuse_dates(values[numbers.isna() & values.notna()], column, cfg)
                 coerced[column] = bad
             out[column] = numbers
         elif column == cfg.time_column:
             out[column] = pd.to_datetime(values, errors="coerce")
+        elif column == cfg.split_column:
+            out[column] = _train_flags(values, column)
         else:
             out[column] = values.astype("str").where(values.notna(), None).astype(object)
     if cfg.task == "classification" and cfg.target_map:
         out[cfg.target] = out[cfg.target].replace({m.old: m.new for m in cfg.target_map})
     return out.reset_index(drop=True), coerced
+
+
+def _refuse_dates(bad: pd.Series, column: str, cfg: DataConfig) -> None:
+    """A numeric column whose non-numbers are mostly dates is a time column, not a number."""
+    sample = bad.head(200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format": we only count successes
+        dates = pd.to_datetime(sample, errors="coerce", format="mixed")
+    if dates.notna().mean() >= 0.9:
+        raise StageError(
+            f"column {column!r} (data.numeric) holds dates, e.g. {sample.iloc[0]!r}: make it "
+            "data.time_column (features.calendar builds its parts), not a numeric feature"
+        )
+
+
+def _train_flags(values: pd.Series, column: str) -> pd.Series:
+    """data.split_column as booleans (true/false, 1/0, any case); anything else fails."""
+    flags = (
+        values.astype(str)
+        .str.strip()
+        .str.lower()
+        .map({"true": True, "1": True, "false": False, "0": False})
+    )
+    if flags.isna().any():
+        bad = values[flags.isna()].iloc[0]
+        raise StageError(
+            f"data.split_column {column!r} holds {bad!r}; it must be true (train) or false (test)"
+        )
+    return flags.astype(bool)
 
 
 def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanReport]:

@@ -10,6 +10,7 @@ from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
 from stages import paths
+from stages.baseline import baseline_metrics, skill_scores
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.metrics import rounded, score
@@ -22,6 +23,7 @@ from stages.plots import (
     render_pngs,
     write_tables,
 )
+from stages.timefeatures import model_data
 from stages.tracking import active_run, connect, log_dataset
 
 
@@ -32,9 +34,15 @@ class Evaluation:
     plots: dict[str, pd.DataFrame]
 
 
-def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict) -> Evaluation:
-    """Test metrics, CV summary, timings and plot tables for a fitted pipeline."""
-    data, settings = params.data, params.evaluate
+def run(
+    params: Params,
+    model: Pipeline,
+    test: pd.DataFrame,
+    train_report: dict,
+    train: pd.DataFrame | None = None,
+) -> Evaluation:
+    """Test metrics, CV summary, baseline and skill (given `train`), timings and plot tables."""
+    data, settings = model_data(params), params.evaluate
     scored = score(model, test, data)
     metrics, target, predicted = dict(scored.metrics), scored.target, scored.predicted
     if scored.proba is not None and scored.positive is not None:
@@ -51,6 +59,9 @@ def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict)
     metrics |= rounded(
         {f"cv_{cv_name}_mean": train_report["cv_mean"], f"cv_{cv_name}_std": train_report["cv_std"]}
     )
+    if train is not None:  # the naive baseline beside the model (stages/baseline.py)
+        metrics |= baseline_metrics(params, train, test)
+        metrics |= skill_scores(data.task, metrics)
     features = scored.features
     plots["importance.csv"] = _importance(model, features, target, params)
     timings = {
@@ -98,13 +109,15 @@ def main(argv: list[str] | None = None) -> None:
     with active_run(tracking, run_info["run_id"]):
         model = mlflow.sklearn.load_model(str(paths.MODEL_DIR))
         test = pd.read_parquet(paths.PREPARED_TEST)
-        result = run(params, model, test, read_json(paths.TRAIN_REPORT))
+        train = pd.read_parquet(paths.PREPARED_TRAIN)
+        result = run(params, model, test, read_json(paths.TRAIN_REPORT), train)
 
         def log(staged: dict[Path, Path]) -> None:  # before the outputs appear: all or nothing
             with tracking.timer("log"):
                 dataset = log_dataset(paths.PREPARED_TEST, params.data.target, "testing")
                 # Exactly the numbers of metrics.json, read back from it; also on the model.
-                metrics = read_json(staged[paths.METRICS])
+                metrics = read_json(staged[paths.METRICS])  # null: undefined (see README)
+                metrics = {k: v for k, v in metrics.items() if v is not None}
                 mlflow.log_metrics(metrics, model_id=run_info["model_id"], dataset=dataset)
                 mlflow.log_artifacts(str(staged[paths.FIGURES_DIR]), paths.FIGURES_DIR.name)
                 mlflow.log_dict(result.timings, paths.TIMINGS.name)
@@ -118,7 +131,8 @@ def main(argv: list[str] | None = None) -> None:
             },
             before_moving=log,
         )
-    shown = ", ".join(f"{k}={v}" for k, v in result.metrics.items())
+    metrics = {k: v for k, v in result.metrics.items() if not k.startswith("baseline.")}
+    shown = ", ".join(f"{k}={v}" for k, v in metrics.items())
     print(f"evaluate: {shown}; {tracking.timer.summary()}")
 
 

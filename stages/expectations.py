@@ -23,6 +23,7 @@ TYPE_LISTS = {
         *("uint64", "uint32", "uint16", "uint8", "Int64", "Float64", "float", "int"),
     ],
     "string": ["StringDtype", "str"],
+    "datetime": [f"datetime64[{unit}]" for unit in ("s", "ms", "us", "ns")],
 }
 
 
@@ -80,6 +81,8 @@ def _spec(frame: pd.DataFrame, suite: ValidationConfig) -> list[tuple[Any, dict[
 
 
 def _kind_matches(series: pd.Series, spec: ColumnSpec) -> bool:
+    if spec.type == "datetime":
+        return pd.api.types.is_datetime64_any_dtype(series)
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     return numeric if spec.type == "numeric" else not numeric
 

@@ -17,6 +17,9 @@ from stages.config import DataConfig
 from stages.features import features_and_target
 
 DIGITS = 6
+# MAPE is reported as null when some |target| is below this share of the mean |target|: there
+# a percentage error means nothing (and a gate on it would pass or fail at random).
+MAPE_NEAR_ZERO = 0.01
 
 
 @dataclass(frozen=True)
@@ -87,16 +90,28 @@ def classification_metrics(
 
 
 def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float]:
-    """RMSE, MAE, R² and MAPE (MAPE as a fraction, over rows whose target is not zero)."""
+    """RMSE, MAE, R² and MAPE (a fraction; null when the target has values near zero, see
+    `mape_defined`)."""
     nonzero = y_true.to_numpy() != 0
     values = {
         "rmse": skm.root_mean_squared_error(y_true, y_pred),
         "mae": skm.mean_absolute_error(y_true, y_pred),
         "r2": skm.r2_score(y_true, y_pred),
-        "mape": skm.mean_absolute_percentage_error(y_true[nonzero], y_pred[nonzero]),
+        "mape": skm.mean_absolute_percentage_error(y_true[nonzero], y_pred[nonzero])
+        if mape_defined(y_true)
+        else None,
     }
     return rounded(values)
 
 
-def rounded(values: dict[str, float]) -> dict[str, float]:
-    return {name: round(float(value), DIGITS) for name, value in values.items()}
+def mape_defined(y_true: pd.Series) -> bool:
+    """MAPE means something only when no |target| is near zero (MAPE_NEAR_ZERO of the mean)."""
+    size = np.abs(y_true.to_numpy(dtype=float))
+    return bool(size.size) and float(size.min()) >= MAPE_NEAR_ZERO * float(size.mean()) > 0
+
+
+def rounded(values: dict[str, float | None]) -> dict[str, float | None]:
+    return {
+        name: None if value is None else round(float(value), DIGITS)
+        for name, value in values.items()
+    }

@@ -132,11 +132,12 @@ def _estimator(data: DataConfig, model: ModelConfig, family: Family, seed: int) 
 
 
 def cv_splitter(
-    data: DataConfig, cv: CvConfig, seed: int
+    data: DataConfig, cv: CvConfig, seed: int, gap: int = 0
 ) -> KFold | StratifiedKFold | TimeSeriesSplit:
-    """Time-ordered folds when there is a time column, stratified ones for classification."""
+    """Time-ordered folds when there is a time column (walk-forward: `gap` rows between train
+    and validation, at most cv.max_train_size train rows), stratified ones for classification."""
     if data.time_column:
-        return TimeSeriesSplit(n_splits=cv.n_splits)
+        return TimeSeriesSplit(n_splits=cv.n_splits, gap=gap, max_train_size=cv.max_train_size)
     if data.task == "classification":
         return StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed)
     return KFold(n_splits=cv.n_splits, shuffle=True, random_state=seed)
@@ -149,12 +150,13 @@ def cross_validate(
     data: DataConfig,
     cv: CvConfig,
     seed: int,
+    gap: int = 0,
 ) -> list[float]:
     """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign."""
     scorer_name = CV_METRIC[data.task][1]
     scorer, sign = get_scorer(scorer_name), -1.0 if scorer_name.startswith("neg_") else 1.0
     scores = []
-    for train_index, test_index in cv_splitter(data, cv, seed).split(features, target):
+    for train_index, test_index in cv_splitter(data, cv, seed, gap).split(features, target):
         fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
         scores.append(
             sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))

@@ -4,6 +4,9 @@ python -m stages.predict --input rows.csv --output scored.parquet [--model-uri m
 
 The input's columns and types are checked against the model's signature before predicting; the
 output holds the input rows, `prediction` and, for classifiers, `proba_<class>` per class.
+With a feature recipe in params.yaml (`features.*`), the input is raw history rows: the output
+is one row per series, its latest row with the forecast `features.horizon` rows ahead
+(stages/forecast.py says how much history that needs).
 """
 
 from __future__ import annotations
@@ -141,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         message = str(getattr(exc, "message", exc)).splitlines()[0]
         raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
     rows = read_rows(args.input, text_columns(model.metadata.get_input_schema()))
+    params = load_params(paths.PARAMS) if paths.PARAMS.exists() else None
+    if params is not None and params.features.active:  # raw history → forecast origins
+        from stages.forecast import origin_rows
+
+        rows = origin_rows(rows, params, str(args.input))
     scored = predict(model, rows, str(args.input))
     write_rows(scored, args.output)
     print(f"predict: {len(scored)} rows scored with {uri} → {args.output}")

@@ -8,33 +8,59 @@ from pathlib import Path
 import pandas as pd
 
 from stages import paths
-from stages.config import Params, load_params
+from stages.config import DataConfig, Params, load_params
 from stages.dataset import check_columns, check_target, clean, read_table, split
 from stages.errors import entry_point
 from stages.outputs import json_writer, publish
+from stages.timefeatures import Dropped, build, check_config, purge_boundary
+
+SOURCE = "__train_file__"  # which file a row came from, while both are one series
 
 
 def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Load, clean and split the configured dataset; return train, test and a report."""
     data = params.data
+    check_config(data, params.split, params.features)
     train_path = Path(data.dir) / data.train_file
     raw = read_table(train_path, data, "data.train_file")
     check_columns(raw, data, train_path)
     table, report = clean(raw, data)
     reports = {"train_file": asdict(report)}
-    if params.split.method == "predefined":
+    if params.split.method == "predefined" and data.split_column:
+        check_target(table, data, "whole")
+        table, dropped = build(table, data, params.features)
+        is_train = table[data.split_column]
+        train, test = (table[mask].reset_index(drop=True) for mask in (is_train, ~is_train))
+    elif params.split.method == "predefined":
         test_path = Path(data.dir) / str(data.test_file)
         raw_test = read_table(test_path, data, "data.test_file")
         check_columns(raw_test, data, test_path)
         train, (test, test_report) = table, clean(raw_test, data)
         reports["test_file"] = asdict(test_report)
+        train, test, dropped = _build_across(train, test, data, params)
     else:
         check_target(table, data, "whole")
+        table, dropped = build(table, data, params.features)
         train, test = split(table, params.split, data, params.seed)
+    if params.features.active:
+        train, dropped = purge_boundary(train, data, params.features, dropped)
+        reports["features_dropped"] = asdict(dropped) | {"total": dropped.total}
     check_target(train, data, "train")
     check_target(test, data, "test")
     reports["rows"] = {"train": len(train), "test": len(test)}
     return train, test, reports
+
+
+def _build_across(
+    train: pd.DataFrame, test: pd.DataFrame, data: DataConfig, params: Params
+) -> tuple[pd.DataFrame, pd.DataFrame, Dropped]:
+    """Features over the two files as one series (test rows' lags reach into the train file)."""
+    if not params.features.active:
+        return train, test, Dropped(0, 0, 0)
+    whole = pd.concat([train.assign(**{SOURCE: True}), test.assign(**{SOURCE: False})])
+    table, dropped = build(whole.reset_index(drop=True), data, params.features)
+    is_train = table.pop(SOURCE)
+    return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True), dropped
 
 
 @entry_point("prepare")
@@ -48,8 +74,11 @@ def main(argv: list[str] | None = None) -> None:
             paths.PREPARE_REPORT: json_writer(report),
         }
     )
-    rows = report["rows"]
-    print(f"prepare: {params.data.name}: {rows['train']} train rows, {rows['test']} test rows")
+    rows, dropped = report["rows"], report.get("features_dropped")
+    note = f"; features: {dropped['total']} rows dropped (features.*)" if dropped else ""
+    print(
+        f"prepare: {params.data.name}: {rows['train']} train rows, {rows['test']} test rows{note}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from stages.baseline import skill
 from stages.config import Direction, Params, RegisterConfig
 from stages.errors import StageError
 
 CHAMPION, CHALLENGER, REJECTED = "champion", "challenger", "rejected"
+UNDEFINED = " (not gated: null, undefined on this data)"
 Decision = Literal["champion", "challenger", "rejected"]
 
 # Tags of a registered version (besides its lineage) and of the run that registered it.
@@ -112,17 +114,40 @@ def at_least(value: float, bound: float, direction: Direction) -> bool:
     return value >= bound if direction == "higher" else value <= bound
 
 
-def check_thresholds(config: RegisterConfig, metrics: Mapping[str, float]) -> list[dict[str, Any]]:
-    """One entry per threshold: metric, direction, threshold, observed value, passed."""
-    return [
+def check_thresholds(config: RegisterConfig, metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One entry per gate rule (metric, rule, observed value, passed): each threshold, then
+    `register.beat_baseline` when it is on.
+
+    A metric that is null in metrics.json (MAPE near a zero target) is undefined: not gated.
+    """
+    checks = [
         {
             "metric": t.metric,
-            "rule": f"{t.metric} {'>=' if t.direction == 'higher' else '<='} {t.value}",
+            "rule": f"{t.metric} {'>=' if t.direction == 'higher' else '<='} {t.value}"
+            + (UNDEFINED if metrics[t.metric] is None else ""),
             "observed": metrics[t.metric],
-            "passed": at_least(metrics[t.metric], t.value, t.direction),
+            "passed": metrics[t.metric] is None
+            or at_least(metrics[t.metric], t.value, t.direction),
         }
         for t in config.thresholds
     ]
+    if config.beat_baseline:
+        checks.append(baseline_check(config, metrics))
+    return checks
+
+
+def baseline_check(config: RegisterConfig, metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """register.beat_baseline: the primary metric's skill must reach register.baseline_margin."""
+    metric = config.primary_metric
+    value, baseline = metrics.get(metric), metrics.get(f"baseline.{metric}")
+    observed = skill(metric, value, baseline)
+    return {
+        "metric": f"skill.{metric}",
+        "rule": f"skill.{metric} >= {config.baseline_margin} (register.beat_baseline: "
+        f"{metric} {value} vs baseline {baseline})",
+        "observed": observed,
+        "passed": observed is not None and observed >= config.baseline_margin,
+    }
 
 
 def passes_thresholds(config: RegisterConfig, metrics: Mapping[str, float]) -> bool:

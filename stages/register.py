@@ -33,6 +33,7 @@ from stages.promotion import (
     passes_thresholds,
 )
 from stages.store import store_lock
+from stages.timefeatures import model_data
 from stages.tracking import Tracking, active_run, connect, log_batch
 
 
@@ -54,7 +55,7 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
     try:
         model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
         test = pd.read_parquet(paths.PREPARED_TEST)
-        value = score(model, test, params.data).metrics.get(metric)
+        value = score(model, test, model_data(params)).metrics.get(metric)
     except Exception as exc:  # a champion that cannot score this data is not comparable
         return None, f"could not be re-evaluated on this test data ({type(exc).__name__}: {exc})"
     if value is None:

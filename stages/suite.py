@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import math
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,19 @@ import pandas as pd
 import yaml
 
 from stages.compose import CONF_DIR, compose
-from stages.config import DataConfig, SplitConfig, ValidationConfig
+from stages.config import DataConfig, FeaturesConfig, SplitConfig, ValidationConfig
 from stages.dataset import check_columns, clean, read_table
 from stages.errors import StageError, entry_point
 
 MARGIN = 0.1  # ranges are widened by this share of the observed span on each side
+MAX_CATEGORIES = 255  # more distinct values than this: no list written (and hgb refuses them)
+ID_MIN_ROWS = 50  # below this, all-distinct values are not evidence of an ID
 
 
-def load_data_config(name: str, conf_dir: Path = CONF_DIR) -> tuple[DataConfig, SplitConfig]:
-    """Compose conf/ for `data=name` (without any validation suite) and read its data section."""
+def load_data_config(
+    name: str, conf_dir: Path = CONF_DIR
+) -> tuple[DataConfig, SplitConfig, FeaturesConfig]:
+    """Compose conf/ for `data=name` (without any validation suite): data, split, features."""
     if not (conf_dir / "data" / f"{name}.yaml").is_file():
         raise StageError(
             f"{conf_dir}/data/{name}.yaml: not found; describe the dataset there first"
@@ -35,7 +40,8 @@ def load_data_config(name: str, conf_dir: Path = CONF_DIR) -> tuple[DataConfig, 
         out = Path(tmp) / "params.yaml"
         compose(out, [f"data={name}", "~validation"], conf_dir)
         raw = yaml.safe_load(out.read_text())
-    return DataConfig.model_validate(raw["data"]), SplitConfig.model_validate(raw["split"])
+    data, split = DataConfig.model_validate(raw["data"]), SplitConfig.model_validate(raw["split"])
+    return data, split, FeaturesConfig.model_validate(raw.get("features") or {})
 
 
 def _bound(value: float) -> float:
@@ -46,10 +52,48 @@ def _null_limit(fraction: float) -> float:
     return min(1.0, math.ceil((fraction * 1.5 + 0.01) * 1000) / 1000)
 
 
+def flags(table: pd.DataFrame, cfg: DataConfig) -> list[str]:
+    """Columns to look at before training: IDs, too many categories, dates held as text."""
+    lines = []
+    for column in [*cfg.categorical, *cfg.ordinal]:
+        values = table[column].dropna()
+        distinct = values.nunique()
+        group = "categorical" if column in cfg.categorical else "ordinal"
+        key = f"column {column!r} (data.{group})"
+        if len(values) >= ID_MIN_ROWS and distinct == len(values):
+            lines.append(f"{key} has a distinct value on every row, like an ID: remove it")
+        elif distinct > MAX_CATEGORIES:
+            lines.append(
+                f"{key} has {distinct} levels (> {MAX_CATEGORIES}): no category list written; "
+                "model hgb refuses it: group rare levels or drop it"
+            )
+        if column != cfg.time_column and _looks_like_dates(values):
+            lines.append(f"{key} holds dates: make it data.time_column (features.calendar)")
+    return lines
+
+
+def _looks_like_dates(values: pd.Series) -> bool:
+    sample = values.astype(str).head(200)
+    if sample.empty or not sample.str.contains(r"\d", regex=True).all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
+    return bool(parsed.notna().mean() >= 0.9)
+
+
 def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, Any]:
     """A starter suite (as plain data) from one cleaned table."""
     columns: dict[str, Any] = {}
+    if cfg.time_column:  # prepare keeps it (as a date): the contract must know it
+        nulls = float(table[cfg.time_column].isna().mean())
+        columns[cfg.time_column] = {
+            "type": "datetime",
+            "nulls": {"max_fraction": _null_limit(nulls) if nulls else 0.0},
+        }
     for column in [*cfg.features, cfg.target]:
+        if column == cfg.time_column:
+            continue
         values = table[column]
         nulls = float(values.isna().mean())
         numeric = pd.api.types.is_numeric_dtype(values)
@@ -63,7 +107,7 @@ def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, 
                 "min": _bound(max(lower, 0.0) if low >= 0 else lower),
                 "max": _bound(high + MARGIN * span),
             }
-        elif not numeric:
+        elif not numeric and values.nunique() <= MAX_CATEGORIES:
             spec["categories"] = {"values": sorted(map(str, values.dropna().unique()))}
         columns[column] = spec
     suite: dict[str, Any] = {
@@ -87,7 +131,7 @@ def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, 
 
 def build(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
     """Read dataset `name` as `prepare` does and profile it."""
-    cfg, split_cfg = load_data_config(name, conf_dir)
+    cfg, split_cfg, features = load_data_config(name, conf_dir)
     tables = []
     for file, key in ((cfg.train_file, "data.train_file"), (cfg.test_file, "data.test_file")):
         if file:
@@ -100,7 +144,12 @@ def build(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
         split_rows = min(len(t) for t in tables)
     else:
         split_rows = int(len(table) * (split_cfg.test_size or 0.2))
-    return profile(table, cfg, split_rows)
+    for line in flags(table, cfg):
+        print(f"suite: check: {line}", file=sys.stderr)
+    suite = profile(table, cfg, split_rows)
+    if features.active or cfg.split_column:  # built columns depend on the recipe (features=...)
+        suite["extra_columns"]["allow"] = True
+    return suite
 
 
 @entry_point("suite")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -16,9 +17,11 @@ from stages import paths
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.features import features_and_target
+from stages.guards import check as check_features
 from stages.lineage import file_md5, flatten, run_lineage
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
+from stages.timefeatures import cv_gap, model_data
 from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
 
 if TYPE_CHECKING:
@@ -27,9 +30,14 @@ if TYPE_CHECKING:
 
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     """Cross-validate, then fit on the whole train split; return the model and a report."""
-    features, target = features_and_target(train, params.data)
-    pipeline = build_pipeline(params.data, params.model, params.seed)
-    scores = cross_validate(pipeline, features, target, params.data, params.cv, params.seed)
+    data = model_data(params)  # the dataset's columns and those features.* built
+    warnings = check_features(params, data, train)  # stages/guards.py: before any fitting
+    for line in warnings:
+        print(f"train: warning: {line}", file=sys.stderr)
+    features, target = features_and_target(train, data)
+    pipeline = build_pipeline(data, params.model, params.seed)
+    gap = cv_gap(params)
+    scores = cross_validate(pipeline, features, target, data, params.cv, params.seed, gap)
     started = time.perf_counter()
     pipeline.fit(features, target)
     report = {
@@ -38,6 +46,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         "cv_mean": statistics.fmean(scores),
         "cv_std": statistics.pstdev(scores),
         "fit_seconds": time.perf_counter() - started,
+        "warnings": warnings,
     }
     return pipeline, report
 
@@ -137,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
-        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), params.data)[0])
+        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), model_data(params))[0])
         run_info = log_run(tracking, params, pipeline, report, kwargs)
         publish(
             {

@@ -59,6 +59,8 @@ def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
 
 
 def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"  # no categories, no drift: a later test period is expected
     return "numeric" if pd.api.types.is_numeric_dtype(series) else "string"
 
 

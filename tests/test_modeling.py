@@ -71,7 +71,7 @@ def test_cross_validation_scores_each_fold() -> None:
         frame[cfg.features],
         frame["target"],
         cfg,
-        CvConfig(n_splits=4),
+        CvConfig(n_splits=4, gap=None, max_train_size=None),
         seed=0,
     )
     assert len(scores) == 4
@@ -81,8 +81,14 @@ def test_cross_validation_scores_each_fold() -> None:
 def test_time_column_gives_time_ordered_folds() -> None:
     cfg, _ = toy("regression")
     timed = cfg.model_copy(update={"time_column": "day"})
-    assert type(cv_splitter(timed, CvConfig(n_splits=3), 0)).__name__ == "TimeSeriesSplit"
-    assert type(cv_splitter(cfg, CvConfig(n_splits=3), 0)).__name__ == "KFold"
+    assert (
+        type(cv_splitter(timed, CvConfig(n_splits=3, gap=None, max_train_size=None), 0)).__name__
+        == "TimeSeriesSplit"
+    )
+    assert (
+        type(cv_splitter(cfg, CvConfig(n_splits=3, gap=None, max_train_size=None), 0)).__name__
+        == "KFold"
+    )
 
 
 def test_classification_metrics_of_a_perfect_model() -> None:

@@ -14,6 +14,8 @@ from tests.conftest import run
 pytestmark = pytest.mark.slow
 
 CLASSIFICATION_METRICS = {*TASK_METRICS["classification"], "cv_accuracy_mean", "cv_accuracy_std"}
+CLASSIFICATION_METRICS |= {f"baseline.{m}" for m in TASK_METRICS["classification"]}
+CLASSIFICATION_METRICS |= {"skill.accuracy", "skill.log_loss"}
 
 
 def stages_run(output: str) -> list[str]:
@@ -77,7 +79,9 @@ def test_regression_dataset_runs_end_to_end(repo_copy) -> None:
     repo = repo_copy("data=diamonds", "model=linear", "cv=fast")
     run(["dvc", "repro"], repo)
     metrics = json.loads((repo / "metrics.json").read_text())
-    assert set(metrics) == {"rmse", "mae", "r2", "mape", "cv_rmse_mean", "cv_rmse_std"}
+    baseline = {f"baseline.{m}" for m in TASK_METRICS["regression"]} | {"skill.rmse", "skill.mae"}
+    assert set(metrics) == {"rmse", "mae", "r2", "mape", "cv_rmse_mean", "cv_rmse_std", *baseline}
     assert metrics["r2"] > 0.85
+    assert metrics["baseline.r2"] <= 0.0 < 0.5 < metrics["skill.rmse"]  # the mean: no skill
     for name in ["predicted_vs_actual.csv", "residuals.csv", "importance.csv"]:
         assert (repo / "reports/plots" / name).is_file()

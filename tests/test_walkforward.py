@@ -1,0 +1,38 @@
+"""Walk-forward CV: time-ordered folds with a gap (default: the horizon) and a sliding window."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stages.config import CvConfig, DataConfig, FeaturesConfig, load_params
+from stages.modeling import cv_splitter
+from stages.timefeatures import cv_gap
+from tests.conftest import ROOT
+
+DATA = DataConfig(
+    name="toy",
+    task="regression",
+    dir=".",
+    train_file="toy.csv",
+    target="y",
+    numeric=["x"],
+    time_column="day",
+)
+
+
+def test_folds_keep_a_gap_and_a_window() -> None:
+    splitter = cv_splitter(DATA, CvConfig(n_splits=3, gap=None, max_train_size=40), seed=0, gap=5)
+    folds = list(splitter.split(np.zeros((200, 1))))
+    assert len(folds) == 3
+    for train, valid in folds:
+        assert valid.min() - train.max() == 6  # 5 rows left out between them
+        assert len(train) <= 40
+
+
+def test_gap_defaults_to_the_horizon() -> None:
+    base = load_params(ROOT / "params.yaml")
+    ahead = base.model_copy(update={"features": FeaturesConfig(horizon=3, lags={"x": [1]})})
+    assert cv_gap(ahead) == 3
+    assert cv_gap(base) == 0
+    fixed = ahead.model_copy(update={"cv": CvConfig(n_splits=3, gap=7, max_train_size=None)})
+    assert cv_gap(fixed) == 7
