@@ -7,6 +7,8 @@ import pytest
 from stages.config import RegisterConfig
 from stages.errors import StageError
 from stages.promotion import (
+    CHAMPION,
+    REJECTED,
     Candidate,
     Champion,
     at_least,
@@ -27,6 +29,8 @@ GATE = RegisterConfig.model_validate(
             {"metric": "accuracy", "direction": "higher", "value": 0.85},
             {"metric": "log_loss", "direction": "lower", "value": 0.4},
         ],
+        "beat_baseline": False,
+        "baseline_margin": 0.0,
     }
 )
 GOOD = {"accuracy": 0.9, "log_loss": 0.3, "roc_auc": 0.95}
@@ -144,3 +148,13 @@ def test_a_threshold_on_a_metric_the_task_lacks_names_the_key() -> None:
 
 def test_champion_uri() -> None:
     assert champion_uri(NAME) == "models:/ml-pipeline-tiny@champion"
+
+
+def test_a_model_that_does_not_beat_the_baseline_is_rejected() -> None:
+    gate = GATE.model_copy(update={"beat_baseline": True, "baseline_margin": 0.1})
+    close = candidate(**{"baseline.roc_auc": 0.94})  # skill 1 - 0.05/0.06 = 0.17 >= 0.1
+    assert decide(close, None, gate, NAME).decision == CHAMPION
+    level = candidate(**{"baseline.roc_auc": 0.95})  # skill 0: no better than the baseline
+    decided = decide(level, None, gate, NAME)
+    assert decided.decision == REJECTED and not decided.register_version
+    assert "register.beat_baseline" in decided.reasons[0]
