@@ -95,7 +95,7 @@ def test_too_many_levels_for_hgb() -> None:
     p = params(["noise"], ["city"])
     with pytest.raises(StageError, match=r"'city' \(data.categorical\) has 260 levels.*hgb.*255"):
         run_check(p, frame)
-    linear = p.model_copy(update={"model": LinearConfig(name="linear")})
+    linear = p.model_copy(update={"model": LinearConfig(name="linear", alpha=1.0, max_iter=1000)})
     assert run_check(linear, frame) == []
 
 

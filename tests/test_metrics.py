@@ -56,8 +56,10 @@ def test_regression_metrics_by_hand() -> None:
     metrics = regression_metrics(actual, np.array([1.0, 2.0, 2.0]))
     assert metrics["mae"] == 1.0
     assert metrics["rmse"] == round(np.sqrt(5 / 3), 6)
-    assert metrics["mape"] == 0.25  # over the rows whose target is not zero: (0 + 0.5) / 2
+    assert metrics["mape"] is None  # a target at zero: MAPE means nothing, reported as null
     assert metrics["r2"] == round(1 - 5 / 8, 6)
+    away = regression_metrics(pd.Series([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 2.0]))
+    assert away["mape"] == round((0 + 0.5 + 0.5) / 3, 6)
 
 
 def test_task_metrics_are_what_evaluate_writes() -> None:
