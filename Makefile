@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce
+.PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -34,6 +34,9 @@ test: setup ## Run the whole test suite, end-to-end tests included
 
 test-fast: setup ## Run the tests that take seconds (not end-to-end, no external service)
 	pytest -m "not slow and not integration"
+
+mutants: setup ## Apply one-line mutations of stages/ in a temp copy; print which the fast tests miss
+	python tools/mutants.py
 
 params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for overrides)
 	python -m stages.compose $(ARGS)
@@ -61,8 +64,8 @@ predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m stages.mlflow_cli ui
 
-lint: setup ## Ruff lint and format check
-	ruff check . && ruff format --check .
+lint: setup ## Ruff lint and format check, mypy type check (pydantic plugin)
+	ruff check . && ruff format --check . && mypy
 
 format: setup ## Ruff fix and format
 	ruff check --fix . && ruff format .
