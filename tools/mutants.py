@@ -192,7 +192,7 @@ MUTANTS = [
         "stages/plots.py",
         "    if len(curve) <= max_points:\n",
         "    if True:\n",
-        ("tests/test_smoke.py",),
+        ("tests/test_plots.py",),
     ),
 ]
 
