@@ -29,7 +29,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule airflow-setup airflow-test airflow-schedule
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots
+.PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -43,6 +43,9 @@ test: setup ## Run the whole test suite, end-to-end tests included
 
 test-fast: setup ## Run the tests that take seconds (not end-to-end, no external service)
 	pytest -m "not slow and not integration"
+
+mutants: setup ## Apply one-line mutations of stages/ in a temp copy; print which the fast tests miss
+	python tools/mutants.py
 
 params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for overrides)
 	python -m stages.compose $(ARGS)
@@ -83,8 +86,8 @@ image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); cont
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m stages.mlflow_cli ui
 
-lint: setup ## Ruff lint and format check
-	ruff check . && ruff format --check .
+lint: setup ## Ruff lint and format check, mypy type check (pydantic plugin)
+	ruff check . && ruff format --check . && mypy
 
 hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-params, secrets)
 	pre-commit install

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from typing import Protocol
 
 ERROR_STATUS = 2
 
@@ -35,16 +36,22 @@ def handled(name: str, body: Callable[[], int | None]) -> int:
         return ERROR_STATUS
 
 
-Main = Callable[[list[str] | None], int | None]
+Body = Callable[[list[str] | None], int | None]
 
 
-def entry_point(name: str) -> Callable[[Main], Callable[[list[str] | None], int]]:
+class Main(Protocol):
+    """`main(argv=None) -> exit status`, as `python -m stages.<name>` calls it."""
+
+    def __call__(self, argv: list[str] | None = None) -> int: ...
+
+
+def entry_point(name: str) -> Callable[[Body], Main]:
     """Decorate `main(argv)` so that it returns an exit status and reports errors in one line.
 
     Tests call `main([...])` in-process and read the line with capsys.
     """
 
-    def wrap(body: Main) -> Callable[[list[str] | None], int]:
+    def wrap(body: Body) -> Main:
         @functools.wraps(body)
         def main(argv: list[str] | None = None) -> int:
             return handled(name, lambda: body(argv))

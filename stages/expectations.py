@@ -196,15 +196,17 @@ def run_suite(frames: dict[str, pd.DataFrame], suite: ValidationConfig) -> list[
         run = definition.run(
             batch_parameters={"dataframe": _for_gx(frame, suite)}, result_format="BASIC"
         )
-        by_index = {r.expectation_config.meta["index"]: r for r in run.results}
+        configs = [(r, r.expectation_config) for r in run.results]
+        # GX gives every result of a suite run its expectation's configuration.
+        by_index = {c.meta["index"]: (r, c) for r, c in configs if c is not None}
         for index, (_, meta) in enumerate(pairs):
-            result = by_index[index]
+            result, config = by_index[index]
             details = dict(result.result or {})
             percent = details.get("unexpected_percent")
             outcomes.append(
                 Outcome(
                     split=split,
-                    expectation=result.expectation_config.type,
+                    expectation=config.type,
                     column=meta["column"],
                     severity=meta["severity"],
                     success=bool(result.success),

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-Writer = Callable[[Path], None]
+Writer = Callable[[Path], object]
 
 
 def publish(

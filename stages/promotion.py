@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from stages.baseline import skill
 from stages.config import Direction, Params, RegisterConfig
 from stages.errors import StageError
 
-CHAMPION, CHALLENGER, REJECTED = "champion", "challenger", "rejected"
+CHAMPION: Final = "champion"
+CHALLENGER: Final = "challenger"
+REJECTED: Final = "rejected"
 UNDEFINED = " (not gated: null, undefined on this data)"
 Decision = Literal["champion", "challenger", "rejected"]
 
@@ -88,7 +90,7 @@ class Registration:
 
     def run_tags(self) -> dict[str, str]:
         """Tags of the run that was gated."""
-        tags = {DECISION_TAG: self.decision}
+        tags: dict[str, str] = {DECISION_TAG: self.decision}
         if self.version is not None:
             tags[VERSION_TAG] = str(self.version)
         return tags
@@ -177,8 +179,11 @@ def decide(
         return Registration(REJECTED, reasons, None, None, None, None, **common)
     if candidate.registered_as is not None:
         version = candidate.registered_as
-        alias = CHAMPION if champion and champion.version == version else CHALLENGER
-        kept = champion and {"version": champion.version, "value": champion.recorded}
+        same = champion is not None and champion.version == version
+        alias: Decision = CHAMPION if same else CHALLENGER
+        kept = None
+        if champion is not None:
+            kept = {"version": champion.version, "value": champion.recorded}
         reason = f"run {candidate.run_id} is already registered as v{version}: not registered again"
         return Registration(alias, (reason,), alias, version, kept, kept, **common)
     if champion is None:

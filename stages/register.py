@@ -14,13 +14,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from stages import paths
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
-from stages.metrics import score
 from stages.outputs import json_writer, publish, read_json
 from stages.promotion import (
     CHAMPION,
@@ -44,6 +41,9 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
     it was trained on the same data (so it never sees its own training rows); else not known.
     """
     import mlflow.sklearn
+    import pandas as pd
+
+    from stages.metrics import score
 
     metric = params.registration.primary_metric
     champion = Lineage.from_tags(version.tags)

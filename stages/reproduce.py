@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def lineage_from_tags(uri: str, tags: dict[str, str]) -> Lineage:
     return replace(lineage, data_md5=known)
 
 
-def differences(recorded: dict[str, float], reproduced: dict[str, float]) -> list[str]:
+def differences(recorded: Mapping[str, float], reproduced: Mapping[str, float]) -> list[str]:
     """One line per recorded metric that the reproduction does not give back exactly."""
     return [
         f"{name}: recorded {value}, reproduced {reproduced.get(name, 'nothing')}"
@@ -125,14 +126,13 @@ def reproduce(
         "DVC_NO_ANALYTICS": "1",
         "MLFLOW_TRACKING_URI": f"sqlite:///{workdir / 'mlflow.db'}",
     }
-    known = subprocess.run(["git", "cat-file", "-e", f"{lineage.commit}^{{commit}}"], cwd=root)
+    commit = str(lineage.commit)  # lineage_from_tags refuses a version without one
+    known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=root)
     if known.returncode != 0:
-        raise StageError(
-            f"commit {lineage.commit[:10]} is not in this repository; `git fetch` it first"
-        )
+        raise StageError(f"commit {commit[:10]} is not in this repository; `git fetch` it first")
     tree = workdir / "tree"
     sh(
-        ["git", "worktree", "add", "-q", "--detach", str(tree), lineage.commit],
+        ["git", "worktree", "add", "-q", "--detach", str(tree), commit],
         root,
         env,
         "git worktree add",
@@ -148,7 +148,7 @@ def reproduce(
             shutil.copyfile(params, tree / paths.PARAMS)
         tracked = sh(["git", "ls-files", "--", "*.dvc"], tree, env, "git ls-files").split()
         if tracked:
-            sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {lineage.commit[:10]}")
+            sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {commit[:10]}")
         sh(["dvc", "repro", "--force", "--no-run-cache", "evaluate"], tree, env, "dvc repro")
         problems = [
             f"data {split}: recorded md5 {md5}, reproduced {file_md5(tree / paths.PREPARED[split])}"
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     client, where = mlflow_client()
     lineage = lineage_from_tags(uri, version_tags(client, where, uri))
     root = Path.cwd()
-    source = f"commit {lineage.commit[:10]}"
+    source = f"commit {str(lineage.commit)[:10]}"
     if lineage.params_run_id:
         source += f" with the params.yaml of run {lineage.params_run_id}"
     print(f"reproduce: {uri} from {source} (this takes a full pipeline run)")

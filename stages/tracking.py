@@ -77,7 +77,10 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
                     except MlflowException as exc:  # created meanwhile by another machine
                         if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                             raise
-                        experiment_id = client.get_experiment_by_name(experiment).experiment_id
+                        again = client.get_experiment_by_name(experiment)
+                        if again is None:
+                            raise
+                        experiment_id = again.experiment_id
                 elif found.lifecycle_stage == "deleted":
                     raise StageError(
                         f"tracking.experiment {experiment!r} is deleted in {store.shown_uri}; "
@@ -161,7 +164,7 @@ def log_dataset(path: Path, target: str, context: str) -> Any:
     frame = pd.read_parquet(path)
     with warnings.catch_warnings():  # a relative path "can be interpreted in multiple ways"
         warnings.filterwarnings("ignore", message=".*interpreted in multiple ways.*")
-        dataset = mlflow.data.from_pandas(
+        dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
             frame, source=str(path), name=path.stem, digest=file_md5(path), targets=target
         )
     mlflow.log_input(dataset, context=context)

@@ -107,7 +107,10 @@ def log_run(
     import mlflow
     import mlflow.sklearn
 
-    run_id = mlflow.active_run().info.run_id
+    active = mlflow.active_run()
+    if active is None:
+        raise RuntimeError("log_run needs an active MLflow run")
+    run_id = active.info.run_id
     timer = tracking.timer
     with timer("log"):
         raw = yaml.safe_load(paths.PARAMS.read_text())

@@ -109,8 +109,8 @@ def consistency(train: pd.DataFrame, test: pd.DataFrame, suite: ValidationConfig
                 )
             )
     if suite.drift is not None:
-        check = suite.drift
-        score = ks_statistic if check.statistic == "ks" else psi
+        drift = suite.drift
+        score = ks_statistic if drift.statistic == "ks" else psi
         for column in shared:
             if train_types[column] != "numeric" or test_types[column] != "numeric":
                 continue
@@ -118,11 +118,11 @@ def consistency(train: pd.DataFrame, test: pd.DataFrame, suite: ValidationConfig
             out.append(
                 Outcome(
                     pair,
-                    f"{check.statistic}_drift_below_threshold",
+                    f"{drift.statistic}_drift_below_threshold",
                     column,
-                    check.severity,
-                    value <= check.threshold,
-                    f"{check.statistic} statistic <= {check.threshold:g}",
+                    drift.severity,
+                    value <= drift.threshold,
+                    f"{drift.statistic} statistic <= {drift.threshold:g}",
                     "validation.drift.threshold",
                     observed=round(value, 6),
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 
@@ -86,10 +87,16 @@ def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
         composed(tmp_path, "model.depth=3")
 
 
-def base_params() -> dict:
-    """The shipped adult + hgb configuration (params.yaml may have been pointed elsewhere)."""
+@functools.cache
+def _base_params_text() -> str:
     with tempfile.TemporaryDirectory() as tmp:
-        return composed(Path(tmp), "data=adult", "model=hgb")
+        return yaml.safe_dump(composed(Path(tmp), "data=adult", "model=hgb"))
+
+
+def base_params() -> dict:
+    """The shipped adult + hgb configuration (params.yaml may have been pointed elsewhere),
+    composed once per session; each call returns a fresh copy to modify."""
+    return yaml.safe_load(_base_params_text())
 
 
 @pytest.mark.parametrize(

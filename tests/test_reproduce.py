@@ -12,7 +12,7 @@ import pytest
 
 from stages.compose import compose
 from stages.errors import StageError
-from stages.reproduce import lineage_from_tags, parse_uri
+from stages.reproduce import differences, lineage_from_tags, parse_uri
 from tests.conftest import ROOT, run
 
 slow = pytest.mark.slow
@@ -139,6 +139,15 @@ def test_lineage_of_a_version_comes_from_its_tags() -> None:
 def test_versions_that_cannot_be_reproduced_are_refused(uri, tags, message) -> None:
     with pytest.raises(StageError, match=re.escape(message)):
         lineage_from_tags(parse_uri(uri) and uri, tags)
+
+
+def test_differences_name_each_metric_not_given_back_exactly() -> None:
+    recorded = {"accuracy": 0.8125, "f1": 0.5, "roc_auc": 0.9}
+    assert differences(recorded, dict(recorded)) == []
+    assert differences(recorded, {"accuracy": 0.8125, "f1": 0.50001}) == [
+        "f1: recorded 0.5, reproduced 0.50001",
+        "roc_auc: recorded 0.9, reproduced nothing",
+    ]
 
 
 def reproduce(repo: Path, uri: str, check: bool = True):

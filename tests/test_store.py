@@ -51,3 +51,20 @@ def test_without_password() -> None:
     assert without_password("http://h:1") == "http://h:1"
     assert without_password("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
     assert without_credentials("http://a:b@h:1/x") == "http://h:1/x"
+
+
+def test_a_server_that_never_answers_fails_the_probe_in_seconds(tmp_path: Path) -> None:
+    """In-process, so the bound is the probe's own timeout, not interpreter start-up."""
+    import socket
+    import time
+
+    from stages.store import PROBE_SECONDS, Store, probe
+
+    with socket.socket() as silent:  # accepts connections, never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(StageError, match=rf"127.0.0.1:{port} is unreachable \(timed out"):
+            probe(Store(tmp_path, f"http://u:pw@127.0.0.1:{port}", None))
+        assert time.monotonic() - started < PROBE_SECONDS + 2

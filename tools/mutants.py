@@ -1,0 +1,261 @@
+"""`make mutants`: apply one-line mutations of stages/ to a copy and run the fast tests on each.
+
+Each mutant replaces one exact snippet of a stage module (it must occur once) and runs the fast
+tests that cover that module; a failing test run kills it. Prints killed/survived per mutant
+and exits 1 when a mutant marked `must_kill` survives. Runs in a temporary copy of the
+repository's files, so the work tree is never touched.
+
+    python tools/mutants.py [NAME_FILTER]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = [
+    "-m",
+    "not slow and not integration",
+    "-x",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "-o",
+    "addopts=",
+]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    module: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+    must_kill: bool = False
+
+
+MUTANTS = [
+    Mutant(
+        "before_moving after the move",
+        "stages/outputs.py",
+        "        if before_moving is not None:\n            before_moving(staged)\n"
+        "        for path, tmp in staged.items():\n            _remove(path)\n"
+        "            os.replace(tmp, path)\n",
+        "        for path, tmp in staged.items():\n            _remove(path)\n"
+        "            os.replace(tmp, path)\n"
+        "        if before_moving is not None:\n            before_moving(staged)\n",
+        ("tests/test_outputs.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "always champion",
+        "stages/promotion.py",
+        "alias = CHAMPION if better else CHALLENGER",
+        "alias = CHAMPION",
+        ("tests/test_promotion.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "positive = classes[0]",
+        "stages/metrics.py",
+        "return positive_label if positive_label is not None else classes[-1]",
+        "return positive_label if positive_label is not None else classes[0]",
+        ("tests/test_metrics.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "temporaries left behind",
+        "stages/outputs.py",
+        "        for tmp in staged.values():\n            _remove(tmp)\n",
+        "        pass\n",
+        ("tests/test_outputs.py",),
+    ),
+    Mutant(
+        "at_least strict",
+        "stages/promotion.py",
+        'return value >= bound if direction == "higher" else value <= bound',
+        'return value > bound if direction == "higher" else value <= bound',
+        ("tests/test_promotion.py",),
+    ),
+    Mutant(
+        "not comparable promotes",
+        "stages/promotion.py",
+        "    elif champion.value is None:\n"
+        '        reason = f"champion v{champion.version} {champion.basis}: kept as champion"\n'
+        "        alias = CHALLENGER\n",
+        "    elif champion.value is None:\n"
+        '        reason = f"champion v{champion.version} {champion.basis}: kept as champion"\n'
+        "        alias = CHAMPION\n",
+        ("tests/test_promotion.py",),
+    ),
+    Mutant(
+        "comparison flag ignored",
+        "stages/promotion.py",
+        "if not config.compare_with_champion:",
+        "if False:",
+        ("tests/test_promotion.py",),
+    ),
+    Mutant(
+        "already registered re-registers",
+        "stages/promotion.py",
+        "if candidate.registered_as is not None:",
+        "if False:",
+        ("tests/test_promotion.py",),
+    ),
+    Mutant(
+        "new champion keeps the old after",
+        "stages/promotion.py",
+        "        if self.alias == CHAMPION:\n",
+        "        if False:\n",
+        ("tests/test_promotion.py",),
+    ),
+    Mutant(
+        "thresholds ignored",
+        "stages/promotion.py",
+        "    if failed:\n",
+        "    if False:\n",
+        ("tests/test_promotion.py",),
+    ),
+    Mutant(
+        "lineage flag spelled True",
+        "stages/lineage.py",
+        "return None if value is None else str(value).lower()",
+        "return None if value is None else str(value)",
+        ("tests/test_lineage.py",),
+    ),
+    Mutant(
+        "lock hashes include the running stage",
+        "stages/lineage.py",
+        "names = names[: names.index(before)]",
+        "names = names[: names.index(before) + 1]",
+        ("tests/test_lineage.py",),
+    ),
+    Mutant(
+        "MAPE over zero targets",
+        "stages/metrics.py",
+        "nonzero = y_true.to_numpy() != 0",
+        "nonzero = y_true.to_numpy() == y_true.to_numpy()",
+        ("tests/test_metrics.py",),
+    ),
+    Mutant(
+        "multi-class weighted",
+        "stages/metrics.py",
+        '{"average": "macro"}',
+        '{"average": "weighted"}',
+        ("tests/test_metrics.py",),
+    ),
+    Mutant(
+        "error exit 1",
+        "stages/errors.py",
+        "        return ERROR_STATUS\n",
+        "        return 1\n",
+        ("tests/test_prepare_bad_input.py",),
+    ),
+    Mutant(
+        "password shown",
+        "stages/store.py",
+        'netloc=f"{parts.username}:***@{host}"',
+        'netloc=f"{parts.username}:{parts.password}@{host}"',
+        ("tests/test_store.py",),
+    ),
+    Mutant(
+        "misspelt key reported as missing",
+        "stages/config.py",
+        'first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])',
+        "first = errors[0]",
+        ("tests/test_config.py",),
+    ),
+    Mutant(
+        "estimator not seeded",
+        "stages/modeling.py",
+        '({"random_state": seed} if family.seeded else {})',
+        "{}",
+        ("tests/test_modeling.py",),
+    ),
+    Mutant(
+        "reproduce never differs",
+        "stages/reproduce.py",
+        "        if reproduced.get(name) != value\n",
+        "        if False\n",
+        ("tests/test_reproduce.py",),
+    ),
+    Mutant(
+        "curves not thinned",
+        "stages/plots.py",
+        "    if len(curve) <= max_points:\n",
+        "    if True:\n",
+        ("tests/test_plots.py",),
+    ),
+]
+
+
+def copy_repository(dest: Path) -> None:
+    """The files git knows (tracked and untracked, not ignored), as they are in the work tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+
+
+def killed(mutant: Mutant, copy: Path) -> tuple[bool, float]:
+    """Apply the mutant, run its tests, restore the module; True when a test failed."""
+    module = copy / mutant.module
+    original = module.read_text()
+    if original.count(mutant.old) != 1:
+        raise SystemExit(f"mutants: {mutant.name}: snippet not found once in {mutant.module}")
+    module.write_text(original.replace(mutant.old, mutant.new))
+    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", *FAST, *mutant.tests],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        module.write_text(original)
+    if result.returncode not in (0, 1):
+        raise SystemExit(
+            f"mutants: {mutant.name}: pytest exited {result.returncode}\n{result.stdout}"
+        )
+    return result.returncode == 1, time.monotonic() - started
+
+
+def main(argv: list[str]) -> int:
+    chosen = [m for m in MUTANTS if not argv or any(a in m.name for a in argv)]
+    survivors: list[Mutant] = []
+    with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
+        copy = Path(tmp)
+        copy_repository(copy)
+        for mutant in chosen:
+            dead, seconds = killed(mutant, copy)
+            if not dead:
+                survivors.append(mutant)
+            status = "killed  " if dead else "SURVIVED"
+            print(f"{status} {mutant.name:<40} {mutant.module:<22} {seconds:5.1f} s", flush=True)
+    print(f"mutants: {len(chosen) - len(survivors)} killed, {len(survivors)} survived")
+    for mutant in survivors:
+        print(f"  survived: {mutant.name} ({mutant.module}; ran {', '.join(mutant.tests)})")
+    return 1 if any(m.must_kill for m in survivors) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
