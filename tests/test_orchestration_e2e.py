@@ -46,6 +46,7 @@ def today_branch() -> str:
 def flow_env(tmp_path: Path) -> dict[str, str]:
     """Prefect with no API URL (ephemeral server) and its own home in `tmp_path`."""
     env = {k: v for k, v in pipeline_env().items() if not k.startswith("PREFECT_")}
+    (tmp_path / "prefect-home").mkdir(parents=True, exist_ok=True)
     return env | {
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
