@@ -28,7 +28,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	UV_PROJECT_ENVIRONMENT=$(AIRFLOW_VENV) $(UV) sync --frozen --extra airflow --no-default-groups
 	@touch $@
 
-.PHONY: orchestrate schedule airflow-setup airflow-test airflow-schedule
+.PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
 .PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ orchestrate: setup ## Run the pipeline once as a Prefect flow, no server (ARGS=o
 
 schedule: setup ## Serve the Prefect flow on orchestrate.cron; each run publishes a retrain branch
 	python -m orchestration.prefect_flow serve $(foreach o,$(ARGS),-S $(o))
+
+prefect-server: setup ## A Prefect server (API + UI) on 127.0.0.1:4200 for `make schedule`
+	prefect server start --host 127.0.0.1 --port 4200
 
 airflow-setup: $(AIRFLOW_VENV)/.synced ## Create .venv-airflow (Airflow 3) from uv.lock
 

@@ -150,6 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "serve":
+        if not os.environ.get("PREFECT_API_URL"):
+            print(
+                "orchestrate: error: a schedule needs a Prefect server: start one "
+                "(`make prefect-server`, or deploy/docker-compose.yml) and export "
+                "PREFECT_API_URL=http://127.0.0.1:4200/api",
+                file=sys.stderr,
+            )
+            return 2
         try:
             settings = load_run_config(Path(args.repo).resolve(), args.overrides).orchestrate
         except StageError as exc:
@@ -158,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline.serve(
             name="nightly",
             cron=settings.cron,
+            global_limit=1,  # one run of the deployment at a time (the lock covers the rest)
             parameters={
                 "repo": str(Path(args.repo).resolve()),
                 "overrides": args.overrides,

@@ -210,3 +210,15 @@ def test_the_team_stack_has_a_prefect_server_of_the_locked_version() -> None:
     assert "/api/health" in " ".join(prefect["healthcheck"]["test"])
     assert all(port.startswith("127.0.0.1:") for port in prefect["ports"])
     assert "postgres:5432/prefect" in prefect["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
+
+
+def test_schedule_without_a_prefect_server_says_what_to_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestration import prefect_flow
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert prefect_flow.main(["serve", "--repo", str(ROOT)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("orchestrate: error: a schedule needs a Prefect server")
+    assert "\n" not in err and "PREFECT_API_URL" in err
