@@ -29,7 +29,7 @@ from stages.tracking import active_run, connect, log_dataset
 
 @dataclass(frozen=True)
 class Evaluation:
-    metrics: dict[str, float]
+    metrics: dict[str, float | None]
     timings: dict[str, float]
     plots: dict[str, pd.DataFrame]
 

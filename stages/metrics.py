@@ -26,7 +26,7 @@ MAPE_NEAR_ZERO = 0.01
 class Scored:
     """A model's predictions on a split and their metrics (positive: binary tasks only)."""
 
-    metrics: dict[str, float]
+    metrics: dict[str, float | None]
     features: pd.DataFrame
     target: pd.Series
     predicted: np.ndarray
@@ -64,7 +64,7 @@ def classification_metrics(
     proba: np.ndarray,
     classes: list[str],
     positive_label: str | None,
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC and log loss.
 
     Binary tasks score the positive class (`positive_class`); multi-class tasks use macro
@@ -89,7 +89,7 @@ def classification_metrics(
     return rounded(values)
 
 
-def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float]:
+def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float | None]:
     """RMSE, MAE, R² and MAPE (a fraction; null when the target has values near zero, see
     `mape_defined`)."""
     nonzero = y_true.to_numpy() != 0

@@ -80,6 +80,8 @@ def vendor(directory: Path = VENDOR_DIR) -> dict[str, Path]:
                 raise StageError(f"{package}@{version}: sha512 differs from the pinned one")
             with tarfile.open(tarball) as archive:
                 source = archive.extractfile(f"package/{member}")
+                if source is None:
+                    raise StageError(f"{package}@{version}: no file {member} in the package")
                 (directory / Path(member).name).write_bytes(source.read())
     return vendored(directory)
 
@@ -115,8 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"plots: vendored {', '.join(str(p) for p in scripts.values())}")
         return 0
     scripts = vendored()
-    command = [sys.executable, "-m", "dvc", "plots", args.command, *args.revs, "-o", str(args.out)]
-    result = subprocess.run(command, capture_output=True, text=True)
+    dvc_plots = [
+        sys.executable,
+        "-m",
+        "dvc",
+        "plots",
+        args.command,
+        *args.revs,
+        "-o",
+        str(args.out),
+    ]
+    result = subprocess.run(dvc_plots, capture_output=True, text=True)
     if result.returncode != 0:
         lines = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()
         raise StageError(f"dvc plots {args.command} failed: {lines[-1]}")

@@ -85,7 +85,7 @@ def feature_columns(features: FeaturesConfig) -> tuple[list[str], list[str]]:
         numeric += [f"{column}_roll{w}_{stat}" for w in spec.windows for stat in spec.stats]
     for key, suffix in CHANGES.items():
         numeric += [f"{c}_{suffix}{k}" for c, ks in getattr(features, key).items() for k in ks]
-    categorical = [p for p in features.calendar if p in CALENDAR_CATEGORICAL]
+    categorical: list[str] = [p for p in features.calendar if p in CALENDAR_CATEGORICAL]
     numeric += [p for p in features.calendar if p not in CALENDAR_CATEGORICAL]
     return numeric, categorical
 
