@@ -59,8 +59,8 @@ predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion
 	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
 VEGA := $(TOOLS)/vega/vega.min.js $(TOOLS)/vega/vega-lite.min.js $(TOOLS)/vega/vega-embed.min.js
-$(VEGA): stages/plots_offline.py | $(VENV)/.synced
-	python -m stages.plots_offline vendor
+$(VEGA): stages/npm_vendor.py | $(VENV)/.synced
+	python -m stages.npm_vendor vega
 
 vega: $(VEGA) ## Fetch the pinned Vega scripts from npm into .tools/vega/ (for offline plots)
 

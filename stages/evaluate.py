@@ -15,6 +15,7 @@ from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
 from stages.metrics import classification_metrics, regression_metrics, rounded
+from stages.mlflow_view import iteration_losses, loss_name
 from stages.modeling import CV_METRIC
 from stages.outputs import json_writer, publish, read_json
 from stages.plots import (
@@ -24,7 +25,7 @@ from stages.plots import (
     render_pngs,
     write_tables,
 )
-from stages.tracking import active_run, connect, log_dataset
+from stages.tracking import active_run, connect, log_batch, log_dataset
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,11 @@ def run(params: Params, model: Pipeline, test: pd.DataFrame, train_report: dict)
         {f"cv_{cv_name}_mean": train_report["cv_mean"], f"cv_{cv_name}_std": train_report["cv_std"]}
     )
     plots["importance.csv"] = _importance(model, features, target, params)
+    losses = iteration_losses(model, features, target)
+    if losses:  # boosting: test loss after each iteration (the fitted model's own stages)
+        plots["learning_curve.csv"] = pd.DataFrame(
+            {"iteration": range(1, len(losses) + 1), "loss": losses}
+        )
     timings = {
         "fit_seconds": round(train_report["fit_seconds"], 3),
         "predict_ms_per_row": round(1000 * predict_seconds / len(features), 6),
@@ -115,6 +121,11 @@ def main() -> None:
                 mlflow.log_metrics(metrics, model_id=run_info["model_id"], dataset=dataset)
                 mlflow.log_artifacts(str(staged[paths.FIGURES_DIR]), paths.FIGURES_DIR.name)
                 mlflow.log_dict(result.timings, paths.TIMINGS.name)
+                if "learning_curve.csv" in result.plots:
+                    curve = result.plots["learning_curve.csv"]
+                    name = f"test_{loss_name(params.data.task)}"
+                    steps = [(name, v, i) for i, v in enumerate(curve["loss"])]
+                    log_batch(tracking, run_info["run_id"], steps=steps)
 
         publish(
             {

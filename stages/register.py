@@ -18,9 +18,11 @@ from stages import paths
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
-from stages.gate import at_least, check_metrics_exist, check_thresholds, model_card
+from stages.gate import at_least, check_metrics_exist, check_thresholds
 from stages.lineage import file_md5, lock_hashes
 from stages.metrics import classification_metrics, regression_metrics
+from stages.mlflow_view import NOTE, registered_model_description, run_note, version_tags
+from stages.model_card import card_context, model_card
 from stages.outputs import json_writer, publish, read_json
 from stages.tracking import Tracking, active_run, connect, log_batch, store_lock
 
@@ -142,9 +144,10 @@ def promote(
                 reason = (
                     f"{metric} {value} is {verb} champion v{champion.version}'s {old} ({basis})"
                 )
-        tags = lineage | {f"metric.{k}": str(v) for k, v in metrics.items()}
+        tags = version_tags(lineage) | {f"metric.{k}": str(v) for k, v in metrics.items()}
         tags |= {"gate": "passed", "alias.at_registration": alias, "primary_metric": metric}
-        card = model_card(params, metrics, checks, f"passed, {alias}: {reason}")
+        decision = f"passed, {alias}: {reason}"
+        card = model_card(params, metrics, checks, decision, **card_context(run_info, params))
         version = None
         try:  # a version without its alias is removed, also on SIGTERM/Ctrl-C
             version = client.create_model_version(
@@ -156,6 +159,7 @@ def promote(
                 model_id=run_info["model_id"],
             ).version
             client.set_registered_model_alias(name, alias, version)
+            client.update_registered_model(name, registered_model_description(params))
         except BaseException:
             if version is not None:
                 client.delete_model_version(name, version)
@@ -212,6 +216,7 @@ def main() -> None:
             with tracking.timer("log"):
                 tags = {k: v for k, v in lineage.items() if k.startswith("dvc.")}
                 tags |= {"registry.decision": report["decision"]}
+                tags[NOTE] = run_note(params, metrics, report)
                 if report["version"] is not None:
                     tags["registry.version"] = str(report["version"])
                 log_batch(tracking, run_info["run_id"], tags=tags)

@@ -37,6 +37,7 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
 PROBE_SECONDS = 3.0
+LOCAL_UI = "http://127.0.0.1:5000"
 
 
 def main_root(cwd: Path | None = None) -> Path:
@@ -332,11 +333,15 @@ def champion_uri(registered_model: str) -> str:
     return f"models:/{registered_model}@champion"
 
 
-def _registered_model_name() -> str:
+def _params() -> Any:
     from stages import paths
     from stages.config import load_params
 
-    return load_params(paths.PARAMS).tracking.registered_model
+    return load_params(paths.PARAMS)
+
+
+def _registered_model_name() -> str:
+    return _params().tracking.registered_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -356,11 +361,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "env":
             print(f"export MLFLOW_TRACKING_URI={store.tracking_uri}")
             return 0
-        if args.command == "ui" and store.is_server:
-            url = without_credentials(store.tracking_uri)
-            print(f"runs and models are on the tracking server: open {url}")
-            return 0
         if args.command == "ui":
+            from stages.mlflow_view import ui_address
+
+            base = without_credentials(store.tracking_uri) if store.is_server else LOCAL_UI
+            page = ui_address(store.tracking_uri, _params().tracking.experiment, base)
+            if store.is_server:
+                print(f"runs and models are on the tracking server: open {page}")
+                return 0
+            print(f"open {page}", file=sys.stderr)
             command = ["mlflow", "ui", "--backend-store-uri", store.tracking_uri]
             command += ["-h", "127.0.0.1", "-p", "5000"]
             os.execvp(command[0], command)
