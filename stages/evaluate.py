@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 from sklearn.inspection import permutation_importance
+from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
 
-from stages import paths
+from stages import paths, progress
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
@@ -81,15 +82,17 @@ def _importance(
     sample = features.sample(
         n=min(len(features), settings.importance_max_rows), random_state=params.seed
     )
-    result = permutation_importance(
-        model,
-        sample,
-        target.loc[sample.index],
-        n_repeats=settings.importance_repeats,
-        random_state=params.seed,
-        scoring=CV_METRIC[params.data.task][1],
-        n_jobs=1,
-    )
+    calls = len(features.columns) * settings.importance_repeats + 1
+    with progress.bar(calls, "evaluate: permutation importance") as ticks:
+        result = permutation_importance(
+            model,
+            sample,
+            target.loc[sample.index],
+            n_repeats=settings.importance_repeats,
+            random_state=params.seed,
+            scoring=progress.ticking(get_scorer(CV_METRIC[params.data.task][1]), ticks),
+            n_jobs=1,
+        )
     return importance_table(list(features.columns), result.importances_mean, result.importances_std)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from stages import progress
 from stages.config import GateRuleConfig, parse_params
 from stages.plots import PLOT_SPECS, PLOT_TITLES
 from stages.report_view import chart, verdict
@@ -176,6 +177,7 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
         print(f"report: error: {base} has no metrics.json to compare with", file=sys.stderr)
         return 1
     revs = [base, *([rev] if rev else [])]
+    progress.note(f"report: dvc metrics diff and params diff {' '.join(revs)}")
     metrics = dvc_json("metrics", "diff", *revs, "--all")
     params = dvc_json("params", "diff", *revs)
     new_metrics = json.loads(read_at(rev, "metrics.json") or "{}")
@@ -205,6 +207,7 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
             continue
         base_frame = pd.read_csv(io.StringIO(base_text)) if base_text else None
         image = name.replace(".csv", ".png")
+        progress.note(f"report: drawing {image}")
         new_frame = pd.read_csv(io.StringIO(new_text))
         render_comparison(name, base_frame, new_frame, output / image)
         images.append(f"`{image}`")

@@ -97,6 +97,26 @@ def importance_chart(title: str, base: pd.DataFrame | None, new: pd.DataFrame) -
     return _block(lines, [BLUE, GREY])
 
 
+def steps_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
+    """A learning curve: y by iteration, resampled on at most CURVE_POINTS * 2 iterations."""
+    last = int(max(f[x].max() for f in (base, new) if f is not None))
+    grid = np.unique(np.linspace(1, last, min(last, CURVE_POINTS * 2)).round())
+    lines = [
+        "xychart-beta",
+        f'    title "{title} (base grey, new blue)"',
+        f'    x-axis "{x}" 1 --> {last}',
+        f'    y-axis "{y}"',
+    ]
+    colours = []
+    for frame, colour in ((base, GREY), (new, BLUE)):
+        if frame is None:
+            continue
+        values = np.interp(grid, frame[x], frame[y], right=np.nan)  # NaN past its last step
+        lines.append(f"    line {_numbers(pd.Series(values).ffill())}")
+        colours.append(colour)
+    return _block(lines, colours)
+
+
 def binned_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
     """Scatter data as the mean of y in ten bins of x (Mermaid has no scatter plot)."""
     frames = [f for f in (base, new) if f is not None]
@@ -145,7 +165,9 @@ def chart(
     """The Markdown that shows one plot table in a GitHub comment."""
     if kind == "confusion":
         return f"**{title}** (base → new where they differ)\n\n{confusion_table(base, new, x, y)}"
-    if kind == "line" and name != "learning_curve.csv":  # curves on [0, 1] × [0, 1]
+    if name == "learning_curve.csv":
+        return steps_chart(title, x, y, base, new)
+    if kind == "line":  # ROC and precision-recall: on [0, 1] × [0, 1]
         return curve_chart(title, x, y, base, new)
     if kind == "bar":
         return importance_chart(title, base, new)

@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 from sklearn.pipeline import Pipeline
 
-from stages import paths
+from stages import paths, progress
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
@@ -32,6 +32,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     pipeline = build_pipeline(params.data, params.model, params.seed)
     scores = cross_validate(pipeline, features, target, params.data, params.cv, params.seed)
     started = time.perf_counter()
+    progress.note(f"train: fitting {params.model.name} on {len(features):,} rows")
     pipeline.fit(features, target)
     report = {
         "cv_metric": CV_METRIC[params.data.task][0],
@@ -142,6 +143,7 @@ def log_run(
 
 def main() -> None:
     params = load_params(paths.PARAMS)
+    progress.quiet_mlflow()
     tracking = connect(params.tracking.experiment)  # fail fast, before training
     declare_experiment(
         tracking.client,

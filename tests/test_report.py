@@ -93,7 +93,8 @@ def test_report_on_two_commits(tiny_repo: Path) -> None:
     assert "Gate: FAILED" in text and "accuracy:" in text
     assert "| model.max_iter | 200 | 1 |" in text
     assert "| metrics.json | roc_auc |" in text
-    assert text.count("```mermaid") == 3 and "| **<=50K** |" in text  # roc, pr, importance
+    # roc, precision-recall, importance, learning curve as Mermaid; the confusion matrix a table
+    assert text.count("```mermaid") == 4 and "| **<=50K** |" in text
     for image in ["roc.png", "confusion.png", "importance.png", "precision_recall.png"]:
         assert f"`{image}`" in text
         assert (tiny_repo / "out" / image).read_bytes()[:4] == b"\x89PNG"

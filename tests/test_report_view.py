@@ -47,3 +47,15 @@ def test_confusion_matrix_is_a_table_with_base_to_new_counts() -> None:
     new = pd.DataFrame({"actual": ["x", "x", "y"], "predicted": ["x", "x", "y"]})
     text = chart("confusion.csv", "confusion", "predicted", "actual", "CM", base, new)
     assert "| **x** | 1 → 2 | 1 → 0 |" in text and "| **y** | 0 | 1 |" in text
+
+
+def test_learning_curves_of_different_lengths_share_the_iteration_axis() -> None:
+    base = pd.DataFrame({"iteration": [1, 2], "loss": [0.6, 0.5]})
+    new = pd.DataFrame({"iteration": [1, 2, 3, 4], "loss": [0.6, 0.5, 0.4, 0.3]})
+    text = chart("learning_curve.csv", "line", "iteration", "loss", "Loss", base, new)
+    assert 'x-axis "iteration" 1 --> 4' in text
+    assert "line [0.6, 0.5, 0.5, 0.5]" in text and "line [0.6, 0.5, 0.4, 0.3]" in text
+    single = pd.DataFrame({"iteration": [1], "loss": [0.6]})
+    assert "line [0.6]" in chart(
+        "learning_curve.csv", "line", "iteration", "loss", "L", None, single
+    )
