@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots
+.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots exps
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -70,6 +70,9 @@ plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="m
 TAG ?= ml-pipeline-model:latest
 image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); context in build/image/
 	python -m stages.serving_image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
+exps: setup ## Experiments with the columns people compare, best first, at 80 columns (ARGS=-A)
+	python -m stages.exps $(ARGS)
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m stages.tracking ui
