@@ -42,9 +42,7 @@ def model_card(
     hyper = ", ".join(f"{k}={v}" for k, v in model.items())
     config = params.registration
     lines = [
-        f"## {params.data.name} · {family}",
-        "",
-        f"**Headline:** {headline(metrics, config.primary_metric)}",
+        f"**{params.data.name} · {family}**: {headline(metrics, config.primary_metric)}",
         "",
         "### Intended use",
         f"Predicts `{params.data.target}` ({params.data.task}) from raw rows with the columns of "
@@ -86,7 +84,8 @@ def model_card(
         lines.append(f"| {mean.removesuffix('_mean')} (CV mean ± std) | {shown} |")
     lines += ["", "### Gate"]
     lines += [
-        f"- {'✅' if c['passed'] else '❌'} {c['rule']} (observed {c['observed']})" for c in checks
+        f"- {'passed' if c['passed'] else 'FAILED'}: {c['rule']} (observed {c['observed']})"
+        for c in checks
     ] or ["- no thresholds"]
     lines += [
         f"- Gate: {'; '.join(c['rule'] for c in checks) or 'none'}. Decision: {decision}.",

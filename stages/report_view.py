@@ -55,6 +55,10 @@ def _labels(values: list[str]) -> str:
 GREY, BLUE = "#9e9e9e", "#1f77b4"
 
 
+def _short(label: str, width: int = 12) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
 def _block(lines: list[str], colours: list[str]) -> str:
     """A Mermaid code block; `colours` are the series' colours in order."""
     palette = ", ".join(colours)
@@ -87,7 +91,7 @@ def importance_chart(title: str, base: pd.DataFrame | None, new: pd.DataFrame) -
     lines = [
         "xychart-beta",
         f'    title "{title} (bars new, line base)"',
-        f"    x-axis {_labels(list(top['feature']))}",
+        f"    x-axis {_labels([_short(f) for f in top['feature']])}",
         '    y-axis "importance"',
         f"    bar {_numbers(top['importance'])}",
     ]

@@ -68,9 +68,10 @@ class Page:
 
     def wait_until(self, expression: str, seconds: float = 60) -> Any:
         """Poll a JavaScript expression until it is truthy; fail with the page's text if not."""
+        guarded = f"(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()"
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            value = self.evaluate(guarded)
             if value:
                 return value
             time.sleep(0.5)
