@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots exps
+.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -63,6 +63,11 @@ $(VEGA): stages/npm_vendor.py | $(VENV)/.synced
 	python -m stages.npm_vendor vega
 
 vega: $(VEGA) ## Fetch the pinned Vega scripts from npm into .tools/vega/ (for offline plots)
+
+$(TOOLS)/mermaid/mermaid.min.js: stages/npm_vendor.py | $(VENV)/.synced
+	python -m stages.npm_vendor mermaid
+
+mermaid: $(TOOLS)/mermaid/mermaid.min.js ## Fetch the pinned mermaid from npm (the browser test renders the report's charts)
 
 plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="main HEAD" compares)
 	python -m stages.plots_offline $(if $(REVS),diff $(REVS),show)
