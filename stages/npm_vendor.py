@@ -24,16 +24,19 @@ SETS: dict[str, Packages] = {
         "vega": (
             "5.33.1",
             "build/vega.min.js",
+            # pragma: allowlist nextline secret (an npm sha512, public)
             "1fArfVDUqVbb5z8n+/nVQb+VNBzx8svY6CrsyTK4Ujm4yrd9I1auoKxBAPXLCavY1LcrbHUskQbGUP8gXOzyQw==",
         ),
         "vega-lite": (
             "5.23.0",
             "build/vega-lite.min.js",
+            # pragma: allowlist nextline secret (an npm sha512, public)
             "l4J6+AWE3DIjvovEoHl2LdtCUkfm4zs8Xxx7INwZEAv+XVb6kR6vIN1gt3t2gN2gs/y4DYTs/RPoTeYAuEg6mA==",
         ),
         "vega-embed": (
             "6.29.0",
             "build/vega-embed.min.js",
+            # pragma: allowlist nextline secret (an npm sha512, public)
             "PmlshTLtLFLgWtF/b23T1OwX53AugJ9RZ3qPE2c01VFAbgt3/GSNI/etzA/GzdrkceXFma+FDHNXUppKuM0U6Q==",
         ),
     },
@@ -42,6 +45,7 @@ SETS: dict[str, Packages] = {
         "mermaid": (
             "11.17.2",
             "dist/mermaid.min.js",
+            # pragma: allowlist nextline secret (an npm sha512, public)
             "V6K3C8EBdEsPFZXSKMJe6ppQOENxuHARr9GvHX4hh47lAbhMRD9qf4oEK7LoaRQxULMa80/qt5gHO73aCleBBg==",
         ),
     },
