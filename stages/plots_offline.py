@@ -32,6 +32,8 @@ def offline_page(html: str) -> str:
     page, count = CDN_SCRIPT.subn(lambda m: f'<script src="{script_name(m.group(1))}">', html)
     if count == 0 and "vegaEmbed" in html:
         raise StageError("dvc plots page: no Vega script tag found to replace (DVC changed?)")
+    if "charset" not in page:  # DVC's page declares none: Vega's minus signs turn into mojibake
+        page = page.replace("<head>", '<head>\n    <meta charset="utf-8">', 1)
     return page
 
 

@@ -126,10 +126,9 @@ def test_plots_page_draws_offline(ran: Path, page) -> None:
     index = ran / "dvc_plots" / "index.html"
     assert "cdn.jsdelivr" not in index.read_text()
     page.goto(index.as_uri(), width=1300, height=1250)
-    drawn = page.wait_until(
-        "document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length"
-    )
-    assert drawn >= 5  # confusion, roc, precision-recall, importance, learning curve
+    charts = "document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length"
+    # confusion, roc, precision-recall, importance, learning curve
+    assert page.wait_until(f"{charts} >= 5 && {charts}") >= 5
     assert page.evaluate("typeof vegaEmbed") == "function"
     page.screenshot(SHOTS / "dvc-plots.png")
 

@@ -22,6 +22,7 @@ def test_dvc_page_loads_every_vega_script_from_beside_it() -> None:
     assert "cdn.jsdelivr.net" in page  # what DVC writes: blank with no network
     offline = plots_offline.offline_page(page)
     assert "http" not in offline
+    assert '<meta charset="utf-8">' in offline
     for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
         assert f'<script src="{name}">' in offline
 
