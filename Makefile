@@ -29,7 +29,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
-.PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega plots
+.PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -71,10 +71,15 @@ predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion
 	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
 VEGA := $(TOOLS)/vega/vega.min.js $(TOOLS)/vega/vega-lite.min.js $(TOOLS)/vega/vega-embed.min.js
-$(VEGA): stages/plots_offline.py | $(VENV)/.synced
-	python -m stages.plots_offline vendor
+$(VEGA): stages/npm_vendor.py | $(VENV)/.synced
+	python -m stages.npm_vendor vega
 
 vega: $(VEGA) ## Fetch the pinned Vega scripts from npm into .tools/vega/ (for offline plots)
+
+$(TOOLS)/mermaid/mermaid.min.js: stages/npm_vendor.py | $(VENV)/.synced
+	python -m stages.npm_vendor mermaid
+
+mermaid: $(TOOLS)/mermaid/mermaid.min.js ## Fetch the pinned mermaid from npm (the browser test renders the report's charts)
 
 plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="main HEAD" compares)
 	python -m stages.plots_offline $(if $(REVS),diff $(REVS),show)
@@ -82,6 +87,9 @@ plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="m
 TAG ?= ml-pipeline-model:latest
 image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); context in build/image/
 	python -m stages.serving_image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
+exps: setup ## Experiments with the columns people compare, best first, at 80 columns (ARGS=-A)
+	python -m stages.exps $(ARGS)
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m stages.mlflow_cli ui

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 from sklearn.inspection import permutation_importance
+from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
 
-from stages import paths
+from stages import paths, progress
 from stages.baseline import baseline_metrics, skill_scores
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.metrics import rounded, score
+from stages.mlflow_view import iteration_losses, loss_name
 from stages.modeling import CV_METRIC
 from stages.outputs import json_writer, publish, read_json
 from stages.plots import (
@@ -24,7 +26,7 @@ from stages.plots import (
     write_tables,
 )
 from stages.timefeatures import model_data
-from stages.tracking import active_run, connect, log_dataset
+from stages.tracking import active_run, connect, log_batch, log_dataset
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ def run(
         metrics |= skill_scores(data.task, metrics)
     features = scored.features
     plots["importance.csv"] = _importance(model, features, target, params)
+    losses = iteration_losses(model, features, target)
+    if losses:  # boosting: test loss after each iteration (the fitted model's own stages)
+        plots["learning_curve.csv"] = pd.DataFrame(
+            {"iteration": range(1, len(losses) + 1), "loss": losses}
+        )
     timings = {
         "fit_seconds": round(train_report["fit_seconds"], 3),
         "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
@@ -78,15 +85,17 @@ def _importance(
     sample = features.sample(
         n=min(len(features), settings.importance_max_rows), random_state=params.seed
     )
-    result = permutation_importance(
-        model,
-        sample,
-        target.loc[sample.index],
-        n_repeats=settings.importance_repeats,
-        random_state=params.seed,
-        scoring=CV_METRIC[params.data.task][1],
-        n_jobs=1,
-    )
+    calls = len(features.columns) * settings.importance_repeats + 1
+    with progress.bar(calls, "evaluate: permutation importance") as ticks:
+        result = permutation_importance(
+            model,
+            sample,
+            target.loc[sample.index],
+            n_repeats=settings.importance_repeats,
+            random_state=params.seed,
+            scoring=progress.ticking(get_scorer(CV_METRIC[params.data.task][1]), ticks),
+            n_jobs=1,
+        )
     return importance_table(list(features.columns), result.importances_mean, result.importances_std)
 
 
@@ -121,6 +130,11 @@ def main(argv: list[str] | None = None) -> None:
                 mlflow.log_metrics(metrics, model_id=run_info["model_id"], dataset=dataset)
                 mlflow.log_artifacts(str(staged[paths.FIGURES_DIR]), paths.FIGURES_DIR.name)
                 mlflow.log_dict(result.timings, paths.TIMINGS.name)
+                if "learning_curve.csv" in result.plots:
+                    curve = result.plots["learning_curve.csv"]
+                    name = f"test_{loss_name(params.data.task)}"
+                    steps = [(name, v, i) for i, v in enumerate(curve["loss"])]
+                    log_batch(tracking, run_info["run_id"], steps=steps)
 
         publish(
             {

@@ -10,17 +10,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from stages.errors import entry_point
 from stages.promotion import champion_uri
 from stages.store import configure_env, resolve_store, without_credentials
 
+LOCAL_UI = "http://127.0.0.1:5000"
 
-def _registered_model_name() -> str:
+
+def _params() -> Any:
     from stages import paths
     from stages.config import load_params
 
-    return load_params(paths.PARAMS).tracking.registered_model
+    return load_params(paths.PARAMS)
 
 
 @entry_point("mlflow")
@@ -40,15 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "env":
         print(f"export MLFLOW_TRACKING_URI={store.tracking_uri}")
         return 0
-    if args.command == "ui" and store.is_server:
-        url = without_credentials(store.tracking_uri)
-        print(f"runs and models are on the tracking server: open {url}")
-        return 0
     if args.command == "ui":
+        from stages.mlflow_view import ui_address
+
+        base = without_credentials(store.tracking_uri) if store.is_server else LOCAL_UI
+        page = ui_address(store.tracking_uri, _params().tracking.experiment, base)
+        if store.is_server:
+            print(f"runs and models are on the tracking server: open {page}")
+            return 0
+        print(f"open {page}", file=sys.stderr)
         command = ["mlflow", "ui", "--backend-store-uri", store.tracking_uri]
         command += ["-h", "127.0.0.1", "-p", "5000"]
     else:
-        uri = args.model_uri or champion_uri(_registered_model_name())
+        uri = args.model_uri or champion_uri(_params().tracking.registered_model)
         command = ["mlflow", "models", "serve", "-m", uri, "--env-manager", "local"]
         command += ["-h", "127.0.0.1", "-p", str(args.port)]
         os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri

@@ -23,6 +23,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from stages import progress
 from stages.config import CvConfig, DataConfig, ModelConfig
 
 MISSING = "__missing__"
@@ -156,7 +157,10 @@ def cross_validate(
     scorer_name = CV_METRIC[data.task][1]
     scorer, sign = get_scorer(scorer_name), -1.0 if scorer_name.startswith("neg_") else 1.0
     scores = []
-    for train_index, test_index in cv_splitter(data, cv, seed, gap).split(features, target):
+    splitter = cv_splitter(data, cv, seed, gap)
+    folds = splitter.split(features, target)
+    total = splitter.get_n_splits(features, target)
+    for train_index, test_index in progress.each(folds, total, "train: cv folds"):
         fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
         scores.append(
             sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))

@@ -19,6 +19,7 @@ PLOT_SPECS: dict[str, tuple[str, str, str]] = {
     "predicted_vs_actual.csv": ("scatter", "actual", "predicted"),
     "residuals.csv": ("scatter", "predicted", "residual"),
     "importance.csv": ("bar", "importance", "feature"),
+    "learning_curve.csv": ("line", "iteration", "loss"),
 }
 PLOT_TITLES = {
     "confusion.csv": "Confusion matrix (test split)",
@@ -27,6 +28,7 @@ PLOT_TITLES = {
     "predicted_vs_actual.csv": "Predicted vs actual (test split)",
     "residuals.csv": "Residuals (test split)",
     "importance.csv": "Permutation importance (test split)",
+    "learning_curve.csv": "Test loss by boosting iteration (log loss or RMSE)",
 }
 
 

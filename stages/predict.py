@@ -22,6 +22,7 @@ import pandas as pd
 from stages.errors import StageError, entry_point
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
+CHUNK_ROWS = 100_000  # larger inputs are scored in chunks, with progress on a terminal
 
 
 def read_rows(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
@@ -81,15 +82,31 @@ def predict(model: Any, rows: pd.DataFrame, source: str) -> pd.DataFrame:
     features = check_schema(rows, model.metadata.get_input_schema(), source)
     out = rows.copy()
     try:
-        out["prediction"] = model.predict(features)
+        out["prediction"] = in_chunks(model.predict, features, "predict")
         raw = model.get_raw_model()
         if hasattr(raw, "predict_proba"):
-            proba = raw.predict_proba(features)
+            proba = in_chunks(raw.predict_proba, features, "probabilities")
             for i, label in enumerate(raw.classes_):
                 out[f"proba_{label}"] = proba[:, i]
     except Exception as exc:
         raise StageError(f"{source}: cannot be scored ({reason(exc)})") from None
     return out
+
+
+def in_chunks(score: Any, features: pd.DataFrame, what: str) -> Any:
+    """`score(features)`, in chunks of CHUNK_ROWS with a progress bar when there are many rows."""
+    import numpy as np
+
+    from stages import progress
+
+    if len(features) <= CHUNK_ROWS:
+        return score(features)
+    starts = range(0, len(features), CHUNK_ROWS)
+    parts = [
+        np.asarray(score(features.iloc[start : start + CHUNK_ROWS]))
+        for start in progress.each(starts, len(starts), f"predict: {what}")
+    ]
+    return np.concatenate(parts)
 
 
 def reason(exc: Exception) -> str:

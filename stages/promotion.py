@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Final, Literal
 
 from stages.baseline import skill
-from stages.config import Direction, Params, RegisterConfig
+from stages.config import Direction, RegisterConfig
 from stages.errors import StageError
 
 CHAMPION: Final = "champion"
@@ -210,24 +210,6 @@ def decide(
     after = kept if alias == CHALLENGER else None
     return Registration(
         alias, (reason,), alias, None, before, after, **common, register_version=True
-    )
-
-
-def model_card(params: Params, metrics: Mapping[str, float], registration: Registration) -> str:
-    """A short model card for the registered version's description."""
-    model = params.model.model_dump()
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(metrics.items()))
-    rules = "; ".join(f"{c['rule']} (observed {c['observed']})" for c in registration.thresholds)
-    decision = f"passed, {registration.alias}: {registration.reasons[0]}"
-    return "\n".join(
-        [
-            f"Model: scikit-learn Pipeline, family {model.pop('name')} "
-            f"({', '.join(f'{k}={v}' for k, v in model.items())}), seed {params.seed}.",
-            f"Data: {params.data.name} ({params.data.task}, target {params.data.target!r}), "
-            f"split {params.split.method}.",
-            f"Test metrics: {shown}.",
-            f"Gate: {rules or 'none'}. Decision: {decision}.",
-        ]
     )
 
 

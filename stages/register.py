@@ -18,6 +18,8 @@ from stages import paths
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
+from stages.mlflow_view import NOTE, registered_model_description, run_note, version_tags
+from stages.model_card import card_context, model_card
 from stages.outputs import json_writer, publish, read_json
 from stages.promotion import (
     CHAMPION,
@@ -26,7 +28,6 @@ from stages.promotion import (
     Registration,
     check_metrics_exist,
     decide,
-    model_card,
     passes_thresholds,
 )
 from stages.store import store_lock
@@ -107,8 +108,16 @@ def promote(
         registration = decide(candidate, champion, params.registration, name)
         if not registration.register_version:
             return registration
-        tags = replace(lineage, metrics=candidate.metrics).to_tags()
+        tags = version_tags(replace(lineage, metrics=candidate.metrics).to_tags())
         tags |= registration.version_tags()
+        decision = f"passed, {registration.alias}: {registration.reasons[0]}"
+        card = model_card(
+            params,
+            dict(candidate.metrics),
+            list(registration.thresholds),
+            decision,
+            **card_context(run_info, params),
+        )
         created = None
         try:  # a version without its alias is removed, also on SIGTERM/Ctrl-C
             created = client.create_model_version(
@@ -116,10 +125,11 @@ def promote(
                 run_info["model_uri"],
                 run_id=candidate.run_id,
                 tags=tags,
-                description=model_card(params, candidate.metrics, registration),
+                description=card,
                 model_id=run_info["model_id"],
             ).version
             client.set_registered_model_alias(name, registration.alias, created)
+            client.update_registered_model(name, registered_model_description(params))
         except BaseException:
             if created is not None:
                 client.delete_model_version(name, created)
@@ -151,7 +161,9 @@ def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Re
 
             with tracking.timer("log"):
                 tags = {k: v for k, v in lineage.to_tags().items() if k.startswith(DVC_PREFIX)}
-                log_batch(tracking, candidate.run_id, tags=tags | registration.run_tags())
+                tags |= registration.run_tags()
+                tags[NOTE] = run_note(params, metrics, registration.report())
+                log_batch(tracking, candidate.run_id, tags=tags)
                 mlflow.log_text(staged[paths.REGISTRATION].read_text(), paths.REGISTRATION.name)
 
         publish({paths.REGISTRATION: json_writer(registration.report())}, before_moving=log)

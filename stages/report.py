@@ -19,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from stages import paths, plots
+from stages import paths, plots, progress
 from stages.config import GateRuleConfig, parse_params
 from stages.errors import StageError, entry_point
-from stages.plots import PLOT_SPECS
+from stages.plots import PLOT_SPECS, PLOT_TITLES
+from stages.report_view import chart, verdict
 
 
 def load_gate(params_text: str) -> list[GateRuleConfig]:
@@ -54,9 +55,9 @@ def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[st
 def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
     """Markdown table, old → new: every model metric, and the report values that changed.
 
-    ⚠ marks a model metric that moved more than `noise`.
+    The last column says if a model metric got better or worse, and whether by more than `noise`.
     """
-    lines = ["| file | metric | base | new | delta | |", "|---|---|---|---|---|---|"]
+    lines = ["| file | metric | base | new | delta | verdict |", "|---|---|---|---|---|---|"]
     unchanged = 0
     for file, metrics in sorted(diff.items()):
         for name, entry in sorted(metrics.items()):
@@ -65,11 +66,7 @@ def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
                 unchanged += 1
                 continue
             is_number = isinstance(delta, int | float)
-            flag = (
-                "⚠"
-                if file == str(paths.METRICS) and noise and is_number and abs(delta) > noise
-                else ""
-            )
+            flag = verdict(name, old, new, noise) if file == str(paths.METRICS) else ""
             shown = f"{delta:+.6g}" if is_number else "—"
             lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
     if unchanged:
@@ -155,6 +152,7 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
         print(f"report: error: {base} has no metrics.json to compare with", file=sys.stderr)
         return 1
     revs = [base, *([rev] if rev else [])]
+    progress.note(f"report: dvc metrics diff and params diff {' '.join(revs)}")
     metrics = dvc_json("metrics", "diff", *revs, "--all")
     params = dvc_json("params", "diff", *revs)
     new_metrics = json.loads(read_at(rev, str(paths.METRICS)) or "{}")
@@ -165,15 +163,16 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
         "**Gate: FAILED**\n\n" + "\n".join(f"- {line}" for line in failures)
         if failures
         else "**Gate: passed** (no gated metric worse than its tolerance)",
-        "## Metrics\n\n⚠ marks a change larger than the CV standard deviation "
-        f"({_fmt(cv_noise(new_metrics))}).\n\n{metrics_table(metrics, cv_noise(new_metrics))}",
+        "## Metrics\n\n✅/❌: better/worse than the base by more than the CV standard deviation "
+        f"({_fmt(cv_noise(new_metrics))}); ≈: within it.\n\n"
+        f"{metrics_table(metrics, cv_noise(new_metrics))}",
         f"## Parameters\n\n{params_table(params)}",
     ]
     registration = read_at(rev, str(paths.REGISTRATION))
     if registration:
         decision = json.loads(registration)
         sections.append(f"## Registration\n\n```json\n{json.dumps(decision, indent=2)}\n```")
-    images = []
+    images, charts = [], []
     for name in PLOT_SPECS:
         new_text, base_text = (
             read_at(rev, str(paths.PLOTS_DIR / name)),
@@ -183,9 +182,15 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
             continue
         base_frame = pd.read_csv(io.StringIO(base_text)) if base_text else None
         image = name.replace(".csv", ".png")
-        render_comparison(name, base_frame, pd.read_csv(io.StringIO(new_text)), output / image)
-        images.append(f"![{name}]({image})")
-    sections.append("## Plots (base grey, new blue)\n\n" + "\n\n".join(images))
+        progress.note(f"report: drawing {image}")
+        new_frame = pd.read_csv(io.StringIO(new_text))
+        render_comparison(name, base_frame, new_frame, output / image)
+        images.append(f"`{image}`")
+        charts.append(chart(name, *PLOT_SPECS[name], PLOT_TITLES[name], base_frame, new_frame))
+    sections.append(
+        "## Plots\n\n" + "\n\n".join(charts) + "\n\nPNG versions (base grey, new blue): "
+        f"{', '.join(images)} in the `pipeline-report` artifact of the workflow run."
+    )
     (output / "report.md").write_text("\n\n".join(sections) + "\n")
     print(f"report: wrote {output / 'report.md'}" + (" (gate failed)" if failures else ""))
     return 1 if failures else 0

@@ -24,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stages import paths
+from stages import paths, progress
 from stages.errors import StageError, entry_point
 from stages.lineage import COMMIT, DIRTY, METRIC_PREFIX, Lineage, file_md5
 
@@ -106,8 +106,12 @@ def fetch_params(client: Any, run_id: str, workdir: Path) -> Path:
         raise StageError(f"run {run_id}: cannot fetch its params.yaml artifact ({exc})") from None
 
 
-def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str, stream: bool = False) -> str:
+    """Run `cmd`; `stream` shows its output as it goes (on a terminal). One line on failure."""
+    if stream:
+        result = progress.run_streaming(cmd, cwd, env)
+    else:
+        result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         reason = next((line for line in detail if "ERROR" in line), detail[-1] if detail else "")
@@ -149,7 +153,8 @@ def reproduce(
         tracked = sh(["git", "ls-files", "--", "*.dvc"], tree, env, "git ls-files").split()
         if tracked:
             sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {commit[:10]}")
-        sh(["dvc", "repro", "--force", "--no-run-cache", "evaluate"], tree, env, "dvc repro")
+        repro = ["dvc", "repro", "--force", "--no-run-cache", "evaluate"]
+        sh(repro, tree, env, "dvc repro", stream=True)
         problems = [
             f"data {split}: recorded md5 {md5}, reproduced {file_md5(tree / paths.PREPARED[split])}"
             for split, md5 in sorted(lineage.data_md5.items())

@@ -13,12 +13,13 @@ import pandas as pd
 import yaml
 from sklearn.pipeline import Pipeline
 
-from stages import paths
+from stages import paths, progress
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.features import features_and_target
 from stages.guards import check as check_features
 from stages.lineage import file_md5, flatten, run_lineage
+from stages.mlflow_view import declare_experiment, iteration_losses, loss_name, run_params
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
 from stages.timefeatures import cv_gap, model_data
@@ -39,6 +40,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     gap = cv_gap(params)
     scores = cross_validate(pipeline, features, target, data, params.cv, params.seed, gap)
     started = time.perf_counter()
+    progress.note(f"train: fitting {params.model.name} on {len(features):,} rows")
     pipeline.fit(features, target)
     report = {
         "cv_metric": CV_METRIC[params.data.task][0],
@@ -101,9 +103,15 @@ def save_model(pipeline: Pipeline, kwargs: dict, path: Path) -> None:
 
 
 def log_run(
-    tracking: Tracking, params: Params, pipeline: Pipeline, report: dict, kwargs: dict
+    tracking: Tracking,
+    params: Params,
+    pipeline: Pipeline,
+    report: dict,
+    kwargs: dict,
+    losses: list[float] | None = None,
 ) -> dict:
-    """Log params, CV scores, fit time, the train dataset, reports and the model to the run."""
+    """Log params, CV scores, fit time, train loss per iteration, the train dataset, reports,
+    the validation contract and the model to the run."""
     import mlflow
     import mlflow.sklearn
 
@@ -118,10 +126,13 @@ def log_run(
             (f"cv_fold_{report['cv_metric']}", score, i)
             for i, score in enumerate(report["cv_scores"])
         ]
+        folds += [
+            (f"train_{loss_name(params.data.task)}", v, i) for i, v in enumerate(losses or [])
+        ]
         log_batch(
             tracking,
             run_id,
-            params=flatten(raw),
+            params=run_params(flatten(raw)),
             metrics={"fit_seconds": report["fit_seconds"]},
             steps=folds,
         )
@@ -129,6 +140,7 @@ def log_run(
         log_files(
             [paths.PARAMS, paths.PREPARE_REPORT, paths.VALIDATION_REPORT, paths.VALIDATION_HTML]
         )
+        mlflow.log_dict(raw.get("validation", {}), "validation_contract.yaml")
     with timer("log_model"), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*cloudpickle.*")
         info = mlflow.sklearn.log_model(pipeline, name="model", **kwargs)
@@ -144,13 +156,22 @@ def log_run(
 @entry_point("train")
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
+    progress.quiet_mlflow()
     tracking = connect(params.tracking.experiment)  # fail fast, before training
+    declare_experiment(
+        tracking.client,
+        tracking.experiment_id,
+        params.registration.primary_metric,
+        params.data.task,
+    )
     train = pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
-        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), model_data(params))[0])
-        run_info = log_run(tracking, params, pipeline, report, kwargs)
+        data = model_data(params)
+        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), data)[0])
+        losses = iteration_losses(pipeline, *features_and_target(train, data))
+        run_info = log_run(tracking, params, pipeline, report, kwargs, losses)
         publish(
             {
                 paths.MODEL_DIR: lambda p: save_model(pipeline, kwargs, p),

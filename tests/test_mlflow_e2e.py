@@ -86,11 +86,14 @@ def test_repro_logs_one_complete_run_and_registers_the_champion(
     logged = runs[0]
     assert logged.info.status == "FINISHED"
 
-    # params: the whole params.yaml, flattened
+    # params: hyperparameters, data and split settings (the whole params.yaml is an artifact)
     params = logged.data.params
     assert params["model.name"] == "hgb" and params["data.name"] == "tiny"
-    assert params["seed"] == "42" and params["register.primary_metric"] == "roc_auc"
-    assert len(params) > 50
+    assert params["seed"] == "42" and params["split.method"] == "predefined"
+    assert not any(k.startswith("validation.") for k in params) and len(params) < 25
+    assert "**tiny**" in logged.data.tags["mlflow.note.content"]
+    curve = mlflow_client.get_metric_history(logged.info.run_id, "train_log_loss")
+    assert len(curve) == 200 and curve[0].value > curve[-1].value
     # metrics: exactly metrics.json, plus per-fold CV scores and fit time
     metrics = read(repo, "metrics.json")
     assert {k: logged.data.metrics[k] for k in metrics} == metrics
@@ -100,6 +103,7 @@ def test_repro_logs_one_complete_run_and_registers_the_champion(
     # artifacts
     artifacts = {a.path for a in mlflow_client.list_artifacts(logged.info.run_id)}
     assert {"params.yaml", "prepare.json", "validation.json", "registration.json"} <= artifacts
+    assert "validation_contract.yaml" in artifacts
     figures = {a.path for a in mlflow_client.list_artifacts(logged.info.run_id, "figures")}
     assert "figures/roc.png" in figures
     # lineage: datasets with DVC's md5 as digest; git, DVC and reproduce tags

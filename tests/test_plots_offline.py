@@ -10,7 +10,7 @@ import yaml
 from dvc_render.html import PAGE_HTML
 from dvc_render.vega import VegaRenderer
 
-from stages import plots_offline
+from stages import npm_vendor, plots_offline
 from stages.errors import StageError
 from stages.plots import plot_title
 
@@ -22,6 +22,7 @@ def test_dvc_page_loads_every_vega_script_from_beside_it() -> None:
     assert "cdn.jsdelivr.net" in page  # what DVC writes: blank with no network
     offline = plots_offline.offline_page(page)
     assert "http" not in offline
+    assert '<meta charset="utf-8">' in offline
     for name in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
         assert f'<script src="{name}">' in offline
 
@@ -33,18 +34,18 @@ def test_a_page_whose_script_tags_changed_is_an_error_not_a_blank_page() -> None
 
 def test_missing_vendored_scripts_name_the_make_target(tmp_path: Path) -> None:
     with pytest.raises(StageError, match="make vega"):
-        plots_offline.vendored(tmp_path)
+        npm_vendor.vendored("vega", tmp_path)
 
 
 def test_make_offline_copies_the_scripts_beside_the_page(tmp_path: Path) -> None:
-    vendor = tmp_path / "vendor"
+    vendor = tmp_path / "vega"
     vendor.mkdir()
-    for package in plots_offline.PACKAGES:
+    for package in npm_vendor.SETS["vega"]:
         (vendor / plots_offline.script_name(package)).write_text(f"/* {package} */")
     out = tmp_path / "out"
     out.mkdir()
     (out / "index.html").write_text(VegaRenderer.SCRIPTS + "vegaEmbed")
-    plots_offline.make_offline(out, plots_offline.vendored(vendor))
+    plots_offline.make_offline(out, npm_vendor.vendored("vega", tmp_path))
     assert sorted(p.name for p in out.iterdir()) == [
         "index.html",
         "vega-embed.min.js",

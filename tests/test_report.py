@@ -47,8 +47,8 @@ def test_metrics_table_flags_changes_larger_than_the_cv_noise() -> None:
         noise=0.01,
     )
     f1_row, recall_row = table.splitlines()[2:]
-    assert f1_row.endswith("| ⚠ |")
-    assert recall_row.endswith("|  |")
+    assert f1_row.endswith("| ✅ better |")
+    assert recall_row.endswith("| ≈ better (within noise) |")
 
 
 def test_metrics_table_hides_unchanged_report_values_but_not_model_metrics() -> None:
@@ -93,6 +93,8 @@ def test_report_on_two_commits(tiny_repo: Path) -> None:
     assert "Gate: FAILED" in text and "accuracy:" in text
     assert "| model.max_iter | 200 | 1 |" in text
     assert "| metrics.json | roc_auc |" in text
+    # roc, precision-recall, importance, learning curve as Mermaid; the confusion matrix a table
+    assert text.count("```mermaid") == 4 and "| **<=50K** |" in text
     for image in ["roc.png", "confusion.png", "importance.png", "precision_recall.png"]:
-        assert f"]({image})" in text
+        assert f"`{image}`" in text
         assert (tiny_repo / "out" / image).read_bytes()[:4] == b"\x89PNG"

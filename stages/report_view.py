@@ -1,0 +1,178 @@
+"""What the pull-request comment shows: better/worse per metric, and charts that render in it.
+
+GitHub renders Mermaid code blocks in comments, so each plot is a Mermaid `xychart-beta` chart (a
+confusion matrix is a table) written into the Markdown: nothing to host, no credentials.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Metrics where a smaller value is better; every other model metric is better when larger.
+LOWER_IS_BETTER = ("log_loss", "rmse", "mae", "mape", "mse", "brier", "loss", "error")
+NOT_RANKED = ("_std", "seconds", "_ms_per_row")  # spread and timings: no better or worse
+CURVE_POINTS = 21
+TOP_FEATURES = 10
+BINS = 10
+
+
+def direction(metric: str) -> str | None:
+    """`higher`, `lower`, or None for a value that is not better or worse (a spread, a time)."""
+    if metric.endswith(NOT_RANKED):
+        return None
+    name = metric.removeprefix("cv_").removesuffix("_mean")
+    return "lower" if any(part in name for part in LOWER_IS_BETTER) else "higher"
+
+
+def verdict(metric: str, old: object, new: object, noise: float | None) -> str:
+    """✅ better / ❌ worse (by more than `noise`), ≈ within it, unchanged, or — (not ranked)."""
+    if not isinstance(old, int | float) or not isinstance(new, int | float):
+        return "—"
+    towards = direction(metric)
+    if towards is None:
+        return "—"
+    if new == old:
+        return "unchanged"
+    better = new > old if towards == "higher" else new < old
+    word = "better" if better else "worse"
+    if noise and abs(new - old) <= noise:
+        return f"≈ {word} (within noise)"
+    return f"✅ {word}" if better else f"❌ {word}"
+
+
+# ---- charts --------------------------------------------------------------------------------
+
+
+def _numbers(values: np.ndarray | pd.Series) -> str:
+    return "[" + ", ".join(f"{float(v):.4g}" for v in values) + "]"
+
+
+def _labels(values: list[str]) -> str:
+    return "[" + ", ".join('"' + str(v).replace('"', "'") + '"' for v in values) + "]"
+
+
+GREY, BLUE = "#9e9e9e", "#1f77b4"
+
+
+def _short(label: str, width: int = 12) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _block(lines: list[str], colours: list[str]) -> str:
+    """A Mermaid code block; `colours` are the series' colours in order."""
+    palette = ", ".join(colours)
+    init = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "' + palette + '"}}}}%%'
+    return "```mermaid\n" + "\n".join([init, *lines]) + "\n```"
+
+
+def curve_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
+    """A curve (ROC, precision-recall) resampled on an even grid of x: Mermaid lines."""
+    grid = np.linspace(0, 1, CURVE_POINTS)  # Mermaid spaces a line's points evenly over x
+    lines = [
+        "xychart-beta",
+        f'    title "{title} (base grey, new blue)"',
+        f'    x-axis "{x}" 0 --> 1',
+        f'    y-axis "{y}" 0 --> 1',
+    ]
+    colours = []
+    for frame, colour in ((base, GREY), (new, BLUE)):
+        if frame is None:
+            continue
+        ordered = frame.sort_values(x, kind="stable")
+        lines.append(f"    line {_numbers(np.interp(grid, ordered[x], ordered[y]))}")
+        colours.append(colour)
+    return _block(lines, colours)
+
+
+def importance_chart(title: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
+    """The new revision's top features as bars, the base's values for them as a line."""
+    top = new.sort_values("importance", ascending=False, kind="stable").head(TOP_FEATURES)
+    lines = [
+        "xychart-beta",
+        f'    title "{title} (bars new, line base)"',
+        f"    x-axis {_labels([_short(f) for f in top['feature']])}",
+        '    y-axis "importance"',
+        f"    bar {_numbers(top['importance'])}",
+    ]
+    if base is not None:
+        by_feature = base.set_index("feature")["importance"]
+        lines.append(f"    line {_numbers(top['feature'].map(by_feature).fillna(0.0))}")
+    return _block(lines, [BLUE, GREY])
+
+
+def steps_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
+    """A learning curve: y by iteration, resampled on at most CURVE_POINTS * 2 iterations."""
+    last = int(max(f[x].max() for f in (base, new) if f is not None))
+    grid = np.unique(np.linspace(1, last, min(last, CURVE_POINTS * 2)).round())
+    lines = [
+        "xychart-beta",
+        f'    title "{title} (base grey, new blue)"',
+        f'    x-axis "{x}" 1 --> {last}',
+        f'    y-axis "{y}"',
+    ]
+    colours = []
+    for frame, colour in ((base, GREY), (new, BLUE)):
+        if frame is None:
+            continue
+        values = np.interp(grid, frame[x], frame[y], right=np.nan)  # NaN past its last step
+        lines.append(f"    line {_numbers(pd.Series(values).ffill())}")
+        colours.append(colour)
+    return _block(lines, colours)
+
+
+def binned_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
+    """Scatter data as the mean of y in ten bins of x (Mermaid has no scatter plot)."""
+    frames = [f for f in (base, new) if f is not None]
+    edges = np.unique(np.quantile(pd.concat(frames)[x], np.linspace(0, 1, BINS + 1)))
+    centres = (edges[:-1] + edges[1:]) / 2
+    lines = [
+        "xychart-beta",
+        f'    title "{title}: mean {y} by {x} (base grey, new blue)"',
+        f'    x-axis "{x}" {_labels([f"{c:.3g}" for c in centres])}',
+        f'    y-axis "{y}"',
+    ]
+    colours = []
+    for frame, colour in ((base, GREY), (new, BLUE)):
+        if frame is None:
+            continue
+        bins = np.clip(np.searchsorted(edges, frame[x], side="right") - 1, 0, len(centres) - 1)
+        means = frame[y].groupby(bins).mean().reindex(range(len(centres)))
+        lines.append(f"    line {_numbers(means.interpolate().bfill().ffill())}")
+        colours.append(colour)
+    return _block(lines, colours)
+
+
+def confusion_table(base: pd.DataFrame | None, new: pd.DataFrame, x: str, y: str) -> str:
+    """Counts per (actual, predicted) cell: `new` or `base → new`."""
+    counts_new = pd.crosstab(new[y], new[x])
+    counts_base = pd.crosstab(base[y], base[x]) if base is not None else None
+    labels = sorted(set(counts_new.index) | set(counts_new.columns), key=str)
+    header = f"| {y} \\ {x} | " + " | ".join(map(str, labels)) + " |"
+    rows = [header, "|---" * (len(labels) + 1) + "|"]
+    for actual in labels:
+        cells = []
+        for predicted in labels:
+            now = int(counts_new.get(predicted, {}).get(actual, 0))
+            if counts_base is None:
+                cells.append(str(now))
+            else:
+                was = int(counts_base.get(predicted, {}).get(actual, 0))
+                cells.append(str(now) if was == now else f"{was} → {now}")
+        rows.append(f"| **{actual}** | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def chart(
+    name: str, kind: str, x: str, y: str, title: str, base: pd.DataFrame | None, new: pd.DataFrame
+) -> str:
+    """The Markdown that shows one plot table in a GitHub comment."""
+    if kind == "confusion":
+        return f"**{title}** (base → new where they differ)\n\n{confusion_table(base, new, x, y)}"
+    if name == "learning_curve.csv":
+        return steps_chart(title, x, y, base, new)
+    if kind == "line":  # ROC and precision-recall: on [0, 1] × [0, 1]
+        return curve_chart(title, x, y, base, new)
+    if kind == "bar":
+        return importance_chart(title, base, new)
+    return binned_chart(title, x, y, base, new)
