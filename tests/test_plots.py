@@ -30,6 +30,7 @@ def test_every_kind_is_drawn_for_the_stage_and_the_report(tmp_path: Path) -> Non
     values = pd.Series(np.arange(20.0))
     tables |= regression_plots(values, values.to_numpy() + 0.5, 10, seed=0)
     tables["importance.csv"] = pd.DataFrame({"feature": ["a", "b"], "importance": [0.2, 0.1]})
+    tables["learning_curve.csv"] = pd.DataFrame({"iteration": [1, 2, 3], "loss": [0.6, 0.5, 0.45]})
     assert set(tables) == set(PLOT_SPECS)
     render_pngs(tables, tmp_path / "figures")
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(

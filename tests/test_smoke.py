@@ -40,6 +40,7 @@ def test_tiny_runs_through_every_stage_in_process(
         "roc.csv",
         "precision_recall.csv",
         "importance.csv",
+        "learning_curve.csv",  # boosting: test loss per iteration
     }
     # The champion re-score of `register` is the same function: same numbers.
     assert score(model, test_rows, params.data).metrics.items() <= result.metrics.items()
