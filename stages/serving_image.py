@@ -12,6 +12,7 @@ rest of the tree to the locked versions too) and `<output>/model/` (the model's 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from stages import progress
 from stages.errors import StageError, run_stage
 
 LOCK = Path("uv.lock")
@@ -87,6 +89,8 @@ def python_minor() -> str:
 
 def write_context(model_dir: Path, output: Path, lock: Path = LOCK) -> Path:
     """Write the build context for the MLflow model in `model_dir`; return the Dockerfile."""
+    if not lock.is_file():
+        raise StageError(f"{lock}: not found; run make image from the repository's root")
     requirements = model_dir / "requirements.txt"
     if not requirements.is_file():
         raise StageError(f"{model_dir}: no requirements.txt; is it an MLflow model directory?")
@@ -112,6 +116,8 @@ def download_model(model_uri: str, destination: Path) -> Path:
 
     store = reachable_store()
     mlflow.set_tracking_uri(store.tracking_uri)
+    if not progress.enabled():  # MLflow's download bar, also when not on a terminal
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     destination.mkdir(parents=True, exist_ok=True)
     try:
         return Path(mlflow.artifacts.download_artifacts(model_uri, dst_path=str(destination)))

@@ -62,6 +62,12 @@ def test_a_requirement_at_another_version_than_the_lock_is_refused() -> None:
         serving_image.pinned_requirements(["torch==2.0"], locked)
 
 
+def test_a_missing_lock_is_one_line(model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(StageError, match="uv.lock: not found; run make image from"):
+        serving_image.write_context(model_dir, tmp_path / "image", tmp_path / "uv.lock")
+    assert not (tmp_path / "image").exists()
+
+
 def test_cli_writes_the_context_for_a_model_uri(
     model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
