@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -214,6 +215,7 @@ def test_a_second_flow_is_refused_while_one_runs(tiny_repo: Path, tmp_path: Path
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: a cleanup also stops Prefect's server
     )
     try:
         lock = tiny_repo / ".dvc/tmp/orchestrate.lock"
@@ -231,7 +233,8 @@ def test_a_second_flow_is_refused_while_one_runs(tiny_repo: Path, tmp_path: Path
     finally:
         release.touch()
         if first.poll() is None:
-            first.kill()
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
     assert (
         "Data and pipelines are up to date" in run(["dvc", "status", "prepare"], tiny_repo).stdout
     )
