@@ -1,6 +1,6 @@
 """What each orchestrator adds to a plain `dvc repro` on `tiny`: wall and CPU seconds.
 
-    python -m benchmarks.orchestration_overhead [--runs 1]   (after `make setup airflow-setup`)
+    python -m benchmarks.orchestration_overhead   (after `make setup airflow-setup`)
 
 Each runner gets a fresh copy of the repository (`data=tiny cv=fast`), runs the whole pipeline
 once (cold), then again with nothing changed (every stage skipped by DVC: pure overhead).

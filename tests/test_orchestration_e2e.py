@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -117,7 +118,9 @@ def test_prefect_flow_equals_dvc_repro_and_publishes_a_branch(
     assert git(repo, "rev-parse", branch) == tip
 
     # A reviewer merges it; the next run changes a parameter: a new commit and a report.
-    run(["git", "merge", "-q", "--ff-only", branch], repo)
+    run(["git", "update-ref", "refs/heads/master", tip], repo)  # merged upstream, as a PR
+    run(["git", "reset", "-q"], repo)  # the workspace already holds that commit's files
+    assert git(repo, "status", "--porcelain") == ""
     changed = run_flow(
         repo,
         tmp_path,
@@ -212,6 +215,7 @@ def test_a_second_flow_is_refused_while_one_runs(tiny_repo: Path, tmp_path: Path
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its own process group: a cleanup also stops Prefect's server
     )
     try:
         lock = tiny_repo / ".dvc/tmp/orchestrate.lock"
@@ -229,7 +233,8 @@ def test_a_second_flow_is_refused_while_one_runs(tiny_repo: Path, tmp_path: Path
     finally:
         release.touch()
         if first.poll() is None:
-            first.kill()
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
     assert (
         "Data and pipelines are up to date" in run(["dvc", "status", "prepare"], tiny_repo).stdout
     )
