@@ -109,7 +109,30 @@ class LinearConfig(Strict):
     max_iter: int = Field(2000, ge=1)
 
 
-ModelConfig = Annotated[HgbConfig | RfConfig | LinearConfig, Field(discriminator="name")]
+class LgbmConfig(Strict):
+    """LightGBM gradient boosting (native categorical splits on the encoded categories)."""
+
+    name: Literal["lgbm"]
+    learning_rate: float = Field(0.1, gt=0)
+    n_estimators: int = Field(100, ge=1)
+    num_leaves: int = Field(31, ge=2)
+    max_depth: int = Field(-1, ge=-1)
+    min_child_samples: int = Field(20, ge=1)
+    subsample: float = Field(1.0, gt=0, le=1)
+    subsample_freq: int = Field(0, ge=0)
+    colsample_bytree: float = Field(1.0, gt=0, le=1)
+    reg_alpha: float = Field(0.0, ge=0)
+    reg_lambda: float = Field(0.0, ge=0)
+    min_split_gain: float = Field(0.0, ge=0)
+    cat_smooth: float = Field(10.0, ge=0)
+    cat_l2: float = Field(10.0, ge=0)
+    max_cat_to_onehot: int = Field(4, ge=1)
+    n_jobs: int = 1  # threads per fit; 1 keeps results identical on any machine
+
+
+ModelConfig = Annotated[
+    HgbConfig | RfConfig | LinearConfig | LgbmConfig, Field(discriminator="name")
+]
 
 
 class CvConfig(Strict):
@@ -168,6 +191,58 @@ class RegisterConfig(Strict):
             (f"register.thresholds[{i}].metric", t.metric) for i, t in enumerate(self.thresholds)
         ]
         return named
+
+
+class SearchParam(Strict):
+    """One hyperparameter's range: int/float between low and high (log scale), or choices."""
+
+    type: Literal["int", "float", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: list[str | int | float | bool | None] | None = None
+
+    @model_validator(mode="after")
+    def _check_range(self) -> SearchParam:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical parameter needs a non-empty `choices` list")
+            if self.low is not None or self.high is not None or self.log:
+                raise ValueError("a categorical parameter takes `choices`, not low/high/log")
+            return self
+        if self.choices is not None:
+            raise ValueError(f"an {self.type} parameter takes low/high, not `choices`")
+        if self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError(f"an {self.type} parameter needs low < high")
+        whole = float(self.low).is_integer() and float(self.high).is_integer()
+        if self.type == "int" and not whole:
+            raise ValueError("an int parameter needs whole-number low and high")
+        if self.log and self.low <= 0:
+            raise ValueError("a log-scale parameter needs low > 0")
+        if self.log and self.step is not None:
+            raise ValueError("`step` and `log` cannot be combined")
+        return self
+
+
+class SearchConfig(Strict):
+    """A hyperparameter search (stages/search.py); `name: none` turns it off."""
+
+    name: str = "none"
+    family: str | None = None  # must equal model.name: the search tunes that family
+    space: dict[str, SearchParam] = {}
+    trials: int = Field(20, ge=1)
+    batch: int = Field(4, ge=1)  # trials asked at once and run in parallel
+    metric: str | None = None  # default: the task's CV metric (accuracy, rmse)
+    direction: Literal["higher", "lower"] = "higher"
+    prune: bool = True  # median pruning after each trial's first fold
+    seed: int = 0
+    n_jobs: int = -1  # joblib workers for the fits (local backend)
+    dask_scheduler: str | None = None  # or DASK_SCHEDULER_ADDRESS
+
+    @property
+    def enabled(self) -> bool:
+        return self.name != "none"
 
 
 Severity = Literal["error", "warning"]
@@ -267,6 +342,7 @@ class Params(Strict):
     validation: ValidationConfig
     tracking: TrackingConfig
     registration: RegisterConfig = Field(alias="register")  # `register` shadows BaseModel
+    search: SearchConfig = SearchConfig()
 
     @model_validator(mode="after")
     def _check_combination(self) -> Params:
@@ -284,7 +360,45 @@ class Params(Strict):
                     f"{', '.join(known)}); choose the dataset's gate with "
                     "`- override /register: <option>` in its conf/data file"
                 )
+        if self.search.enabled:
+            check_search(self.search, self.model, self.data.task)
         return self
+
+
+def check_search(search: SearchConfig, model: Any, task: str) -> None:
+    """The search tunes the configured model family, on keys that family has, by a CV metric."""
+    if search.family != model.name:
+        raise ValueError(
+            f"search.family {search.family!r} but model.name is {model.name!r}; "
+            f"pass -S model={search.family} with -S search={search.name}"
+        )
+    unknown = sorted(set(search.space) - set(type(model).model_fields) - {"name"})
+    if unknown or "name" in search.space:
+        allowed = ", ".join(k for k in type(model).model_fields if k != "name")
+        bad = unknown[0] if unknown else "name"
+        raise ValueError(f"search.space.{bad}: not a {model.name} hyperparameter ({allowed})")
+    metrics = SEARCH_METRICS[task]
+    if search.metric is not None and search.metric not in metrics:
+        raise ValueError(
+            f"search.metric {search.metric!r} is not a {task} CV metric (one of: "
+            f"{', '.join(metrics)})"
+        )
+
+
+# Metrics a search can optimise, per task: name -> scikit-learn scorer.
+SEARCH_METRICS = {
+    "classification": {
+        "accuracy": "accuracy",
+        "balanced_accuracy": "balanced_accuracy",
+        "roc_auc": "roc_auc",
+        "log_loss": "neg_log_loss",
+    },
+    "regression": {
+        "rmse": "neg_root_mean_squared_error",
+        "mae": "neg_mean_absolute_error",
+        "r2": "r2",
+    },
+}
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
@@ -326,7 +440,7 @@ def describe_error(exc: ValidationError) -> str:
     return message + (f" (+{more} more problem{'s' if more > 1 else ''})" if more else "")
 
 
-_UNION_MEMBERS = {"hgb": HgbConfig, "rf": RfConfig, "linear": LinearConfig}
+_UNION_MEMBERS = {"hgb": HgbConfig, "rf": RfConfig, "linear": LinearConfig, "lgbm": LgbmConfig}
 
 
 def _is_union_tag(part: Any, loc: tuple[Any, ...]) -> bool:

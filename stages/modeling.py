@@ -19,7 +19,15 @@ from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from stages.config import CvConfig, DataConfig, HgbConfig, LinearConfig, ModelConfig, RfConfig
+from stages.config import (
+    CvConfig,
+    DataConfig,
+    HgbConfig,
+    LgbmConfig,
+    LinearConfig,
+    ModelConfig,
+    RfConfig,
+)
 
 MISSING = "__missing__"
 
@@ -71,6 +79,10 @@ def _preprocessor(data: DataConfig, model: ModelConfig) -> ColumnTransformer:
 
 def _estimator(data: DataConfig, model: ModelConfig, seed: int) -> BaseEstimator:
     classify = data.task == "classification"
+    if isinstance(model, LgbmConfig):
+        from stages.families import lgbm_estimator
+
+        return lgbm_estimator(data, model, seed)
     if isinstance(model, HgbConfig):
         n_numeric, n_categorical = len(data.numeric), len(data.categorical)
         is_categorical = [False] * n_numeric + [True] * n_categorical + [False] * len(data.ordinal)

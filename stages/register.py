@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from stages import paths
+from stages.best_params import apply_search
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
@@ -174,7 +175,7 @@ def promote(
 
 
 def main() -> None:
-    params = load_params(paths.PARAMS)
+    params = apply_search(load_params(paths.PARAMS))  # the model card shows the trained params
     config = params.registration
     metrics = read_json(paths.METRICS)
     check_metrics_exist(config, metrics)

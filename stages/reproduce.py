@@ -27,6 +27,8 @@ from stages.errors import StageError, run_stage
 from stages.lineage import file_md5
 
 URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+# Every stage up to evaluate except `search`: its best params come with the commit or the run.
+REPRO_STAGES = ("prepare", "validate", "train", "evaluate")
 DATA_FILES = {"train": "data/prepared/train.parquet", "test": "data/prepared/test.parquet"}
 
 
@@ -120,6 +122,15 @@ def fetch_params(client: Any, run_id: str, workdir: Path) -> Path:
         raise StageError(f"run {run_id}: cannot fetch its params.yaml artifact ({exc})") from None
 
 
+def fetch_search(client: Any, run_id: str, workdir: Path) -> Path | None:
+    """The reports/search.json that run `run_id` trained with, if it logged one."""
+    names = {f.path for f in client.list_artifacts(run_id)}
+    if "search.json" not in names:
+        return None
+    workdir.mkdir(parents=True, exist_ok=True)
+    return Path(client.download_artifacts(run_id, "search.json", str(workdir)))
+
+
 def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -130,7 +141,11 @@ def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
 
 
 def reproduce(
-    lineage: Lineage, root: Path, workdir: Path, params: Path | None = None
+    lineage: Lineage,
+    root: Path,
+    workdir: Path,
+    params: Path | None = None,
+    search: Path | None = None,
 ) -> tuple[dict[str, float], list[str]]:
     """Re-run the pipeline at the lineage's commit (with `params` as params.yaml if given);
     return its metrics and every mismatch."""
@@ -161,10 +176,13 @@ def reproduce(
         )
         if params is not None:
             shutil.copyfile(params, tree / "params.yaml")
+        if search is not None:  # the search's best params, so the search itself is not re-run
+            shutil.copyfile(search, tree / "reports" / "search.json")
         tracked = sh(["git", "ls-files", "--", "*.dvc"], tree, env, "git ls-files").split()
         if tracked:
             sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {lineage.commit[:10]}")
-        sh(["dvc", "repro", "--force", "--no-run-cache", "evaluate"], tree, env, "dvc repro")
+        repro = ["dvc", "repro", "--force", "--no-run-cache", "--single-item", *REPRO_STAGES]
+        sh(repro, tree, env, "dvc repro")
         problems = [
             f"data {split}: recorded md5 {md5}, reproduced {file_md5(tree / DATA_FILES[split])}"
             for split, md5 in sorted(lineage.data_md5.items())
@@ -193,9 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"reproduce: {uri} from {source} (this takes a full pipeline run)")
     with tempfile.TemporaryDirectory(prefix="reproduce-") as tmp:
         params = None
+        search = None
         if lineage.params_run_id:
             params = fetch_params(client, lineage.params_run_id, Path(tmp) / "params")
-        reproduced, problems = reproduce(lineage, root, Path(tmp), params)
+            search = fetch_search(client, lineage.params_run_id, Path(tmp) / "search")
+        reproduced, problems = reproduce(lineage, root, Path(tmp), params, search)
     for name, value in sorted(lineage.metrics.items()):
         mark = "ok" if reproduced.get(name) == value else "DIFFERS"
         print(f"  {name:<20} recorded {value:<12} reproduced {reproduced.get(name)!s:<12} {mark}")

@@ -13,6 +13,7 @@ import yaml
 from sklearn.pipeline import Pipeline
 
 from stages import paths
+from stages.best_params import apply_search
 from stages.config import Params, load_params
 from stages.errors import run_stage
 from stages.features import features_and_target
@@ -109,13 +110,19 @@ def log_run(
         log_batch(
             tracking,
             run_id,
-            params=flatten(raw),
+            params=flatten(raw) | flatten({"model": params.model.model_dump()}),
             metrics={"fit_seconds": report["fit_seconds"]},
             steps=folds,
         )
         log_dataset(paths.PREPARED_TRAIN, params.data.target, "training")
         log_files(
-            [paths.PARAMS, paths.PREPARE_REPORT, paths.VALIDATION_REPORT, paths.VALIDATION_HTML]
+            [
+                paths.PARAMS,
+                paths.PREPARE_REPORT,
+                paths.VALIDATION_REPORT,
+                paths.VALIDATION_HTML,
+                paths.SEARCH_REPORT,
+            ]
         )
     with timer("log_model"), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*cloudpickle.*")
@@ -130,7 +137,7 @@ def log_run(
 
 
 def main() -> None:
-    params = load_params(paths.PARAMS)
+    params = apply_search(load_params(paths.PARAMS))  # the search's best params, if one ran
     tracking = connect(params.tracking.experiment)  # fail fast, before training
     train = pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_tags("train", {"train": file_md5(paths.PREPARED_TRAIN)})

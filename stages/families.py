@@ -1,0 +1,29 @@
+"""Estimators of the optional model families (LightGBM), imported only when configured."""
+
+from __future__ import annotations
+
+from sklearn.base import BaseEstimator
+
+from stages.config import DataConfig, LgbmConfig
+
+
+def lgbm_estimator(data: DataConfig, model: LgbmConfig, seed: int) -> BaseEstimator:
+    """LightGBM on the tree preprocessing (numeric as is, categories ordinal-encoded).
+
+    The encoded categorical columns are split natively (`categorical_column`, LightGBM's alias
+    of `categorical_feature` that its scikit-learn wrapper passes through without a warning).
+    """
+    import lightgbm
+
+    first = len(data.numeric)
+    categorical = list(range(first, first + len(data.categorical)))
+    cls = lightgbm.LGBMClassifier if data.task == "classification" else lightgbm.LGBMRegressor
+    params = model.model_dump(exclude={"name"})
+    return cls(
+        **params,
+        random_state=seed,
+        deterministic=True,
+        force_row_wise=True,
+        verbose=-1,
+        **({"categorical_column": categorical} if categorical else {}),
+    )
