@@ -27,3 +27,13 @@ def lgbm_estimator(data: DataConfig, model: LgbmConfig, seed: int) -> BaseEstima
         verbose=-1,
         **({"categorical_column": categorical} if categorical else {}),
     )
+
+
+def requirements(estimator: BaseEstimator) -> list[str]:
+    """Pinned pip requirements an optional family adds to the logged model (none for sklearn)."""
+    package = type(estimator).__module__.split(".")[0]
+    if package != "lightgbm":
+        return []
+    import lightgbm
+
+    return [f"lightgbm=={lightgbm.__version__}"]

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from stages.errors import StageError, run_stage
 from stages.lineage import file_md5
 
@@ -131,6 +133,14 @@ def fetch_search(client: Any, run_id: str, workdir: Path) -> Path | None:
     return Path(client.download_artifacts(run_id, "search.json", str(workdir)))
 
 
+def repro_stages(tree: Path) -> list[str]:
+    """REPRO_STAGES, plus `search` only where the commit has that stage but not its result."""
+    stages = yaml.safe_load((tree / "dvc.yaml").read_text()).get("stages", {})
+    if "search" in stages and not (tree / "reports" / "search.json").exists():
+        return ["prepare", "validate", "search", "train", "evaluate"]
+    return list(REPRO_STAGES)
+
+
 def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> str:
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -177,11 +187,12 @@ def reproduce(
         if params is not None:
             shutil.copyfile(params, tree / "params.yaml")
         if search is not None:  # the search's best params, so the search itself is not re-run
+            (tree / "reports").mkdir(exist_ok=True)
             shutil.copyfile(search, tree / "reports" / "search.json")
         tracked = sh(["git", "ls-files", "--", "*.dvc"], tree, env, "git ls-files").split()
         if tracked:
             sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {lineage.commit[:10]}")
-        repro = ["dvc", "repro", "--force", "--no-run-cache", "--single-item", *REPRO_STAGES]
+        repro = ["dvc", "repro", "--force", "--no-run-cache", "--single-item", *repro_stages(tree)]
         sh(repro, tree, env, "dvc repro")
         problems = [
             f"data {split}: recorded md5 {md5}, reproduced {file_md5(tree / DATA_FILES[split])}"

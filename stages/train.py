@@ -16,6 +16,7 @@ from stages import paths
 from stages.best_params import apply_search
 from stages.config import Params, load_params
 from stages.errors import run_stage
+from stages.families import requirements
 from stages.features import features_and_target
 from stages.lineage import file_md5, flatten, run_tags
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
@@ -64,6 +65,7 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
             f"pandas=={pd.__version__}",
             f"numpy=={numpy.__version__}",
             f"cloudpickle=={cloudpickle.__version__}",
+            *requirements(pipeline[-1]),
         ],
         "serialization_format": "cloudpickle",
     }

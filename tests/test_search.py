@@ -184,3 +184,31 @@ def test_direction_lower_picks_the_lowest_score(quick_raw: dict, tiny_train) -> 
     scores = [t.mean for t in result.trials]
     assert all(s > 0 for s in scores)  # log loss itself, not scikit-learn's negated scorer
     assert result.best.mean == min(scores) and len(set(scores)) > 1
+
+
+def test_a_lightgbm_model_pins_lightgbm_and_an_sklearn_one_does_not(quick_raw: dict) -> None:
+    import lightgbm
+
+    from stages.families import requirements
+    from stages.modeling import build_pipeline
+
+    params = parse_params(quick_raw)
+    lgbm = build_pipeline(params.data, params.model, params.seed)[-1]
+    assert requirements(lgbm) == [f"lightgbm=={lightgbm.__version__}"]
+    assert isinstance(lgbm, lightgbm.LGBMClassifier) and lgbm.get_params()["n_jobs"] == 1
+    hgb = parse_params(quick_raw | {"model": {"name": "hgb"}, "search": {"name": "none"}})
+    assert requirements(build_pipeline(hgb.data, hgb.model, hgb.seed)[-1]) == []
+
+
+def test_reproduce_skips_the_search_when_its_result_is_there(tmp_path: Path) -> None:
+    from stages.reproduce import REPRO_STAGES, repro_stages
+
+    (tmp_path / "dvc.yaml").write_text("stages: {prepare: {cmd: x}, search: {cmd: y}}\n")
+    with_search_stage = repro_stages(tmp_path)
+    assert with_search_stage == ["prepare", "validate", "search", "train", "evaluate"]
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "search.json").write_text("{}")
+    assert repro_stages(tmp_path) == list(REPRO_STAGES) and "search" not in REPRO_STAGES
+    (tmp_path / "dvc.yaml").write_text("stages: {prepare: {cmd: x}}\n")  # before search existed
+    (tmp_path / "reports" / "search.json").unlink()
+    assert repro_stages(tmp_path) == list(REPRO_STAGES)
