@@ -377,6 +377,17 @@ def check_search(search: SearchConfig, model: Any, task: str) -> None:
         allowed = ", ".join(k for k in type(model).model_fields if k != "name")
         bad = unknown[0] if unknown else "name"
         raise ValueError(f"search.space.{bad}: not a {model.name} hyperparameter ({allowed})")
+    for key, spec in search.space.items():  # every end of a range is a valid value of the key
+        ends = spec.choices if spec.type == "categorical" else [spec.low, spec.high]
+        for value in ends or []:
+            value = int(value) if spec.type == "int" else value
+            try:
+                type(model).model_validate(model.model_dump() | {key: value})
+            except ValidationError as exc:
+                problem = exc.errors(include_url=False)[0]["msg"]
+                raise ValueError(
+                    f"search.space.{key}: {value!r} is not a valid {model.name} {key} ({problem})"
+                ) from None
     metrics = SEARCH_METRICS[task]
     if search.metric is not None and search.metric not in metrics:
         raise ValueError(

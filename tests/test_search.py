@@ -77,6 +77,14 @@ def test_bad_ranges_fail_naming_the_parameter(quick_raw: dict, spec: dict, messa
         ({"space": {"depth": {"type": "int", "low": 1, "high": 3}}}, "search.space.depth: not a"),
         ({"metric": "rmse"}, "search.metric 'rmse' is not a classification CV metric"),
         ({"direction": "up"}, "search.direction"),
+        (
+            {"space": {"num_leaves": {"type": "int", "low": 1, "high": 8}}},
+            "search.space.num_leaves: 1 is not a valid lgbm num_leaves (Input should be greater",
+        ),
+        (
+            {"space": {"subsample": {"type": "categorical", "choices": [0.5, 2.0]}}},
+            "search.space.subsample: 2.0 is not a valid lgbm subsample",
+        ),
     ],
 )
 def test_search_that_does_not_fit_the_model_is_refused(
