@@ -166,7 +166,8 @@ def main() -> None:
         import mlflow
 
         parent_id = parent.info.run_id
-        mlflow.set_tag("mlflow.runName", f"{tags.get('dvc.exp_name', 'search')}-search")
+        exp = tags.get("dvc.exp_name")
+        mlflow.set_tag("mlflow.runName", f"{exp}-search" if exp else f"search-{params.search.name}")
         child_tags = {k: v for k, v in tags.items() if k != "reproduce"}
         metric = metric_of(params)[0]
 
