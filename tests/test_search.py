@@ -220,3 +220,16 @@ def test_reproduce_skips_the_search_when_its_result_is_there(tmp_path: Path) -> 
     (tmp_path / "dvc.yaml").write_text("stages: {prepare: {cmd: x}}\n")  # before search existed
     (tmp_path / "reports" / "search.json").unlink()
     assert repro_stages(tmp_path) == list(REPRO_STAGES)
+
+
+def test_dask_scheduler_comes_from_the_config_key_then_the_environment(
+    quick_raw: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stages.tuning import DASK_ENV, scheduler_address
+
+    monkeypatch.delenv(DASK_ENV, raising=False)
+    assert scheduler_address(parse_params(quick_raw).search) is None  # local joblib
+    monkeypatch.setenv(DASK_ENV, "tcp://10.0.0.1:8786")
+    assert scheduler_address(parse_params(quick_raw).search) == "tcp://10.0.0.1:8786"
+    keyed = parse_params(with_search(quick_raw, dask_scheduler="tcp://10.0.0.2:8786"))
+    assert scheduler_address(keyed.search) == "tcp://10.0.0.2:8786"
