@@ -116,7 +116,30 @@ class LinearConfig(Strict):
     max_iter: int = Field(ge=1)
 
 
-ModelConfig = Annotated[HgbConfig | RfConfig | LinearConfig, Field(discriminator="name")]
+class LgbmConfig(Strict):
+    """LightGBM gradient boosting (native categorical splits on the encoded categories)."""
+
+    name: Literal["lgbm"]
+    learning_rate: float = Field(gt=0)
+    n_estimators: int = Field(ge=1)
+    num_leaves: int = Field(ge=2)
+    max_depth: int = Field(ge=-1)
+    min_child_samples: int = Field(ge=1)
+    subsample: float = Field(gt=0, le=1)
+    subsample_freq: int = Field(ge=0)
+    colsample_bytree: float = Field(gt=0, le=1)
+    reg_alpha: float = Field(ge=0)
+    reg_lambda: float = Field(ge=0)
+    min_split_gain: float = Field(ge=0)
+    cat_smooth: float = Field(ge=0)
+    cat_l2: float = Field(ge=0)
+    max_cat_to_onehot: int = Field(ge=1)
+    n_jobs: int = Field(ge=1)  # threads per fit; 1 keeps results identical on any machine
+
+
+ModelConfig = Annotated[
+    HgbConfig | RfConfig | LinearConfig | LgbmConfig, Field(discriminator="name")
+]
 # Family name → its config class, derived from the union above (the one list of families).
 MODEL_FAMILIES: dict[str, type[BaseModel]] = {
     get_args(member.model_fields["name"].annotation)[0]: member
@@ -201,6 +224,58 @@ class RegisterConfig(Strict):
             (f"register.thresholds[{i}].metric", t.metric) for i, t in enumerate(self.thresholds)
         ]
         return named
+
+
+class SearchParam(Strict):
+    """One hyperparameter's range: int/float between low and high (log scale), or choices."""
+
+    type: Literal["int", "float", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: list[str | int | float | bool | None] | None = None
+
+    @model_validator(mode="after")
+    def _check_range(self) -> SearchParam:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical parameter needs a non-empty `choices` list")
+            if self.low is not None or self.high is not None or self.log:
+                raise ValueError("a categorical parameter takes `choices`, not low/high/log")
+            return self
+        if self.choices is not None:
+            raise ValueError(f"an {self.type} parameter takes low/high, not `choices`")
+        if self.low is None or self.high is None or not self.low < self.high:
+            raise ValueError(f"an {self.type} parameter needs low < high")
+        whole = float(self.low).is_integer() and float(self.high).is_integer()
+        if self.type == "int" and not whole:
+            raise ValueError("an int parameter needs whole-number low and high")
+        if self.log and self.low <= 0:
+            raise ValueError("a log-scale parameter needs low > 0")
+        if self.log and self.step is not None:
+            raise ValueError("`step` and `log` cannot be combined")
+        return self
+
+
+class SearchConfig(Strict):
+    """A hyperparameter search (stages/search.py); `name: none` turns it off."""
+
+    name: str = "none"
+    family: str | None = None  # must equal model.name: the search tunes that family
+    space: dict[str, SearchParam] = {}
+    trials: int = Field(20, ge=1)
+    batch: int = Field(4, ge=1)  # trials asked at once and run in parallel
+    metric: str | None = None  # default: the task's CV metric (accuracy, rmse)
+    direction: Literal["higher", "lower"] = "higher"
+    prune: bool = True  # median pruning after each trial's first fold
+    seed: int = 0
+    n_jobs: int = -1  # joblib workers for the fits (local backend)
+    dask_scheduler: str | None = None  # or DASK_SCHEDULER_ADDRESS
+
+    @property
+    def enabled(self) -> bool:
+        return self.name != "none"
 
 
 Severity = Literal["error", "warning"]
@@ -338,6 +413,7 @@ class Params(Strict):
     tracking: TrackingConfig
     orchestrate: OrchestrateConfig | None = None
     registration: RegisterConfig = Field(alias="register")  # `register` shadows BaseModel
+    search: SearchConfig = SearchConfig()
 
     @model_validator(mode="after")
     def _check_combination(self) -> Params:
@@ -356,7 +432,56 @@ class Params(Strict):
                     f"{', '.join(known)}); choose the dataset's gate with "
                     "`- override /register: <option>` in its conf/data file"
                 )
+        if self.search.enabled:
+            check_search(self.search, self.model, self.data.task)
         return self
+
+
+def check_search(search: SearchConfig, model: Any, task: str) -> None:
+    """The search tunes the configured model family, on keys that family has, by a CV metric."""
+    if search.family != model.name:
+        raise ValueError(
+            f"search.family {search.family!r} but model.name is {model.name!r}; "
+            f"pass -S model={search.family} with -S search={search.name}"
+        )
+    unknown = sorted(set(search.space) - set(type(model).model_fields) - {"name"})
+    if unknown or "name" in search.space:
+        allowed = ", ".join(k for k in type(model).model_fields if k != "name")
+        bad = unknown[0] if unknown else "name"
+        raise ValueError(f"search.space.{bad}: not a {model.name} hyperparameter ({allowed})")
+    for key, spec in search.space.items():  # every end of a range is a valid value of the key
+        ends = spec.choices if spec.type == "categorical" else [spec.low, spec.high]
+        for value in ends or []:
+            value = int(value) if spec.type == "int" and isinstance(value, int | float) else value
+            try:
+                type(model).model_validate(model.model_dump() | {key: value})
+            except ValidationError as exc:
+                problem = exc.errors(include_url=False)[0]["msg"]
+                raise ValueError(
+                    f"search.space.{key}: {value!r} is not a valid {model.name} {key} ({problem})"
+                ) from None
+    metrics = SEARCH_METRICS[task]
+    if search.metric is not None and search.metric not in metrics:
+        raise ValueError(
+            f"search.metric {search.metric!r} is not a {task} CV metric (one of: "
+            f"{', '.join(metrics)})"
+        )
+
+
+# Metrics a search can optimise, per task: name -> scikit-learn scorer.
+SEARCH_METRICS = {
+    "classification": {
+        "accuracy": "accuracy",
+        "balanced_accuracy": "balanced_accuracy",
+        "roc_auc": "roc_auc",
+        "log_loss": "neg_log_loss",
+    },
+    "regression": {
+        "rmse": "neg_root_mean_squared_error",
+        "mae": "neg_mean_absolute_error",
+        "r2": "r2",
+    },
+}
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -25,6 +25,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from stages import progress
 from stages.config import CvConfig, DataConfig, ModelConfig
+from stages.families import lgbm_estimator
 
 MISSING = "__missing__"
 
@@ -43,12 +44,13 @@ class Family:
     `translate` renames or converts them when scikit-learn spells them differently.
     """
 
-    classifier: type[BaseEstimator]
-    regressor: type[BaseEstimator]
+    classifier: type[BaseEstimator] | None  # None: `build` makes the estimator
+    regressor: type[BaseEstimator] | None
     preprocessing: Literal["native", "imputed", "scaled"]
     fixed: dict[str, Any] = field(default_factory=dict)  # also passed, whatever the config
     seeded: bool = True  # takes random_state (the params' seed)
     translate: Callable[[dict[str, Any], bool], dict[str, Any]] = lambda kwargs, _: kwargs
+    build: Callable[[DataConfig, Any, int], BaseEstimator] | None = None
 
 
 def _linear(kwargs: dict[str, Any], classify: bool) -> dict[str, Any]:
@@ -69,6 +71,8 @@ FAMILIES: dict[str, Family] = {
     ),
     "rf": Family(RandomForestClassifier, RandomForestRegressor, "imputed"),
     "linear": Family(LogisticRegression, Ridge, "scaled", translate=_linear),
+    # LightGBM on the native preprocessing; stages/families.py imports lightgbm when used.
+    "lgbm": Family(None, None, "native", build=lgbm_estimator),
 }
 
 
@@ -119,8 +123,11 @@ def _preprocessor(data: DataConfig, family: Family) -> ColumnTransformer:
 
 def _estimator(data: DataConfig, model: ModelConfig, family: Family, seed: int) -> BaseEstimator:
     """The family's estimator with the config's fields as keyword arguments, seeded."""
+    if family.build is not None:  # a family whose library is imported only when it is used
+        return family.build(data, model, seed)
     classify = data.task == "classification"
     cls = family.classifier if classify else family.regressor
+    assert cls is not None, f"model family {model.name!r} has no estimator"
     kwargs = family.translate(model.model_dump(exclude={"name"}), classify)
     kwargs |= family.fixed | ({"random_state": seed} if family.seeded else {})
     if family.preprocessing == "native" and data.categorical:  # columns ordered as _preprocessor

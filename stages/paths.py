@@ -19,6 +19,8 @@ REGISTRATION = Path("reports/registration.json")
 # The prepared splits by name, as lineage tags (`data.md5.<split>`) name them.
 PREPARED = {"train": PREPARED_TRAIN, "test": PREPARED_TEST}
 
+SEARCH_REPORT = Path("reports/search.json")
+
 # Files of the repository that are not a stage's dependency or output.
 CONF_DIR = Path("conf")
 DVC_YAML = Path("dvc.yaml")

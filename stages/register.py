@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stages import paths
+from stages.best_params import apply_search
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
@@ -172,7 +173,7 @@ def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Re
 
 @entry_point("register")
 def main(argv: list[str] | None = None) -> None:
-    params = load_params(paths.PARAMS)
+    params = apply_search(load_params(paths.PARAMS))  # the model card shows the trained params
     metrics = read_json(paths.METRICS)
     check_metrics_exist(params.registration, metrics)
     run_info = read_json(paths.RUN_INFO)

@@ -24,11 +24,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from stages import paths, progress
 from stages.errors import StageError, entry_point
 from stages.lineage import COMMIT, DIRTY, METRIC_PREFIX, Lineage, file_md5
 
 URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
+# Every stage up to evaluate except `search`: its best params come with the commit or the run.
+REPRO_STAGES = ("prepare", "validate", "train", "evaluate")
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -106,6 +110,23 @@ def fetch_params(client: Any, run_id: str, workdir: Path) -> Path:
         raise StageError(f"run {run_id}: cannot fetch its params.yaml artifact ({exc})") from None
 
 
+def fetch_search(client: Any, run_id: str, workdir: Path) -> Path | None:
+    """The reports/search.json that run `run_id` trained with, if it logged one."""
+    names = {f.path for f in client.list_artifacts(run_id)}
+    if paths.SEARCH_REPORT.name not in names:
+        return None
+    workdir.mkdir(parents=True, exist_ok=True)
+    return Path(client.download_artifacts(run_id, paths.SEARCH_REPORT.name, str(workdir)))
+
+
+def repro_stages(tree: Path) -> list[str]:
+    """REPRO_STAGES, plus `search` only where the commit has that stage but not its result."""
+    stages = yaml.safe_load((tree / paths.DVC_YAML).read_text()).get("stages", {})
+    if "search" in stages and not (tree / paths.SEARCH_REPORT).exists():
+        return ["prepare", "validate", "search", "train", "evaluate"]
+    return list(REPRO_STAGES)
+
+
 def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str, stream: bool = False) -> str:
     """Run `cmd`; `stream` shows its output as it goes (on a terminal). One line on failure."""
     if stream:
@@ -120,7 +141,11 @@ def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str, stream: bool =
 
 
 def reproduce(
-    lineage: Lineage, root: Path, workdir: Path, params: Path | None = None
+    lineage: Lineage,
+    root: Path,
+    workdir: Path,
+    params: Path | None = None,
+    search: Path | None = None,
 ) -> tuple[dict[str, float], list[str]]:
     """Re-run the pipeline at the lineage's commit (with `params` as params.yaml if given);
     return its metrics and every mismatch."""
@@ -150,10 +175,13 @@ def reproduce(
         )
         if params is not None:
             shutil.copyfile(params, tree / paths.PARAMS)
+        if search is not None:  # the search's best params, so the search itself is not re-run
+            (tree / paths.SEARCH_REPORT).parent.mkdir(exist_ok=True)
+            shutil.copyfile(search, tree / paths.SEARCH_REPORT)
         tracked = sh(["git", "ls-files", "--", "*.dvc"], tree, env, "git ls-files").split()
         if tracked:
             sh(["dvc", "pull", *tracked], tree, env, f"fetching the data of {commit[:10]}")
-        repro = ["dvc", "repro", "--force", "--no-run-cache", "evaluate"]
+        repro = ["dvc", "repro", "--force", "--no-run-cache", "--single-item", *repro_stages(tree)]
         sh(repro, tree, env, "dvc repro", stream=True)
         problems = [
             f"data {split}: recorded md5 {md5}, reproduced {file_md5(tree / paths.PREPARED[split])}"
@@ -184,9 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"reproduce: {uri} from {source} (this takes a full pipeline run)")
     with tempfile.TemporaryDirectory(prefix="reproduce-") as tmp:
         params = None
+        search = None
         if lineage.params_run_id:
             params = fetch_params(client, lineage.params_run_id, Path(tmp) / "params")
-        reproduced, problems = reproduce(lineage, root, Path(tmp), params)
+            search = fetch_search(client, lineage.params_run_id, Path(tmp) / "search")
+        reproduced, problems = reproduce(lineage, root, Path(tmp), params, search)
     for name, value in sorted(lineage.metrics.items()):
         mark = "ok" if reproduced.get(name) == value else "DIFFERS"
         print(f"  {name:<20} recorded {value:<12} reproduced {reproduced.get(name)!s:<12} {mark}")

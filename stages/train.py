@@ -14,8 +14,10 @@ import yaml
 from sklearn.pipeline import Pipeline
 
 from stages import paths, progress
+from stages.best_params import apply_search
 from stages.config import Params, load_params
 from stages.errors import entry_point
+from stages.families import requirements
 from stages.features import features_and_target
 from stages.guards import check as check_features
 from stages.lineage import file_md5, flatten, run_lineage
@@ -74,6 +76,7 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
             f"pandas=={pd.__version__}",
             f"numpy=={numpy.__version__}",
             f"cloudpickle=={cloudpickle.__version__}",
+            *requirements(pipeline[-1]),
         ],
         "serialization_format": "cloudpickle",
     }
@@ -132,13 +135,19 @@ def log_run(
         log_batch(
             tracking,
             run_id,
-            params=run_params(flatten(raw)),
+            params=run_params(flatten(raw) | flatten({"model": params.model.model_dump()})),
             metrics={"fit_seconds": report["fit_seconds"]},
             steps=folds,
         )
         log_dataset(paths.PREPARED_TRAIN, params.data.target, "training")
         log_files(
-            [paths.PARAMS, paths.PREPARE_REPORT, paths.VALIDATION_REPORT, paths.VALIDATION_HTML]
+            [
+                paths.PARAMS,
+                paths.PREPARE_REPORT,
+                paths.VALIDATION_REPORT,
+                paths.VALIDATION_HTML,
+                paths.SEARCH_REPORT,
+            ]
         )
         mlflow.log_dict(raw.get("validation", {}), "validation_contract.yaml")
     with timer("log_model"), warnings.catch_warnings():
@@ -155,7 +164,7 @@ def log_run(
 
 @entry_point("train")
 def main(argv: list[str] | None = None) -> None:
-    params = load_params(paths.PARAMS)
+    params = apply_search(load_params(paths.PARAMS))  # the search's best params, if one ran
     progress.quiet_mlflow()
     tracking = connect(params.tracking.experiment)  # fail fast, before training
     declare_experiment(
