@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,11 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
             )
     except pd.errors.EmptyDataError:
         raise StageError(f"{path}: the file is empty (config key {key})") from None
+    except (EOFError, zlib.error) as exc:  # a truncated or damaged .gz
+        raise StageError(
+            f"{path}: the compressed file is truncated or damaged ({exc}); "
+            f"download or copy it again (config key {key})"
+        ) from None
     except (ValueError, OSError) as exc:
         raise StageError(f"{path}: cannot be read: {exc} (config key {key})") from None
     if frame.empty:

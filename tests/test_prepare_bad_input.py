@@ -55,6 +55,12 @@ def test_missing_source_file(tiny_dir: Path, assert_fails) -> None:
     assert_fails(tiny_dir, "tiny.data.gz", "data.train_file", "not found")
 
 
+def test_truncated_gzip_is_one_line(tiny_dir: Path, assert_fails) -> None:
+    path = tiny_dir / "data/raw/tiny/tiny.data.gz"
+    path.write_bytes(path.read_bytes()[:-200])
+    assert_fails(tiny_dir, "tiny.data.gz", "truncated or damaged", "data.train_file")
+
+
 def test_target_column_not_in_file(tiny_dir: Path, assert_fails) -> None:
     set_params(tiny_dir, "data", target="salary")
     assert_fails(tiny_dir, "'salary'", "data.target")
