@@ -24,6 +24,7 @@ from stages.faults import (
     is_storage_error,
     storage_failure,
 )
+from stages.orphans import process_tags, reconcile, summary
 from stages.store import Store, reachable_store, store_lock
 
 
@@ -94,6 +95,7 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
                     )
                 else:
                     experiment_id = found.experiment_id
+            killed = reconcile(client, experiment_id, store.root)  # runs of killed processes
         except MlflowException as exc:
             raise StageError(f"MLflow store {store.shown_uri}: {_first_line(exc)}") from None
         except Exception as exc:
@@ -103,6 +105,8 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
                 f"MLflow store {store.shown_uri} is damaged ({_first_line(exc)}); restore it "
                 "from a backup, or move it away to start an empty one"
             ) from None
+    if killed:
+        print(summary(killed))
     return Tracking(client, store, experiment_id, timer)
 
 
@@ -133,6 +137,7 @@ def active_run(tracking: Tracking, run_id: str | None = None, **tags: str) -> It
             run_name=None if run_id else os.environ.get("DVC_EXP_NAME") or None,
             tags=tags or None,
         )
+        mlflow.set_tags(process_tags(tracking.store.root))  # who holds it: see stages/orphans.py
     previous = signal.signal(signal.SIGTERM, _terminate)
     status = "FAILED"
     try:
