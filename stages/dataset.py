@@ -12,6 +12,7 @@ import pandas as pd
 
 from stages.config import DataConfig, SplitConfig
 from stages.errors import StageError
+from stages.headerless import check_headerless
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
+            if not cfg.read.header and cfg.read.columns:
+                check_headerless(path, cfg, key)
             frame = pd.read_csv(
                 path,
                 header=0 if cfg.read.header else None,
