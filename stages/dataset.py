@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from stages.config import DataConfig, SplitConfig
+from stages.datachanges import check_class_spelling
 from stages.errors import StageError
 from stages.headerless import check_headerless
 
@@ -106,12 +107,16 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
             out[column] = numbers
         elif column == cfg.time_column:
             out[column] = pd.to_datetime(values, errors="coerce")
+            if unparsed := int((out[column].isna() & values.notna()).sum()):
+                coerced[column] = unparsed
         elif column == cfg.split_column:
             out[column] = _train_flags(values, column)
         else:
             out[column] = values.astype("str").where(values.notna(), None).astype(object)
     if cfg.task == "classification" and cfg.target_map:
         out[cfg.target] = out[cfg.target].replace({m.old: m.new for m in cfg.target_map})
+    if cfg.task == "classification":
+        check_class_spelling(out[cfg.target], cfg.target)
     return out.reset_index(drop=True), coerced
 
 
