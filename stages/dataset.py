@@ -93,6 +93,8 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
     for column in keep:
         values = frame[column]
         if column in cfg.numeric or (column == cfg.target and cfg.task == "regression"):
+            if cfg.read.thousands:
+                values = values.str.replace(cfg.read.thousands, "", regex=False)
             numbers = pd.to_numeric(values, errors="coerce").astype("float64")
             bad = int((numbers.isna() & values.notna()).sum())
             if column == cfg.target and bad:
