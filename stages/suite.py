@@ -153,12 +153,33 @@ def build(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
     return suite
 
 
+def write_drafts(name: str, target: str | None) -> None:
+    """conf/data/<name>.yaml (and the gate conf/register/<name>.yaml) drafted from the file."""
+    from stages.datadraft import draft, find_file
+
+    data_file = CONF_DIR / "data" / f"{name}.yaml"
+    if not target:
+        raise StageError(
+            f"{data_file}: not found; name the target column to draft it: "
+            f"make suite DATA={name} TARGET=<column>"
+        )
+    data_text, gate_text, summary = draft(name, find_file(Path("data/raw") / name), target)
+    data_file.write_text(data_text)
+    gate_file = CONF_DIR / "register" / f"{name}.yaml"
+    if not gate_file.exists():
+        gate_file.write_text(gate_text)
+    print(f"wrote {data_file} ({summary}) and {gate_file}: review them")
+
+
 @entry_point("suite")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="a dataset of conf/data/")
     parser.add_argument("--force", action="store_true", help="overwrite an existing suite")
+    parser.add_argument("--target", default=None, help="draft conf/data/NAME.yaml: its target")
     args = parser.parse_args(argv)
+    if not (CONF_DIR / "data" / f"{args.name}.yaml").is_file():
+        write_drafts(args.name, args.target)
     target = CONF_DIR / "validation" / f"{args.name}.yaml"
     if target.exists() and not args.force:
         raise StageError(f"{target} exists; review it by hand, or rerun with FORCE=1 to replace it")
