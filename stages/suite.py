@@ -23,6 +23,7 @@ from stages.compose import CONF_DIR, compose
 from stages.config import DataConfig, FeaturesConfig, SplitConfig, ValidationConfig
 from stages.dataset import check_columns, clean, read_table
 from stages.errors import StageError, entry_point
+from stages.tolerance import null_check, range_severity
 
 MARGIN = 0.1  # ranges are widened by this share of the observed span on each side
 MAX_CATEGORIES = 255  # more distinct values than this: no list written (and hgb refuses them)
@@ -99,7 +100,7 @@ def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, 
         nulls = float(values.isna().mean())
         numeric = pd.api.types.is_numeric_dtype(values)
         spec: dict[str, Any] = {"type": "numeric" if numeric else "string"}
-        spec["nulls"] = {"max_fraction": _null_limit(nulls) if nulls else 0.0}
+        spec["nulls"] = null_check(nulls, _null_limit(nulls))
         if numeric and values.notna().any():
             low, high = float(values.min()), float(values.max())
             span = (high - low) or abs(high) or 1.0
@@ -108,6 +109,9 @@ def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, 
                 "min": _bound(max(lower, 0.0) if low >= 0 else lower),
                 "max": _bound(high + MARGIN * span),
             }
+            order = table[cfg.time_column] if cfg.time_column else None
+            if range_severity(values, order) == "warning":
+                spec["range"]["severity"] = "warning"
         elif not numeric and values.nunique() <= MAX_CATEGORIES:
             spec["categories"] = {"values": sorted(map(str, values.dropna().unique()))}
         columns[column] = spec

@@ -75,3 +75,17 @@ def test_without_a_target_the_draft_is_refused_in_one_line(
     err = capsys.readouterr().err.strip()
     assert "TARGET=<column>" in err and len(err.splitlines()) == 1
     assert not (repo / "conf/data/houses.yaml").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["price", "sold_fast"])
+def test_a_drafted_dataset_registers_on_the_first_experiment(tiny_repo: Path, target: str) -> None:
+    import sys
+
+    from tests.conftest import run
+
+    (tiny_repo / "data/raw/houses").mkdir(parents=True)
+    houses().to_csv(tiny_repo / "data/raw/houses/houses.csv", index=False)
+    run([sys.executable, "-m", "stages.suite", "houses", "--target", target], tiny_repo)
+    result = run(["dvc", "exp", "run", "-S", "data=houses", "-S", "cv=fast"], tiny_repo)
+    assert "register: champion" in result.stdout, result.stdout[-2000:]
