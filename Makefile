@@ -53,8 +53,8 @@ params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for
 check-params: setup ## Fail if params.yaml differs from what conf/ composes to
 	python -m stages.compose --check
 
-suite: setup ## Profile DATA=<name> into a starter conf/validation/<name>.yaml (FORCE=1 replaces)
-	python -m stages.suite $(DATA) $(if $(FORCE),--force)
+suite: setup ## Profile DATA=<name> into a starter conf/validation/<name>.yaml (FORCE=1 replaces); TARGET=<col> also drafts conf/data, conf/register
+	python -m stages.suite $(DATA) $(if $(FORCE),--force) $(if $(TARGET),--target "$(TARGET)")
 
 BASE ?= main
 report: setup ## Markdown report of the workspace (or REV=...) vs BASE=main in pr-report/; exit 1 on regression

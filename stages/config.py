@@ -28,6 +28,7 @@ class ReadOptions(Strict):
     columns: list[str] = []
     na_values: list[str] = []
     comment: str | None = None
+    thousands: str | None = None  # e.g. "," to read "1,234.50" as 1234.5 (numeric columns)
 
 
 class ValueMap(Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import numpy as np
 import pandas as pd
 
 from stages.config import DataConfig, SplitConfig
+from stages.datachanges import check_class_spelling
 from stages.errors import StageError
+from stages.headerless import check_headerless
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
+            if not cfg.read.header and cfg.read.columns:
+                check_headerless(path, cfg, key)
             frame = pd.read_csv(
                 path,
                 header=0 if cfg.read.header else None,
@@ -46,6 +51,11 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
             )
     except pd.errors.EmptyDataError:
         raise StageError(f"{path}: the file is empty (config key {key})") from None
+    except (EOFError, zlib.error) as exc:  # a truncated or damaged .gz
+        raise StageError(
+            f"{path}: the compressed file is truncated or damaged ({exc}); "
+            f"download or copy it again (config key {key})"
+        ) from None
     except (ValueError, OSError) as exc:
         raise StageError(f"{path}: cannot be read: {exc} (config key {key})") from None
     if frame.empty:
@@ -83,6 +93,8 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
     for column in keep:
         values = frame[column]
         if column in cfg.numeric or (column == cfg.target and cfg.task == "regression"):
+            if cfg.read.thousands:
+                values = values.str.replace(cfg.read.thousands, "", regex=False)
             numbers = pd.to_numeric(values, errors="coerce").astype("float64")
             bad = int((numbers.isna() & values.notna()).sum())
             if column == cfg.target and bad:
@@ -97,12 +109,16 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
             out[column] = numbers
         elif column == cfg.time_column:
             out[column] = pd.to_datetime(values, errors="coerce")
+            if unparsed := int((out[column].isna() & values.notna()).sum()):
+                coerced[column] = unparsed
         elif column == cfg.split_column:
             out[column] = _train_flags(values, column)
         else:
             out[column] = values.astype("str").where(values.notna(), None).astype(object)
     if cfg.task == "classification" and cfg.target_map:
         out[cfg.target] = out[cfg.target].replace({m.old: m.new for m in cfg.target_map})
+    if cfg.task == "classification":
+        check_class_spelling(out[cfg.target], cfg.target)
     return out.reset_index(drop=True), coerced
 
 

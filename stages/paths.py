@@ -3,6 +3,7 @@
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
+CHECK_REPORT = Path("reports/check.json")
 PREPARED_TRAIN = Path("data/prepared/train.parquet")
 PREPARED_TEST = Path("data/prepared/test.parquet")
 PREPARE_REPORT = Path("reports/prepare.json")

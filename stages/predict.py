@@ -25,17 +25,26 @@ NUMERIC_TYPES = {"double", "float", "long", "integer"}
 CHUNK_ROWS = 100_000  # larger inputs are scored in chunks, with progress on a terminal
 
 
-def read_rows(path: Path, text_columns: Iterable[str] = ()) -> pd.DataFrame:
+def read_rows(
+    path: Path, text_columns: Iterable[str] = (), na_values: Iterable[str] = ()
+) -> pd.DataFrame:
     """CSV or Parquet rows; CSV `text_columns` are read as text, empty cells as NaN.
 
-    Without that, a text column whose cells are all empty would be read as float64.
+    Without that, a text column whose cells are all empty would be read as float64. As
+    `prepare` reads the dataset: spaces after a delimiter skipped (a blank `' '` is missing),
+    the dataset's `data.read.na_values` missing.
     """
     if not path.is_file():
         raise StageError(f"--input {path}: not found")
     try:
         if path.suffix == ".parquet":
             return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=dict.fromkeys(text_columns, "str"))
+        return pd.read_csv(
+            path,
+            dtype=dict.fromkeys(text_columns, "str"),
+            skipinitialspace=True,
+            na_values=list(na_values) or None,
+        )
     except Exception as exc:
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
 
@@ -150,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     from stages.promotion import champion_uri
     from stages.store import reachable_store
 
+    if not args.input.is_file():  # before the model's load, which takes many seconds
+        raise StageError(f"--input {args.input}: not found")
     store = reachable_store()
     uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
     import mlflow.pyfunc
@@ -160,8 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         message = str(getattr(exc, "message", exc)).splitlines()[0]
         raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
-    rows = read_rows(args.input, text_columns(model.metadata.get_input_schema()))
     params = load_params(paths.PARAMS) if paths.PARAMS.exists() else None
+    na_values = params.data.read.na_values if params is not None else []
+    rows = read_rows(args.input, text_columns(model.metadata.get_input_schema()), na_values)
     if params is not None and params.features.active:  # raw history → forecast origins
         from stages.forecast import origin_rows
 

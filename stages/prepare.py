@@ -9,6 +9,7 @@ import pandas as pd
 
 from stages import paths
 from stages.config import DataConfig, Params, load_params
+from stages.datachanges import changes_note
 from stages.dataset import check_columns, check_target, clean, read_table, split
 from stages.errors import entry_point
 from stages.outputs import json_writer, publish
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     rows, dropped = report["rows"], report.get("features_dropped")
     note = f"; features: {dropped['total']} rows dropped (features.*)" if dropped else ""
+    note += changes_note(report)
     print(
         f"prepare: {params.data.name}: {rows['train']} train rows, {rows['test']} test rows{note}"
     )

@@ -104,7 +104,12 @@ def resolve_store(root: Path | None = None) -> Store:
 
 
 def configure_env() -> None:
-    """Telemetry off and short HTTP retries, unless the user set them."""
+    """Telemetry off, no run links printed, short HTTP retries (unless the user set them).
+
+    MLflow prints `View run ... at: <tracking URI>` with the URI as given, password included, on
+    every run start/end against a server, and DVC keeps that output in its queue logs: always off.
+    """
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     for key, value in HTTP_DEFAULTS.items():

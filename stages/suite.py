@@ -23,6 +23,7 @@ from stages.compose import CONF_DIR, compose
 from stages.config import DataConfig, FeaturesConfig, SplitConfig, ValidationConfig
 from stages.dataset import check_columns, clean, read_table
 from stages.errors import StageError, entry_point
+from stages.tolerance import null_check, range_severity
 
 MARGIN = 0.1  # ranges are widened by this share of the observed span on each side
 MAX_CATEGORIES = 255  # more distinct values than this: no list written (and hgb refuses them)
@@ -99,7 +100,7 @@ def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, 
         nulls = float(values.isna().mean())
         numeric = pd.api.types.is_numeric_dtype(values)
         spec: dict[str, Any] = {"type": "numeric" if numeric else "string"}
-        spec["nulls"] = {"max_fraction": _null_limit(nulls) if nulls else 0.0}
+        spec["nulls"] = null_check(nulls, _null_limit(nulls))
         if numeric and values.notna().any():
             low, high = float(values.min()), float(values.max())
             span = (high - low) or abs(high) or 1.0
@@ -108,6 +109,9 @@ def profile(table: pd.DataFrame, cfg: DataConfig, split_rows: int) -> dict[str, 
                 "min": _bound(max(lower, 0.0) if low >= 0 else lower),
                 "max": _bound(high + MARGIN * span),
             }
+            order = table[cfg.time_column] if cfg.time_column else None
+            if range_severity(values, order) == "warning":
+                spec["range"]["severity"] = "warning"
         elif not numeric and values.nunique() <= MAX_CATEGORIES:
             spec["categories"] = {"values": sorted(map(str, values.dropna().unique()))}
         columns[column] = spec
@@ -153,12 +157,33 @@ def build(name: str, conf_dir: Path = CONF_DIR) -> dict[str, Any]:
     return suite
 
 
+def write_drafts(name: str, target: str | None) -> None:
+    """conf/data/<name>.yaml (and the gate conf/register/<name>.yaml) drafted from the file."""
+    from stages.datadraft import draft, find_file
+
+    data_file = CONF_DIR / "data" / f"{name}.yaml"
+    if not target:
+        raise StageError(
+            f"{data_file}: not found; name the target column to draft it: "
+            f"make suite DATA={name} TARGET=<column>"
+        )
+    data_text, gate_text, summary = draft(name, find_file(Path("data/raw") / name), target)
+    data_file.write_text(data_text)
+    gate_file = CONF_DIR / "register" / f"{name}.yaml"
+    if not gate_file.exists():
+        gate_file.write_text(gate_text)
+    print(f"wrote {data_file} ({summary}) and {gate_file}: review them")
+
+
 @entry_point("suite")
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="a dataset of conf/data/")
     parser.add_argument("--force", action="store_true", help="overwrite an existing suite")
+    parser.add_argument("--target", default=None, help="draft conf/data/NAME.yaml: its target")
     args = parser.parse_args(argv)
+    if not (CONF_DIR / "data" / f"{args.name}.yaml").is_file():
+        write_drafts(args.name, args.target)
     target = CONF_DIR / "validation" / f"{args.name}.yaml"
     if target.exists() and not args.force:
         raise StageError(f"{target} exists; review it by hand, or rerun with FORCE=1 to replace it")

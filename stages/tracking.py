@@ -18,6 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from stages.errors import StageError
+from stages.faults import (
+    discard_unfinished_models,
+    is_database_error,
+    is_storage_error,
+    storage_failure,
+)
+from stages.orphans import process_tags, reconcile, summary
 from stages.store import Store, reachable_store, store_lock
 
 
@@ -88,8 +95,18 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
                     )
                 else:
                     experiment_id = found.experiment_id
+            killed = reconcile(client, experiment_id, store.root)  # runs of killed processes
         except MlflowException as exc:
             raise StageError(f"MLflow store {store.shown_uri}: {_first_line(exc)}") from None
+        except Exception as exc:
+            if not is_database_error(exc):
+                raise
+            raise StageError(
+                f"MLflow store {store.shown_uri} is damaged ({_first_line(exc)}); restore it "
+                "from a backup, or move it away to start an empty one"
+            ) from None
+    if killed:
+        print(summary(killed))
     return Tracking(client, store, experiment_id, timer)
 
 
@@ -120,11 +137,16 @@ def active_run(tracking: Tracking, run_id: str | None = None, **tags: str) -> It
             run_name=None if run_id else os.environ.get("DVC_EXP_NAME") or None,
             tags=tags or None,
         )
+        mlflow.set_tags(process_tags(tracking.store.root))  # who holds it: see stages/orphans.py
     previous = signal.signal(signal.SIGTERM, _terminate)
     status = "FAILED"
     try:
         yield run
         status = "FINISHED"
+    except OSError as exc:
+        if not is_storage_error(exc):
+            raise
+        raise _storage_failure(tracking, run.info.run_id, exc) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         with tracking.timer("end"):
@@ -180,6 +202,16 @@ def log_files(files: list[Path], artifact_path: str | None = None) -> None:
             mlflow.log_artifact(str(path), artifact_path)
         elif path.is_dir():
             mlflow.log_artifacts(str(path), artifact_path or path.name)
+
+
+def _storage_failure(tracking: Tracking, run_id: str, exc: OSError) -> StageError:
+    """Delete the run's half-uploaded models (or say they are left) and make the one line."""
+    try:
+        discarded = discard_unfinished_models(tracking.client, tracking.experiment_id, run_id)
+        left = ""
+    except Exception as cleanup:  # the store itself may be the one that is full
+        discarded, left = [], f"; unfinished logged models not cleaned up: {_first_line(cleanup)}"
+    return storage_failure(exc, run_id, discarded, left)
 
 
 def _terminate(signum: int, frame: Any) -> None:

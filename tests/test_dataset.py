@@ -139,3 +139,14 @@ def test_split_refuses_an_empty_side() -> None:
     frame, _ = clean(toy_frame(4), data_config())
     with pytest.raises(StageError, match="split.test_size"):
         split(frame, SplitConfig(method="random", test_size=0.01), data_config(), seed=0)
+
+
+def test_thousands_separator_is_parsed_when_configured() -> None:
+    frame = pd.DataFrame(
+        {"x": ["1,234.50", "12", "2,000"], "colour": ["a"] * 3, "label": ["y"] * 3}
+    )
+    read = {"header": True, "columns": [], "na_values": [], "comment": None}
+    plain, coerced = coerce_types(frame, data_config(read=read | {"thousands": None}))
+    assert coerced == {"x": 2}
+    parsed, coerced = coerce_types(frame, data_config(read=read | {"thousands": ","}))
+    assert parsed["x"].tolist() == [1234.5, 12.0, 2000.0] and coerced == {}

@@ -15,7 +15,7 @@ from dvc.stage import PipelineStage
 from stages import paths
 from tests.conftest import ROOT
 
-EXPECTED_ORDER = ["prepare", "validate", "search", "train", "evaluate", "register"]
+EXPECTED_ORDER = ["check", "prepare", "validate", "search", "train", "evaluate", "register"]
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,7 @@ def test_unreachable_tracking_server_fails_with_one_line_and_no_secret(
     assert "Connection refused" in line and secret not in line
     assert not (in_tiny / paths.RUN_INFO).exists()
 
+    (in_tiny / "x.csv").write_text("age\n30\n")  # the input is checked first: it exists
     status = predict.main(["--input", "x.csv", "--output", "y.csv"])
     line = one_line(capsys, status, "predict")
     assert "is unreachable" in line and secret not in line

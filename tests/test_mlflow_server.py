@@ -129,7 +129,8 @@ def test_pipeline_on_the_server_tracks_registers_and_serves_without_leaking_secr
 
 
 def test_four_parallel_experiments_on_the_server(tiny_repo: Path, server: MlflowServer) -> None:
-    env = team_env(server)
+    env = team_env(server)  # a password in the URL too: it must reach no queue log
+    env["MLFLOW_TRACKING_URI"] = server.url.replace("://", f"://pipeline:{TRACKING_PASSWORD}@")
     quick = ["-S", "data=tiny", "-S", "cv=fast", "-S", "evaluate.importance_repeats=1"]
     run(["dvc", "exp", "run", "--queue", *quick, "-S", "model=linear,hgb,rf"], tiny_repo, env=env)
     weak = ["-S", "model=hgb", "-S", "model.max_iter=1"]
@@ -145,6 +146,14 @@ def test_four_parallel_experiments_on_the_server(tiny_repo: Path, server: Mlflow
     best = max(r.data.metrics["roc_auc"] for r in runs)
     champion = client(server).get_model_version_by_alias(MODEL, "champion")
     assert client(server).get_run(champion.run_id).data.metrics["roc_auc"] == best
+    leaks = [
+        str(path.relative_to(tiny_repo))
+        for path in tiny_repo.rglob("*")
+        if path.is_file()
+        and ".git" not in path.parts
+        and TRACKING_PASSWORD.encode() in path.read_bytes()
+    ]
+    assert leaks == [], f"the tracking password leaked into {leaks}"  # .dvc/tmp/exps/run/*.out
 
 
 def test_server_down_mid_pipeline_fails_fast_then_completes_without_duplicates(

@@ -39,7 +39,7 @@ def test_graph_equals_dvc_dag() -> None:
     nodes, edges = dvc_dag(ROOT)
     assert set(graph.stages) == nodes
     assert graph.edges == edges
-    assert graph.stages[0] == "prepare" and graph.stages[-1] == "register"
+    assert graph.stages[0] == "check" and graph.stages[-1] == "register"
     for upstream, downstream in graph.edges:  # an order in which every edge points forward
         assert graph.stages.index(upstream) < graph.stages.index(downstream)
 
@@ -60,7 +60,7 @@ def test_adding_a_stage_to_dvc_yaml_adds_a_task(tiny_repo: Path) -> None:
 
 def test_stages_up_to_a_target_are_its_ancestors() -> None:
     graph = read_graph(ROOT)
-    assert stages_up_to(graph.stages, graph.edges, "validate") == ["prepare", "validate"]
+    assert stages_up_to(graph.stages, graph.edges, "validate") == ["check", "prepare", "validate"]
     assert stages_up_to(graph.stages, graph.edges, None) == list(graph.stages)
     with pytest.raises(StageError, match="unknown stage 'nope'"):
         stages_up_to(graph.stages, graph.edges, "nope")

@@ -24,7 +24,14 @@ def stages_run(output: str) -> list[str]:
 
 def test_repro_tiny_writes_metrics_plots_and_model(tiny_repo: Path) -> None:
     result = run(["dvc", "repro"], tiny_repo)
-    assert stages_run(result.stdout)[:5] == ["prepare", "validate", "search", "train", "evaluate"]
+    assert stages_run(result.stdout)[:6] == [
+        "check",
+        "prepare",
+        "validate",
+        "search",
+        "train",
+        "evaluate",
+    ]
     assert json.loads((tiny_repo / "reports/validation.json").read_text())["success"] is True
 
     metrics = json.loads((tiny_repo / "metrics.json").read_text())
@@ -50,13 +57,14 @@ def test_repro_tiny_writes_metrics_plots_and_model(tiny_repo: Path) -> None:
     assert stages_run(again.stdout) == []
     assert "Data and pipelines are up to date" in again.stdout
 
-    # A model parameter re-runs train, evaluate and register, never prepare (and `search`,
-    # which tunes the model group: with `search: none` it only rewrites the same file).
+    # A model parameter re-runs check (it validates all of params.yaml, and its constant report
+    # re-runs nothing), search (it tunes the model group: with `search: none` it only rewrites
+    # the same file), train, evaluate and register, never prepare.
     params = yaml.safe_load((tiny_repo / "params.yaml").read_text())
     params["model"]["max_iter"] = 50
     (tiny_repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     partial = run(["dvc", "repro"], tiny_repo)
-    assert stages_run(partial.stdout) == ["search", "train", "evaluate", "register"]
+    assert stages_run(partial.stdout) == ["check", "search", "train", "evaluate", "register"]
 
 
 def test_forced_repro_gives_byte_identical_metrics(tiny_repo: Path) -> None:

@@ -147,3 +147,21 @@ def test_predict_checks_the_signature_naming_the_column() -> None:
         check_schema(rows.drop(columns="sex"), signature.inputs, "x.csv")
     with pytest.raises(StageError, match=r"column 'age' must be numeric .*'old'"):
         check_schema(rows.assign(age=["30", "old"]), signature.inputs, "x.csv")
+
+
+def test_a_blank_in_a_numeric_column_is_missing_as_in_prepare(tmp_path: Path) -> None:
+    from stages.predict import read_rows
+
+    (tmp_path / "rows.csv").write_text("x,colour\n0.5,red\n ,blue\n?,green\n")
+    rows = read_rows(tmp_path / "rows.csv", ["colour"], na_values=["?"])
+    assert rows["x"].dtype == "float64" and rows["x"].isna().tolist() == [False, True, True]
+    assert rows["colour"].tolist() == ["red", "blue", "green"]
+
+
+def test_a_missing_input_is_refused_before_the_model_is_loaded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--input", str(tmp_path / "absent.csv"), "--output", str(tmp_path / "out.csv")]
+    assert main([*args, "--model-uri", str(tmp_path / "no-model")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"predict: error: --input {tmp_path / 'absent.csv'}: not found"

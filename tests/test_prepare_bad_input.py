@@ -55,6 +55,37 @@ def test_missing_source_file(tiny_dir: Path, assert_fails) -> None:
     assert_fails(tiny_dir, "tiny.data.gz", "data.train_file", "not found")
 
 
+def test_truncated_gzip_is_one_line(tiny_dir: Path, assert_fails) -> None:
+    path = tiny_dir / "data/raw/tiny/tiny.data.gz"
+    path.write_bytes(path.read_bytes()[:-200])
+    assert_fails(tiny_dir, "tiny.data.gz", "truncated or damaged", "data.train_file")
+
+
+def tiny_lines(repo: Path) -> list[str]:
+    with gzip.open(repo / "data/raw/tiny/tiny.data.gz", "rt") as handle:
+        return handle.read().splitlines()
+
+
+def test_headerless_file_with_a_dropped_column(tiny_dir: Path, assert_fails) -> None:
+    lines = [line.rsplit(",", 1)[0] for line in tiny_lines(tiny_dir)]
+    write_gz(tiny_dir / "data/raw/tiny/tiny.data.gz", "\n".join(lines) + "\n")
+    assert_fails(tiny_dir, "tiny.data.gz", "14 column(s) found", "data.read.columns lists 15")
+
+
+def test_headerless_file_with_another_delimiter(tiny_dir: Path, assert_fails) -> None:
+    lines = [line.replace(", ", ";") for line in tiny_lines(tiny_dir)]
+    write_gz(tiny_dir / "data/raw/tiny/tiny.data.gz", "\n".join(lines) + "\n")
+    assert_fails(tiny_dir, "tiny.data.gz", "1 column(s) found", "delimiter")
+
+
+@pytest.mark.parametrize("rows", [5, 0], ids=["header-and-rows", "header-only"])
+def test_header_line_in_a_headerless_file(tiny_dir: Path, assert_fails, rows: int) -> None:
+    columns = yaml.safe_load((tiny_dir / "params.yaml").read_text())["data"]["read"]["columns"]
+    lines = [", ".join(columns), *tiny_lines(tiny_dir)[:rows]]
+    write_gz(tiny_dir / "data/raw/tiny/tiny.data.gz", "\n".join(lines) + "\n")
+    assert_fails(tiny_dir, "tiny.data.gz", "looks like a header", "data.read.header: true")
+
+
 def test_target_column_not_in_file(tiny_dir: Path, assert_fails) -> None:
     set_params(tiny_dir, "data", target="salary")
     assert_fails(tiny_dir, "'salary'", "data.target")

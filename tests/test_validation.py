@@ -200,7 +200,7 @@ def test_repro_on_corrupted_raw_data_never_trains(tiny_repo: Path) -> None:
         handle.write("".join(lines))
     result = run(["dvc", "repro"], tiny_repo, check=False)
     assert result.returncode != 0
-    assert stages_run(result.stdout) == ["prepare", "validate"]
+    assert stages_run(result.stdout) == ["check", "prepare", "validate"]
     assert "Running stage 'train'" not in result.stdout
     assert "column 'age': expect_column_values_to_be_between" in result.stderr
     assert "validation.columns.age.range" in result.stderr
