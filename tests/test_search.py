@@ -17,6 +17,7 @@ from stages.config import Params, SearchParam, parse_params
 from stages.errors import StageError
 from stages.features import features_and_target
 from stages.tuning import distributions, run_search
+from tests.configs import model_config
 from tests.conftest import ROOT
 
 
@@ -204,7 +205,8 @@ def test_a_lightgbm_model_pins_lightgbm_and_an_sklearn_one_does_not(quick_raw: d
     lgbm = build_pipeline(params.data, params.model, params.seed)[-1]
     assert requirements(lgbm) == [f"lightgbm=={lightgbm.__version__}"]
     assert isinstance(lgbm, lightgbm.LGBMClassifier) and lgbm.get_params()["n_jobs"] == 1
-    hgb = parse_params(quick_raw | {"model": {"name": "hgb"}, "search": {"name": "none"}})
+    hgb_model = model_config("hgb").model_dump()
+    hgb = parse_params(quick_raw | {"model": hgb_model, "search": {"name": "none"}})
     assert requirements(build_pipeline(hgb.data, hgb.model, hgb.seed)[-1]) == []
 
 
