@@ -7,26 +7,18 @@ import pandas as pd
 import pytest
 
 from stages.baseline import baseline_metrics, skill, skill_scores
-from stages.config import DataConfig, FeaturesConfig, Params, RegisterConfig, load_params
+from stages.config import FeaturesConfig, Params, RegisterConfig, load_params
 from stages.metrics import regression_metrics
 from stages.promotion import check_thresholds
 from stages.timefeatures import PERSISTENCE, SEASONAL
+from tests.configs import toy_series
 from tests.conftest import ROOT
 
 
 def regression_params(**features: object) -> Params:
     base = load_params(ROOT / "params.yaml")
-    data = DataConfig(
-        name="toy",
-        task="regression",
-        dir=".",
-        train_file="toy.csv",
-        target="y",
-        numeric=["x"],
-        time_column="day",
-    )
     return base.model_copy(
-        update={"data": data, "features": FeaturesConfig.model_validate(features)}
+        update={"data": toy_series(), "features": FeaturesConfig.model_validate(features)}
     )
 
 

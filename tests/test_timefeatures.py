@@ -17,17 +17,9 @@ from stages.timefeatures import (
     history_rows,
     purge_boundary,
 )
+from tests.configs import toy_series
 
-DATA = DataConfig(
-    name="toy",
-    task="regression",
-    dir=".",
-    train_file="toy.csv",
-    target="y",
-    numeric=["x"],
-    categorical=["shop"],
-    time_column="day",
-)
+DATA = toy_series(categorical=["shop"])
 RECIPE = {
     "lags": {"x": [0, 1, 3], "y": [1, 2]},
     "rolling": {

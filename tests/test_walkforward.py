@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from stages.config import CvConfig, DataConfig, FeaturesConfig, load_params
+from stages.config import CvConfig, FeaturesConfig, load_params
 from stages.modeling import cv_splitter
 from stages.timefeatures import cv_gap
+from tests.configs import toy_series
 from tests.conftest import ROOT
 
-DATA = DataConfig(
-    name="toy",
-    task="regression",
-    dir=".",
-    train_file="toy.csv",
-    target="y",
-    numeric=["x"],
-    time_column="day",
-)
+DATA = toy_series()
 
 
 def test_folds_keep_a_gap_and_a_window() -> None:
