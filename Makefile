@@ -20,7 +20,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
-.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce
+.PHONY: help setup repro test test-fast params check-params report lint format clean suite serve predict mlflow-ui reproduce bench
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -60,6 +60,9 @@ predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m stages.tracking ui
+
+bench: setup ## Pipeline cost vs the same ML work in one process (SIZES=tiny,adult,1m RUNS=1) → reports/bench.json
+	python -m benchmarks.bench --sizes $(or $(SIZES),tiny,adult,1m) --runs $(or $(RUNS),1)
 
 lint: setup ## Ruff lint and format check
 	ruff check . && ruff format --check .
