@@ -29,7 +29,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
-.PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps
+.PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -99,6 +99,10 @@ lint: setup ## Ruff lint and format check, mypy type check (pydantic plugin)
 
 hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-params, secrets)
 	pre-commit install
+SIZES ?= tiny,adult,1m
+RUNS ?= 1
+bench: setup ## Pipeline cost vs the same ML work in one process (SIZES=tiny,adult,1m RUNS=1) → reports/bench.json
+	python -m benchmarks.bench --sizes $(SIZES) --runs $(RUNS)
 
 format: setup ## Ruff fix and format
 	ruff check --fix . && ruff format .

@@ -1,0 +1,239 @@
+"""`make bench`: what the pipeline costs next to the ML work it does.
+
+    python -m benchmarks.bench [--sizes tiny,adult,1m] [--runs 1] [--output reports/bench.json]
+
+For each size, in a throwaway copy of the repository (git + DVC, embedded MLflow store):
+`dvc repro -f` of the whole pipeline next to `benchmarks.reference` (the same ML work in one
+process, no tracking), each as whole-process CPU seconds (user + sys of the process tree), wall
+seconds and peak RSS (the largest process of the tree), and their ratio. On `tiny` also a no-op
+`dvc repro` and one `dvc exp run`; on `adult` also `stages.predict` of 10,000 rows (what
+`make predict` runs) and the served model's single-row latency (p50/p99 of 200 requests).
+`1m` is adult's train file resampled to 1,000,000 rows (a little noise on `fnlwgt`, so that
+prepare's de-duplication keeps them) with adult's own test file.
+Runs are sequential; with `--runs N` the median of N is kept. Not a test: numbers, not verdicts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tests.conftest import ROOT, make_repo, pipeline_env
+
+LARGE_ROWS = 1_000_000
+PREDICT_ROWS = 10_000
+LATENCY_REQUESTS = 200
+PY = sys.executable
+
+
+def measure(cmd: list[str], cwd: Path) -> dict[str, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of `cmd` and every process it waited for."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        cmd, cwd=cwd, env=pipeline_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    output = process.stdout.read() if process.stdout else b""
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed:\n{output.decode(errors='replace')}")
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # Linux reports KiB
+    }
+
+
+def median_of(runs: int, action: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """The median of each figure over `runs` repetitions."""
+    samples = [action() for _ in range(runs)]
+    return {key: round(statistics.median(s[key] for s in samples), 2) for key in samples[0]}
+
+
+def large_dataset(repo: Path) -> None:
+    """data/raw/adult1m/ (1,000,000 train rows) and conf/data/adult1m.yaml in `repo`."""
+    source = repo / "data" / "raw" / "adult"
+    target = repo / "data" / "raw" / "adult1m"
+    target.mkdir(parents=True, exist_ok=True)
+    raw = pd.read_csv(source / "adult.data.gz", header=None, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(0)
+    big = raw.sample(n=LARGE_ROWS, replace=True, random_state=0).reset_index(drop=True)
+    weights = pd.to_numeric(big[2])
+    big[2] = (weights + rng.integers(-500, 500, LARGE_ROWS)).clip(lower=12285).astype(str)
+    with gzip.open(target / "adult.data.gz", "wt", compresslevel=1) as handle:
+        big.to_csv(handle, header=False, index=False)
+    (target / "adult.test.gz").write_bytes((source / "adult.test.gz").read_bytes())
+    (repo / "conf" / "data" / "adult1m.yaml").write_text(
+        "# @package _global_\n# adult's train file resampled to 1,000,000 rows (make bench)\n"
+        "defaults:\n  - adult\n\ndata:\n  name: adult1m\n  dir: data/raw/adult1m\n"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def served_latency(repo: Path, row: dict) -> dict[str, float]:
+    """p50/p99 milliseconds of single-row requests to `stages.tracking serve` (the champion)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [PY, "-m", "stages.tracking", "serve", "--port", str(port)],
+        cwd=repo,
+        env=pipeline_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        connection = wait_for_server(port, server)
+        body = json.dumps({"dataframe_split": {"columns": list(row), "data": [list(row.values())]}})
+        headers = {"Content-Type": "application/json"}
+        timings = []
+        for _ in range(LATENCY_REQUESTS):
+            started = time.perf_counter()
+            connection.request("POST", "/invocations", body, headers)
+            response = connection.getresponse()
+            response.read()
+            timings.append(1000 * (time.perf_counter() - started))
+            if response.status != 200:
+                raise SystemExit(f"bench: the served model answered {response.status}")
+        quantiles = statistics.quantiles(timings, n=100)
+        return {"p50_ms": round(quantiles[49], 2), "p99_ms": round(quantiles[98], 2)}
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+
+
+def wait_for_server(
+    port: int, server: subprocess.Popen, seconds: float = 180
+) -> http.client.HTTPConnection:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("bench: the model server exited before answering")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/ping")
+            if connection.getresponse().read() is not None:
+                return connection
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"bench: no model server on port {port} after {seconds:.0f} s")
+
+
+def bench_size(size: str, workdir: Path, runs: int) -> dict:
+    """Pipeline vs reference for one size, plus the extras measured on that size."""
+    data = {"tiny": "tiny", "adult": "adult", "1m": "adult1m"}[size]
+    repo = workdir / size
+    if size == "1m":
+        make_repo(repo, ["data=adult"])
+        large_dataset(repo)
+        subprocess.run(
+            [PY, "-m", "stages.compose", f"data={data}"],
+            cwd=repo,
+            env=pipeline_env(),
+            check=True,
+            capture_output=True,
+        )
+    else:
+        make_repo(repo, [f"data={data}"])
+    shutil.copytree(
+        ROOT / "benchmarks", repo / "benchmarks", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    print(f"bench: {size}: dvc repro -f ×{runs}", flush=True)
+    pipeline = median_of(runs, lambda: measure(["dvc", "repro", "-f"], repo))
+    print(f"bench: {size}: reference ×{runs}", flush=True)
+    reference = median_of(runs, lambda: measure([PY, "-m", "benchmarks.reference"], repo))
+    result = {
+        "pipeline": pipeline,
+        "reference": reference,
+        "ratio": {k: round(pipeline[k] / reference[k], 2) for k in pipeline},
+    }
+    if size == "tiny":
+        print("bench: tiny: no-op dvc repro, dvc exp run", flush=True)
+        result["noop_repro"] = median_of(runs, lambda: measure(["dvc", "repro"], repo))
+        result["exp_run"] = measure(["dvc", "exp", "run", "-S", "data=tiny", "-S", "seed=7"], repo)
+    if size == "adult":
+        print(f"bench: adult: predict {PREDICT_ROWS:,} rows, served latency", flush=True)
+        rows = pd.read_parquet(repo / "data" / "prepared" / "test.parquet").drop(columns="income")
+        batch = rows.sample(n=PREDICT_ROWS, replace=True, random_state=0)
+        batch.to_parquet(repo / "batch.parquet", index=False)
+        result["predict_10k"] = measure(
+            [PY, "-m", "stages.predict", "--input", "batch.parquet", "--output", "scored.parquet"],
+            repo,
+        )
+        row = json.loads(rows.head(1).to_json(orient="records"))[0]
+        result["served"] = served_latency(repo, row)
+    return result
+
+
+def table(results: dict) -> str:
+    """The figures as a Markdown table."""
+    lines = [
+        "| size | pipeline CPU s | reference CPU s | ratio | pipeline wall s | reference wall s "
+        "| pipeline peak RSS MB | reference peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for size, r in results["sizes"].items():
+        p, ref = r["pipeline"], r["reference"]
+        lines.append(
+            f"| {size} | {p['cpu_s']} | {ref['cpu_s']} | {r['ratio']['cpu_s']}× | {p['wall_s']} "
+            f"| {ref['wall_s']} | {p['peak_rss_mb']} | {ref['peak_rss_mb']} |"
+        )
+    extras = []
+    sizes = results["sizes"]
+    if "tiny" in sizes:
+        extras.append(f"no-op `dvc repro`: {sizes['tiny']['noop_repro']['wall_s']} s wall")
+        extras.append(f"`dvc exp run` on tiny: {sizes['tiny']['exp_run']['wall_s']} s wall")
+    if "adult" in sizes:
+        extras.append(f"predict 10,000 rows: {sizes['adult']['predict_10k']['wall_s']} s wall")
+        served = sizes["adult"]["served"]
+        extras.append(f"served single row: p50 {served['p50_ms']} ms, p99 {served['p99_ms']} ms")
+    return "\n".join(lines) + "\n\n" + "; ".join(extras)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="tiny,adult,1m", help="comma-separated: tiny,adult,1m")
+    parser.add_argument("--runs", type=int, default=1, help="repetitions (the median is kept)")
+    parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench.json")
+    args = parser.parse_args(argv)
+    sizes = args.sizes.split(",")
+    unknown = set(sizes) - {"tiny", "adult", "1m"}
+    if unknown:
+        print(
+            f"bench: error: --sizes: unknown {sorted(unknown)} (choose tiny, adult, 1m)",
+            file=sys.stderr,
+        )
+        return 2
+    results: dict = {"machine": {"cpus": os.cpu_count()}, "runs": args.runs, "sizes": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for size in sizes:
+            results["sizes"][size] = bench_size(size, Path(tmp), args.runs)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    print(f"bench: wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
