@@ -64,7 +64,7 @@ reproduce: setup ## Re-run the commit behind MODEL=models:/<name>/<version>; say
 	python -m stages.reproduce "$(MODEL)"
 
 PORT ?= 5001
-serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; mlflow models serve, local env)
+serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; MLflow scoring app, readable 4xx: stages/serving.py)
 	python -m stages.mlflow_cli serve --port $(PORT)
 
 predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)

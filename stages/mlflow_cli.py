@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser(
         "ui", help="browse the store: `mlflow ui` on 127.0.0.1:5000, or the server's URL"
     )
-    serve = sub.add_parser("serve", help="serve the champion with `mlflow models serve`")
+    serve = sub.add_parser(
+        "serve", help="serve the champion (MLflow's scoring app, stages/serving.py)"
+    )
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "5001")))
     serve.add_argument("--model-uri", default=None)
     args = parser.parse_args(argv)
@@ -56,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         command += ["-h", "127.0.0.1", "-p", "5000"]
     else:
         uri = args.model_uri or champion_uri(_params().tracking.registered_model)
-        command = ["mlflow", "models", "serve", "-m", uri, "--env-manager", "local"]
-        command += ["-h", "127.0.0.1", "-p", str(args.port)]
+        # MLflow's scoring app, with readable 4xx answers (stages/serving.py)
+        command = [sys.executable, "-m", "stages.serving", uri, "--port", str(args.port)]
         os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri
         print(" ".join(command), file=sys.stderr)
     os.execvp(command[0], command)

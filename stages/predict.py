@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
         from stages.forecast import origin_rows
 
         rows = origin_rows(rows, params, str(args.input))
+    if params is not None and not params.features.active:
+        from stages.unseen import unseen_counts, unseen_line
+
+        if counts := unseen_counts(rows, params):
+            print(unseen_line(counts, len(rows)), file=sys.stderr)
     scored = predict(model, rows, str(args.input))
     write_rows(scored, args.output)
     print(f"predict: {len(scored)} rows scored with {uri} → {args.output}")

@@ -131,13 +131,17 @@ def active_run(tracking: Tracking, run_id: str | None = None, **tags: str) -> It
                     f"MLflow run {run_id} (models/run.json) is not in experiment "
                     f"{tracking.experiment_id} (tracking.experiment); dvc repro -f train"
                 )
+        # Who holds the run (stages/orphans.py), recorded before it is RUNNING: a resumed run
+        # still naming its last, finished holder would look orphaned to a parallel stage.
+        owner = process_tags(tracking.store.root)
+        if run_id is not None:
+            log_batch(tracking, run_id, tags=owner)
         run = mlflow.start_run(
             run_id=run_id,
             experiment_id=None if run_id else tracking.experiment_id,
             run_name=None if run_id else os.environ.get("DVC_EXP_NAME") or None,
-            tags=tags or None,
+            tags=(tags or None) if run_id else {**tags, **owner},
         )
-        mlflow.set_tags(process_tags(tracking.store.root))  # who holds it: see stages/orphans.py
     previous = signal.signal(signal.SIGTERM, _terminate)
     status = "FAILED"
     try:

@@ -26,7 +26,7 @@ def houses(n: int = 300) -> pd.DataFrame:
             "rooms": rng.integers(1, 6, n),
             "district": rng.choice(["north", "south", "east"], n),
             "street": [f"street {i}" for i in range(n)],
-            "price": (area * 3000 + rng.normal(0, 60_000, n)).round(0),  # |corr| < 0.99: no leak
+            "price": (area * 3000 + rng.normal(0, 80_000, n)).round(0),  # |corr| < 0.99: no leak
             "sold_fast": rng.choice(["yes", "no"], n, p=[0.3, 0.7]),
         }
     )

@@ -165,3 +165,15 @@ def test_a_missing_input_is_refused_before_the_model_is_loaded(
     assert main([*args, "--model-uri", str(tmp_path / "no-model")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"predict: error: --input {tmp_path / 'absent.csv'}: not found"
+
+
+def test_unseen_categories_are_counted_per_column() -> None:
+    from stages.config import load_params
+    from stages.unseen import unseen_counts, unseen_line
+    from tests.conftest import ROOT
+
+    params = load_params(ROOT / "params.yaml")
+    rows = pd.DataFrame({"workclass": ["Private", "Astronaut", "Astronaut", None], "age": [1] * 4})
+    counts = unseen_counts(rows, params)
+    assert counts == {"workclass": 2}
+    assert "workclass 2" in unseen_line(counts, len(rows))

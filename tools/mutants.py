@@ -194,6 +194,48 @@ MUTANTS = [
         "    if True:\n",
         ("tests/test_plots.py",),
     ),
+    Mutant(
+        "run links printed",
+        "stages/store.py",
+        'os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"',
+        'os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "false"',
+        ("tests/test_secrets.py",),
+    ),
+    Mutant(
+        "headerless column count unchecked",
+        "stages/headerless.py",
+        "    if found != len(expected):\n",
+        "    if False:\n",
+        ("tests/test_prepare_bad_input.py",),
+    ),
+    Mutant(
+        "class spellings not compared",
+        "stages/datachanges.py",
+        "groups[str(label).strip().casefold()]",
+        "groups[str(label)]",
+        ("tests/test_datachanges.py",),
+    ),
+    Mutant(
+        "server stack trace kept",
+        "stages/serving.py",
+        "        if response.status_code < 400:\n",
+        "        if True:\n",
+        ("tests/test_serving.py",),
+    ),
+    Mutant(
+        "killed runs never reconciled",
+        "stages/orphans.py",
+        "        if not pid.isdigit() or alive(int(pid)):\n",
+        "        if True:\n",
+        ("tests/test_orphans.py",),
+    ),
+    Mutant(
+        "full store is a traceback",
+        "stages/faults.py",
+        "    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS\n",
+        "    return False\n",
+        ("tests/test_store_faults.py",),
+    ),
 ]
 
 

@@ -1,0 +1,69 @@
+"""The model server answers bad requests with a 4xx and one line, never a stack trace (item 3).
+
+MLflow's real scoring app for a real model saved as `train` saves it, in-process (TestClient).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from stages.modeling import build_pipeline
+from stages.serving import build_app
+from stages.train import model_kwargs, save_model
+from tests.configs import model_config
+from tests.test_modeling import toy
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import mlflow.pyfunc
+    from fastapi.testclient import TestClient
+
+    cfg, frame = toy("classification")
+    features = frame[cfg.features]
+    pipeline = build_pipeline(cfg, model_config("hgb", max_iter=5), seed=0)
+    pipeline.fit(features, frame["target"])
+    path = tmp_path_factory.mktemp("served") / "model"
+    save_model(pipeline, model_kwargs(pipeline, features.head(20)), path)
+    return TestClient(build_app(mlflow.pyfunc.load_model(str(path))))
+
+
+def answer(client: Any, body: bytes) -> tuple[int, dict]:
+    response = client.post(
+        "/invocations", content=body, headers={"content-type": "application/json"}
+    )
+    return response.status_code, response.json()
+
+
+def records(*rows: dict) -> bytes:
+    return json.dumps({"dataframe_records": list(rows)}).encode()
+
+
+GOOD = {"x": 0.5, "colour": "red", "size": "S"}
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (json.dumps({"dataframe_split": {"columns": ["x"], "data": []}}).encode(), "no rows"),
+        (records(), "no rows"),
+        (records({"x": 1.0}), "missing column(s) 'colour', 'size'"),
+        (records(GOOD | {"x": "old"}), "column 'x' must be float64"),
+        (b'{"dataframe_split": {"columns": ["x"], "data": [[1', "valid JSON"),
+    ],
+    ids=["empty-split", "empty-records", "missing-columns", "wrong-type", "malformed-json"],
+)
+def test_a_bad_request_is_a_4xx_with_one_line(client: Any, body: bytes, needle: str) -> None:
+    status, payload = answer(client, body)
+    assert 400 <= status < 500, payload
+    assert set(payload) == {"error_code", "message"}  # no stack_trace
+    assert needle in payload["message"] and "\n" not in payload["message"]
+    assert "Traceback" not in payload["message"] and ".py" not in payload["message"]
+
+
+def test_a_good_request_is_scored(client: Any) -> None:
+    status, payload = answer(client, records(GOOD, GOOD | {"size": "M"}))
+    assert status == 200 and len(payload["predictions"]) == 2
