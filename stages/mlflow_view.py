@@ -76,7 +76,8 @@ def runs_page(base_url: str, experiment_id: str) -> str:
 
 def headline(metrics: dict[str, float], primary: str) -> str:
     """`roc_auc 0.9273 (cv accuracy 0.8706 ± 0.0023), accuracy 0.8715`: the numbers people read."""
-    shown = [f"{primary} {metrics[primary]:.4g}"] if primary in metrics else []
+    value = metrics.get(primary)
+    shown = [f"{primary} {value:.4g}"] if value is not None else []
     means = [k for k in metrics if k.startswith("cv_") and k.endswith("_mean")]
     for mean in means:
         name = mean.removeprefix("cv_").removesuffix("_mean")

@@ -76,7 +76,8 @@ def model_card(
     ]
     for name, value in sorted(metrics.items()):
         if not name.startswith("cv_"):
-            lines.append(f"| {name} | {value:.6g} |")
+            shown = "null (undefined on this data)" if value is None else f"{value:.6g}"
+            lines.append(f"| {name} | {shown} |")
     spreads = [k for k in sorted(metrics) if k.startswith("cv_") and k.endswith("_mean")]
     for mean in spreads:
         std = metrics.get(mean.removesuffix("_mean") + "_std")

@@ -126,7 +126,10 @@ def test_repro_logs_one_complete_run_and_registers_the_champion(
     assert logged_model.source_run_id == logged.info.run_id
     registration = read(repo, "reports/registration.json")
     assert registration["decision"] == "champion" and registration["version"] == 1
-    assert [c["passed"] for c in registration["thresholds"]] == [True, True]
+    # tiny's two thresholds, then register.beat_baseline's skill check
+    checks = registration["thresholds"]
+    assert [c["metric"] for c in checks] == ["accuracy", "roc_auc", "skill.roc_auc"]
+    assert all(c["passed"] for c in checks)
     version = mlflow_client.get_model_version_by_alias(MODEL, "champion")
     assert int(version.version) == 1 and version.run_id == logged.info.run_id
     assert version.tags["data.md5.test"] == lock_md5["data/prepared/test.parquet"]

@@ -110,6 +110,8 @@ def test_model_card_has_the_sections_people_look_for(params) -> None:
     }
     checks = [{"rule": "accuracy >= 0.75", "observed": 0.8, "passed": True}]
     metrics = {"accuracy": 0.8, "roc_auc": 0.9, "cv_accuracy_mean": 0.79, "cv_accuracy_std": 0.01}
+    undefined = model_card(params, metrics | {"mape": None}, checks, "passed, champion")
+    assert "| mape | null (undefined on this data) |" in undefined  # MAPE near a zero target
     card = model_card(
         params, metrics, checks, "passed, champion", {"train": summary}, {"run": "#/r"}
     )
