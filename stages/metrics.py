@@ -92,12 +92,11 @@ def classification_metrics(
 def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float | None]:
     """RMSE, MAE, R² and MAPE (a fraction; null when the target has values near zero, see
     `mape_defined`)."""
-    nonzero = y_true.to_numpy() != 0
     values = {
         "rmse": skm.root_mean_squared_error(y_true, y_pred),
         "mae": skm.mean_absolute_error(y_true, y_pred),
         "r2": skm.r2_score(y_true, y_pred),
-        "mape": skm.mean_absolute_percentage_error(y_true[nonzero], y_pred[nonzero])
+        "mape": skm.mean_absolute_percentage_error(y_true, y_pred)
         if mape_defined(y_true)
         else None,
     }
