@@ -92,10 +92,10 @@ def free_port() -> int:
 
 
 def served_latency(repo: Path, row: dict) -> dict[str, float]:
-    """p50/p99 milliseconds of single-row requests to `stages.tracking serve` (the champion)."""
+    """p50/p99 milliseconds of single-row requests to `stages.mlflow_cli serve` (the champion)."""
     port = free_port()
     server = subprocess.Popen(
-        [PY, "-m", "stages.tracking", "serve", "--port", str(port)],
+        [PY, "-m", "stages.mlflow_cli", "serve", "--port", str(port)],
         cwd=repo,
         env=pipeline_env(),
         stdout=subprocess.DEVNULL,
