@@ -71,12 +71,9 @@ def test_adding_a_family_takes_the_readme_steps(tiny_dir: Path) -> None:
     # 2. a config class, added to the ModelConfig union
     config = repo / "stages/config.py"
     insert_before(config, "\n\nModelConfig = Annotated[", KNN_CONFIG)
-    config.write_text(
-        config.read_text().replace(
-            "HgbConfig | RfConfig | LinearConfig,",
-            "HgbConfig | RfConfig | LinearConfig | KnnConfig,",
-        )
-    )
+    union = "LinearConfig | LgbmConfig,"
+    assert config.read_text().count(union) == 1, "the ModelConfig union changed: update the test"
+    config.write_text(config.read_text().replace(union, "LinearConfig | LgbmConfig | KnnConfig,"))
     # 3. an entry in modeling.FAMILIES
     modeling = repo / "stages/modeling.py"
     insert_before(modeling, "}\n\n\ndef build_pipeline", KNN_FAMILY)
@@ -89,7 +86,7 @@ def test_adding_a_family_takes_the_readme_steps(tiny_dir: Path) -> None:
     (repo / "conf/model/hgb_deep.yaml").write_text(VARIANT)
 
     knn = run_check(repo, "knn")
-    assert knn["families"] == ["hgb", "knn", "linear", "rf"]
+    assert knn["families"] == ["hgb", "knn", "lgbm", "linear", "rf"]
     assert knn["model"] == {"name": "knn", "n_neighbors": 7, "weights": "distance"}
     assert knn["estimator"] == "KNeighborsClassifier"
     assert 0.5 < knn["metrics"]["accuracy"] <= 1.0
