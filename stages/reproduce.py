@@ -31,8 +31,9 @@ from stages.errors import StageError, entry_point
 from stages.lineage import COMMIT, DIRTY, METRIC_PREFIX, Lineage, file_md5
 
 URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)$")
-# Every stage up to evaluate except `search`: its best params come with the commit or the run.
-REPRO_STAGES = ("prepare", "validate", "train", "evaluate")
+# The stages up to evaluate; `search` only runs where its best params did not come with the
+# commit or the run, and a stage the commit does not have is skipped.
+REPRO_STAGES = ("check", "prepare", "validate", "search", "train", "evaluate")
 
 
 def parse_uri(uri: str) -> tuple[str, str]:
@@ -120,11 +121,10 @@ def fetch_search(client: Any, run_id: str, workdir: Path) -> Path | None:
 
 
 def repro_stages(tree: Path) -> list[str]:
-    """REPRO_STAGES, plus `search` only where the commit has that stage but not its result."""
-    stages = yaml.safe_load((tree / paths.DVC_YAML).read_text()).get("stages", {})
-    if "search" in stages and not (tree / paths.SEARCH_REPORT).exists():
-        return ["prepare", "validate", "search", "train", "evaluate"]
-    return list(REPRO_STAGES)
+    """The commit's stages up to evaluate, in order; `search` only where its result is missing."""
+    declared = yaml.safe_load((tree / paths.DVC_YAML).read_text()).get("stages", {})
+    searched = (tree / paths.SEARCH_REPORT).exists()
+    return [s for s in REPRO_STAGES if s in declared and not (s == "search" and searched)]
 
 
 def sh(cmd: list[str], cwd: Path, env: dict[str, str], what: str, stream: bool = False) -> str:

@@ -211,17 +211,20 @@ def test_a_lightgbm_model_pins_lightgbm_and_an_sklearn_one_does_not(quick_raw: d
 
 
 def test_reproduce_skips_the_search_when_its_result_is_there(tmp_path: Path) -> None:
-    from stages.reproduce import REPRO_STAGES, repro_stages
+    from stages.reproduce import repro_stages
 
-    (tmp_path / "dvc.yaml").write_text("stages: {prepare: {cmd: x}, search: {cmd: y}}\n")
-    with_search_stage = repro_stages(tmp_path)
-    assert with_search_stage == ["prepare", "validate", "search", "train", "evaluate"]
+    every = "{check: {cmd: c}, prepare: {cmd: x}, validate: {cmd: v}, search: {cmd: y}, "
+    every += "train: {cmd: t}, evaluate: {cmd: e}, register: {cmd: r}}"
+    (tmp_path / "dvc.yaml").write_text(f"stages: {every}\n")
+    assert repro_stages(tmp_path) == ["check", "prepare", "validate", "search", "train", "evaluate"]
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "search.json").write_text("{}")
-    assert repro_stages(tmp_path) == list(REPRO_STAGES) and "search" not in REPRO_STAGES
-    (tmp_path / "dvc.yaml").write_text("stages: {prepare: {cmd: x}}\n")  # before search existed
+    assert repro_stages(tmp_path) == ["check", "prepare", "validate", "train", "evaluate"]
+    # a commit from before `check` and `search` existed
+    old = "{prepare: {cmd: x}, validate: {cmd: v}, train: {cmd: t}, evaluate: {cmd: e}}"
+    (tmp_path / "dvc.yaml").write_text(f"stages: {old}\n")
     (tmp_path / "reports" / "search.json").unlink()
-    assert repro_stages(tmp_path) == list(REPRO_STAGES)
+    assert repro_stages(tmp_path) == ["prepare", "validate", "train", "evaluate"]
 
 
 def test_dask_scheduler_comes_from_the_config_key_then_the_environment(
