@@ -19,16 +19,20 @@ from tests.configs import model_config
 from tests.test_modeling import toy
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def saved_toy_model(directory: Path) -> Path:
     """A toy pipeline saved by `train`'s code; its example rows have nulls in `x` and `colour`."""
     cfg, frame = toy("classification")
     features = frame[cfg.features]
     pipeline = build_pipeline(cfg, model_config("hgb", max_iter=5), seed=0)
     pipeline.fit(features, frame["target"])
-    path = tmp_path_factory.mktemp("model") / "model"
+    path = directory / "model"
     save_model(pipeline, model_kwargs(pipeline, features.head(20)), path)
     return path
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return saved_toy_model(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="module")

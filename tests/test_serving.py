@@ -10,11 +10,8 @@ from typing import Any
 
 import pytest
 
-from stages.modeling import build_pipeline
 from stages.serving import build_app
-from stages.train import model_kwargs, save_model
-from tests.configs import model_config
-from tests.test_modeling import toy
+from tests.test_predict import saved_toy_model
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +19,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import mlflow.pyfunc
     from fastapi.testclient import TestClient
 
-    cfg, frame = toy("classification")
-    features = frame[cfg.features]
-    pipeline = build_pipeline(cfg, model_config("hgb", max_iter=5), seed=0)
-    pipeline.fit(features, frame["target"])
-    path = tmp_path_factory.mktemp("served") / "model"
-    save_model(pipeline, model_kwargs(pipeline, features.head(20)), path)
+    path = saved_toy_model(tmp_path_factory.mktemp("served"))
     return TestClient(build_app(mlflow.pyfunc.load_model(str(path))))
 
 
