@@ -39,9 +39,18 @@ def pipeline_env() -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def no_tracking_uri_leak() -> Iterator[None]:
-    """`mlflow.set_tracking_uri` also sets os.environ: undo it after each in-process test."""
+    """Undo `mlflow.set_tracking_uri`/`set_registry_uri` after each in-process test.
+
+    Both set a module global that outranks the environment, and the environment too: a store
+    chosen by one test (a damaged one, say) must not answer the next test's `models:/` URI.
+    """
     saved = {key: os.environ.get(key) for key in TRACKING_VARS}
     yield
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None clears the global
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
