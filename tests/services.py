@@ -55,6 +55,28 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+@contextmanager
+def served(
+    command: list[str],
+    health: str,
+    log: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    seconds: float = 120,
+) -> Iterator[subprocess.Popen]:
+    """Start a server (its output to `log`, its own process group), wait until `health`
+    answers 200, and stop it and its children on exit."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_for(health, seconds, process)
+        yield process
+    finally:
+        stop(process)
+
+
 @dataclass(frozen=True)
 class S3Endpoint:
     url: str
@@ -87,18 +109,9 @@ class S3Endpoint:
 def s3_endpoint(log: Path) -> Iterator[S3Endpoint]:
     """moto's S3 server on a free loopback port."""
     port = free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/moto-api/", 30, process)
+    command = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    with served(command, f"http://127.0.0.1:{port}/moto-api/", log, seconds=60) as process:
         yield S3Endpoint(f"http://127.0.0.1:{port}", process)
-    finally:
-        stop(process)
 
 
 def postgres_dsn() -> str:

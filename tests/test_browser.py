@@ -11,7 +11,6 @@ import html
 import json
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from stages import npm_vendor
 from stages.mlflow_view import runs_page
 from tests.browser import browser, find_browser
 from tests.conftest import pipeline_env, run
-from tests.services import free_port, stop, wait_for
+from tests.services import free_port, served
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -47,22 +46,11 @@ def ui(ran: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`mlflow server` on the copy's store, on a free loopback port."""
     port, log = free_port(), tmp_path_factory.mktemp("ui") / "mlflow.log"
     env = pipeline_env() | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "mlflow"), "server", "--workers", "1"]
-            + ["--backend-store-uri", f"sqlite:///{ran}/mlflow.db", "-h", "127.0.0.1"]
-            + ["-p", str(port)],
-            cwd=ran,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/health", 180, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop(process)
+    command = [str(Path(sys.executable).parent / "mlflow"), "server", "--workers", "1"]
+    command += ["--backend-store-uri", f"sqlite:///{ran}/mlflow.db", "-h", "127.0.0.1"]
+    url = f"http://127.0.0.1:{port}"
+    with served([*command, "-p", str(port)], f"{url}/health", log, ran, env, seconds=180):
+        yield url
 
 
 @pytest.fixture(scope="module")

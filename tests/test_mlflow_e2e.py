@@ -25,7 +25,7 @@ import yaml
 from stages.compose import compose
 from stages.lineage import file_md5
 from tests.conftest import pipeline_env, run, run_queue
-from tests.services import free_port, stop, wait_for
+from tests.services import free_port, served
 
 pytestmark = pytest.mark.slow
 
@@ -183,20 +183,11 @@ def post(url: str, body: bytes) -> tuple[int, str]:
 def server(pipeline_repo: Path, tmp_path: Path) -> Iterator[str]:
     """`python -m stages.mlflow_cli serve` (what `make serve` runs) on a free loopback port."""
     port = free_port()
-    with (tmp_path / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            ["python", "-m", "stages.mlflow_cli", "serve", "--port", str(port)],
-            cwd=pipeline_repo,
-            env=pipeline_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/ping", 90, process)
-        yield f"http://127.0.0.1:{port}/invocations"
-    finally:
-        stop(process)
+    command = ["python", "-m", "stages.mlflow_cli", "serve", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with served(command, f"{url}/ping", log, pipeline_repo, pipeline_env(), seconds=180):
+        yield f"{url}/invocations"
 
 
 def test_serving_the_champion(pipeline_repo: Path, server: str) -> None:
@@ -338,7 +329,7 @@ def test_a_killed_stage_leaves_its_run_failed_and_no_version(pipeline_repo: Path
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline, started = time.monotonic() + 60, []
+        deadline, started = time.monotonic() + 180, []  # a loaded machine starts slowly
         while not started and time.monotonic() < deadline and process.poll() is None:
             started = [r for r in runs_of(repo) if r.info.run_id not in known]
             time.sleep(0.2)

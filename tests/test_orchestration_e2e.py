@@ -59,6 +59,11 @@ def flow_cmd(repo: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "orchestration.prefect_flow", "run", "--repo", str(repo), *args]
 
 
+def overrides(*values: str) -> list[str]:
+    """`-S key=value` for each value, as `dvc exp run` takes them."""
+    return [arg for value in values for arg in ("-S", value)]
+
+
 def run_flow(repo: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`make orchestrate`'s command, run from the project on the repository copy `repo`."""
     return subprocess.run(
@@ -125,14 +130,7 @@ def test_prefect_flow_equals_dvc_repro_and_publishes_a_branch(
         repo,
         tmp_path,
         "--publish",
-        "-S",
-        "data=tiny",
-        "-S",
-        "cv=fast",
-        "-S",
-        "orchestrate.base_branch=master",
-        "-S",
-        "model.max_iter=30",
+        *overrides("data=tiny", "cv=fast", "orchestrate.base_branch=master", "model.max_iter=30"),
     )
     assert changed.returncode == 0, changed.stdout + changed.stderr
     assert git(repo, "rev-parse", f"{branch}^") == tip
@@ -151,12 +149,7 @@ def test_a_transient_fault_is_retried_and_the_flow_succeeds(
         tmp_path,
         "--target",
         "prepare",
-        "-S",
-        "data=tiny",
-        "-S",
-        "orchestrate.retries=1",
-        "-S",
-        "orchestrate.retry_delay_seconds=0",
+        *overrides("data=tiny", "orchestrate.retries=1", "orchestrate.retry_delay_seconds=0"),
     )
     logs = done.stdout + done.stderr
     assert done.returncode == 0, logs
@@ -184,12 +177,7 @@ def test_bad_data_fails_at_validate_without_retries_and_registers_nothing(
         tiny_repo,
         tmp_path,
         "--publish",
-        "-S",
-        "data=tiny",
-        "-S",
-        "orchestrate.retries=2",
-        "-S",
-        "orchestrate.retry_delay_seconds=0",
+        *overrides("data=tiny", "orchestrate.retries=2", "orchestrate.retry_delay_seconds=0"),
     )
     logs = done.stdout + done.stderr
     assert done.returncode == 2, logs
