@@ -1,14 +1,17 @@
 """Bad prepared data through the real `validate` stage: it fails (or warns, per severity) with a
-line naming the column and the expectation, and reports/validation.json describes it."""
+line naming the column and the expectation, and reports/validation.json describes it.
+
+The stage runs in-process (`validate.main([])`, real Great Expectations) in a plain copy of the
+repository per case; `test_entry_points.py` runs `python -m stages.validate` itself.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import shutil
-import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import run
+from stages import prepare
+from stages import validate as validate_stage
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +29,12 @@ TRAIN, TEST = "data/prepared/train.parquet", "data/prepared/test.parquet"
 
 
 @pytest.fixture(scope="session")
-def prepared_template(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny template repository with `prepare` already run (copied by each test)."""
+def prepared_template(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plain `tiny` copy with `prepare` already run (copied by each case)."""
     dest = tmp_path_factory.mktemp("prepared") / "repo"
-    shutil.copytree(template_repo, dest, symlinks=True)
-    run([sys.executable, "-m", "stages.prepare"], dest)
+    shutil.copytree(template_dir, dest)
+    with contextlib.chdir(dest), contextlib.redirect_stdout(io.StringIO()):
+        assert prepare.main([]) == 0
     return dest
 
 
@@ -52,16 +57,15 @@ def case(setup: Callable[[Path], None]) -> Callable[[Path], None]:
 
 @pytest.fixture(scope="module")
 def results(prepared_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Run the real stage once per case, two at a time (each run mostly imports GX)."""
+    """Run the real stage once per case."""
     base = tmp_path_factory.mktemp("cases")
-    repos = {}
+    found = {}
     for name, setup in CASES.items():
-        repos[name] = base / name
-        shutil.copytree(prepared_template, repos[name], symlinks=True)
-        setup(repos[name])
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        done = pool.map(validate, repos.values())
-    return {name: Result(repos[name], *outcome) for name, outcome in zip(repos, done, strict=True)}
+        repo = base / name
+        shutil.copytree(prepared_template, repo)
+        setup(repo)
+        found[name] = Result(repo, *validate(repo))
+    return found
 
 
 def edit(repo: Path, name: str, change: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
@@ -77,13 +81,16 @@ def set_validation(repo: Path, change: Callable[[dict], None]) -> None:
 
 
 def validate(repo: Path) -> tuple[int, str, dict]:
-    result = run([sys.executable, "-m", "stages.validate"], repo, check=False)
+    err = io.StringIO()
+    quiet = contextlib.redirect_stdout(io.StringIO())
+    with contextlib.chdir(repo), contextlib.redirect_stderr(err), quiet:
+        code = validate_stage.main([])
     report_path = repo / "reports/validation.json"
     if not report_path.exists():
-        return result.returncode, result.stderr, {}
+        return code, err.getvalue(), {}
     report = json.loads(report_path.read_text())
     assert (repo / "reports/validation.html").read_text().startswith("<!doctype html>")
-    return result.returncode, result.stderr, report
+    return code, err.getvalue(), report
 
 
 def assert_fails(result: Result, column: str | None, expectation: str, key: str) -> dict:
