@@ -152,9 +152,28 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store with its schema made (migrations cost seconds per store)."""
+    import mlflow
+
+    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+def seed_store(migrated_db: Path, directory: Path) -> str:
+    """Put an empty, migrated `mlflow.db` in `directory`; return its tracking URI."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(migrated_db, directory / "mlflow.db")
+    return f"sqlite:///{directory / 'mlflow.db'}"
+
+
 @pytest.fixture
-def tiny_dir(template_dir: Path, tmp_path: Path) -> Path:
-    """A fresh plain copy configured for `tiny`, for tests that run stages without DVC."""
+def tiny_dir(template_dir: Path, migrated_db: Path, tmp_path: Path) -> Path:
+    """A fresh plain copy configured for `tiny` (with an empty store), for tests that run
+    stages without DVC."""
     dest = tmp_path / "plain"
     shutil.copytree(template_dir, dest)
+    seed_store(migrated_db, dest)
     return dest

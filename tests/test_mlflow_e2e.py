@@ -24,7 +24,7 @@ import yaml
 
 from stages.compose import compose
 from stages.lineage import file_md5
-from tests.conftest import pipeline_env, run, run_queue
+from tests.conftest import pipeline_env, run, run_queue, seed_store
 from tests.services import free_port, served
 
 pytestmark = pytest.mark.slow
@@ -32,19 +32,9 @@ pytestmark = pytest.mark.slow
 MODEL = "ml-pipeline-tiny"
 
 
-@pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An MLflow SQLite store with its schema created (migrations cost seconds per store)."""
-    import mlflow
-
-    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
-    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
 def new_repo(template: Path, migrated: Path, dest: Path) -> Path:
     shutil.copytree(template, dest, symlinks=True)
-    shutil.copy2(migrated, dest / "mlflow.db")
+    seed_store(migrated, dest)
     return dest
 
 

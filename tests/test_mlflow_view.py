@@ -19,6 +19,7 @@ from stages import mlflow_view
 from stages.config import load_params
 from stages.lineage import flatten
 from stages.model_card import data_summary, model_card
+from tests.conftest import seed_store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,10 +51,10 @@ def test_runs_view_shows_the_headline_and_sorts_best_first() -> None:
     assert view["orderByAsc"] is False
 
 
-def test_experiment_is_declared_classic_ml_with_its_view(tmp_path: Path) -> None:
+def test_experiment_is_declared_classic_ml_with_its_view(tmp_path: Path, migrated_db: Path) -> None:
     import mlflow
 
-    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient(seed_store(migrated_db, tmp_path))
     experiment_id = client.create_experiment("e", artifact_location=tmp_path.as_uri())
     for _ in range(2):  # idempotent
         mlflow_view.declare_experiment(client, experiment_id, "roc_auc", "classification")

@@ -16,6 +16,7 @@ import pytest
 
 from stages.orphans import HOST, PID, REASON, process_tags
 from stages.tracking import Tracking, active_run, connect
+from tests.conftest import seed_store
 
 REPO = Path(__file__).resolve().parents[1]
 HOLDER = """
@@ -28,9 +29,13 @@ with active_run(connect("ml-pipeline")) as run:
 
 
 def test_a_killed_stage_run_is_marked_killed_by_the_next_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    migrated_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    seed_store(migrated_db, tmp_path)  # where the stages' default store is: ./mlflow.db
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("MLFLOW_TRACKING_URI", None)
     holder = subprocess.Popen(

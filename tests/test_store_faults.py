@@ -12,6 +12,7 @@ import pytest
 from stages import prepare, train
 from stages.errors import StageError
 from stages.tracking import connect
+from tests.conftest import seed_store
 
 UNWRITABLE = "/sys/ml-pipeline-test-artifacts"  # refused even to root (sysfs)
 
@@ -52,13 +53,15 @@ def test_an_unwritable_artifact_store_fails_the_run_in_one_line(
     assert not (tiny_dir / "models/run.json").exists()
 
 
-def test_a_logged_model_that_failed_to_upload_is_discarded(tmp_path: Path) -> None:
+def test_a_logged_model_that_failed_to_upload_is_discarded(
+    tmp_path: Path, migrated_db: Path
+) -> None:
     import mlflow
     from mlflow.entities import LoggedModelStatus
 
     from stages.faults import discard_unfinished_models
 
-    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = mlflow.MlflowClient(seed_store(migrated_db, tmp_path))
     experiment_id = client.create_experiment("e", artifact_location=(tmp_path / "a").as_uri())
     run = client.create_run(experiment_id)
     failed = client.create_logged_model(experiment_id, source_run_id=run.info.run_id)
