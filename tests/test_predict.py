@@ -15,7 +15,7 @@ from stages.errors import StageError
 from stages.modeling import build_pipeline
 from stages.predict import check_schema, main, predict
 from stages.train import model_kwargs, save_model
-from tests.configs import model_config
+from tests.configs import model_config, shipped_params
 from tests.test_modeling import toy
 
 
@@ -172,11 +172,9 @@ def test_a_missing_input_is_refused_before_the_model_is_loaded(
 
 
 def test_unseen_categories_are_counted_per_column() -> None:
-    from stages.config import load_params
     from stages.unseen import unseen_counts, unseen_line
-    from tests.conftest import ROOT
 
-    params = load_params(ROOT / "params.yaml")
+    params = shipped_params()
     rows = pd.DataFrame({"workclass": ["Private", "Astronaut", "Astronaut", None], "age": [1] * 4})
     counts = unseen_counts(rows, params)
     assert counts == {"workclass": 2}
