@@ -43,14 +43,19 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
     read = data.read if data is not None else ReadOptions()
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        columns = schema.input_names() if schema else []
-        names = None if read.header or data is None else input_names(path, data, columns)
-        rows = read_csv(path, read, names is None, names, dict.fromkeys(columns, "str"))
+            rows = pd.read_parquet(path)
+        else:
+            columns = schema.input_names() if schema else []
+            names = None if read.header or data is None else input_names(path, data, columns)
+            rows = read_csv(path, read, names is None, names, dict.fromkeys(columns, "str"))
     except StageError:
         raise
+    except pd.errors.EmptyDataError:
+        raise StageError(f"--input {path}: the file is empty; give it rows to score") from None
     except Exception as exc:
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
+    if rows.empty:
+        raise StageError(f"--input {path}: no rows to score (a header line only?)")
     for spec in schema.inputs if schema else []:
         if spec.type.name in NUMERIC_TYPES and spec.name in rows:
             text = rows[spec.name]

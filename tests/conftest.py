@@ -143,6 +143,16 @@ def tiny_repo(repo_copy: Callable[..., Path]) -> Path:
 
 
 @pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow SQLite store with its schema created (migrations cost seconds per store)."""
+    import mlflow
+
+    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture(scope="session")
 def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Sources, conf, the `tiny` data and its params.yaml: no git, no DVC (fast to make)."""
     dest = tmp_path_factory.mktemp("plain") / "repo"

@@ -32,16 +32,6 @@ pytestmark = pytest.mark.slow
 MODEL = "ml-pipeline-tiny"
 
 
-@pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An MLflow SQLite store with its schema created (migrations cost seconds per store)."""
-    import mlflow
-
-    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
-    mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
 def new_repo(template: Path, migrated: Path, dest: Path) -> Path:
     shutil.copytree(template, dest, symlinks=True)
     shutil.copy2(migrated, dest / "mlflow.db")
