@@ -568,3 +568,9 @@ def test_accepted_input_is_scored_in_full(
     rows = pd.read_csv(tiny_dir / "rows.csv", skipinitialspace=True)
     assert len(scored) == 20 and scored["prediction"].notna().all()
     pd.testing.assert_frame_equal(scored[rows.columns], rows)  # the input rows, as they came
+
+
+def test_readme_states_the_matrix_size() -> None:
+    from tests.conftest import ROOT
+
+    assert f"**{len(ROWS)} rows, all passing**" in (ROOT / "README.md").read_text()
