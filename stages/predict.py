@@ -23,6 +23,8 @@ from stages.config import DataConfig, ReadOptions
 from stages.errors import StageError, entry_point
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
+DECIMAL_TYPES = {"double", "float"}  # parsed as prepare parses numeric columns
+AS_TEXT = {"string", *DECIMAL_TYPES}  # read as text (an all-empty text column stays text)
 CHUNK_ROWS = 100_000  # larger inputs are scored in chunks, with progress on a terminal
 
 
@@ -47,7 +49,8 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
         else:
             columns = schema.input_names() if schema else []
             names = None if read.header or data is None else input_names(path, data, columns)
-            rows = read_csv(path, read, names is None, names, dict.fromkeys(columns, "str"))
+            text = [spec.name for spec in _inputs(schema) if spec.type.name in AS_TEXT]
+            rows = read_csv(path, read, names is None, names, dict.fromkeys(text, "str"))
     except StageError:
         raise
     except pd.errors.EmptyDataError:
@@ -56,13 +59,17 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
     if rows.empty:
         raise StageError(f"--input {path}: no rows to score (a header line only?)")
-    for spec in schema.inputs if schema else []:
-        if spec.type.name in NUMERIC_TYPES and spec.name in rows:
+    for spec in _inputs(schema):
+        if spec.type.name in DECIMAL_TYPES and spec.name in rows:
             text = rows[spec.name]
             numbers = to_numbers(text, read)
             parsed = numbers.notna() | text.isna()
             rows[spec.name] = numbers if parsed.all() else text.where(~parsed, numbers)
     return rows
+
+
+def _inputs(schema: Any) -> list[Any]:
+    return list(schema.inputs) if schema else []
 
 
 def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
@@ -93,7 +100,7 @@ def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
                 f"{source}: column {column!r} must be text (string), got {values.dtype}"
             )
     features = rows[schema.input_names()]
-    decimal = [s.name for s in schema.inputs if s.type.name in ("double", "float")]
+    decimal = [s.name for s in schema.inputs if s.type.name in DECIMAL_TYPES]
     return features.astype(dict.fromkeys(decimal, "float64"))  # 39 → 39.0, as MLflow needs
 
 
