@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,35 @@ def test_bad_gate_config_fails_naming_the_key() -> None:
     raw["register"]["direction"] = "up"
     with pytest.raises(StageError, match="register.direction"):
         parse_params(raw)
+
+
+def test_an_applied_experiments_params_is_named_not_called_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `dvc exp run -S data=...` the workspace's params.yaml is the experiment's (its commit
+    under refs/exps/<HEAD>/): check-params names it and says how to keep it or go back."""
+    from stages import compose as compose_module
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    compose(tmp_path / "params.yaml", [], tmp_path / "conf")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *command], tmp_path)
+    head = run(["git", "rev-parse", "HEAD"], tmp_path).stdout.strip()
+    compose(tmp_path / "params.yaml", ["data=tiny"], tmp_path / "conf")
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "exp"], tmp_path)
+    exp = run(["git", "rev-parse", "HEAD"], tmp_path).stdout.strip()
+    run(["git", "reset", "-q", "--soft", head], tmp_path)  # workspace: the experiment's file
+    run(["git", "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/still-yell", exp], tmp_path)
+
+    assert experiment_of(tmp_path / "params.yaml", tmp_path) == "still-yell"
+    assert compose_module.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "holds the parameters of experiment 'still-yell' (dvc exp run)" in err
+    assert "git checkout params.yaml" in err
+
+    with (tmp_path / "params.yaml").open("a") as handle:
+        handle.write("# edited by hand\n")
+    assert experiment_of(tmp_path / "params.yaml", tmp_path) is None
+    assert compose_module.main(["--check"]) == 1
+    assert "differs from conf/; run `make params`" in capsys.readouterr().err

@@ -237,6 +237,13 @@ MUTANTS = [
         ("tests/test_store_faults.py",),
     ),
     Mutant(
+        "an applied experiment's params.yaml called stale",
+        "stages/compose.py",
+        '        if git("show", f"{ref}:{name}") == params.read_text():\n',
+        "        if False:\n",
+        ("tests/test_config.py",),
+    ),
+    Mutant(
         "damaged SQLite store left to MLflow's retries",
         "stages/store.py",
         "    check_sqlite(store)\n",
