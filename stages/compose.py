@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -36,6 +37,27 @@ def stale_diff(params: Path, overrides: list[str], conf_dir: Path = CONF_DIR) ->
     return "".join(difflib.unified_diff(actual, expected, str(params), "composed from conf/"))
 
 
+def experiment_of(params: Path, repo: Path = Path(".")) -> str | None:
+    """The DVC experiment of the current commit whose params.yaml `params` is, if any.
+
+    `dvc exp run` leaves the experiment's params.yaml in the workspace: not a stale one.
+    """
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+        return done.stdout if done.returncode == 0 else ""
+
+    head = git("rev-parse", "HEAD").strip()
+    if not head or not params.is_file():
+        return None
+    name = params.resolve().relative_to(repo.resolve()).as_posix()
+    refs = git("for-each-ref", "--format=%(refname)", f"refs/exps/{head[:2]}/{head[2:]}/")
+    for ref in refs.split():
+        if git("show", f"{ref}:{name}") == params.read_text():
+            return ref.rsplit("/", 1)[-1]
+    return None
+
+
 def _composed(action: Callable[[], str | None]) -> str | None:
     try:
         return action()
@@ -52,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         diff = _composed(lambda: stale_diff(args.output, args.overrides))
+        if diff and (name := experiment_of(args.output)):
+            print(
+                f"{args.output} holds the parameters of experiment {name!r} (dvc exp run), not "
+                "conf/'s: to keep them, make them conf/'s defaults (e.g. `- data: ...` in "
+                "conf/config.yaml) and run `make params`; else `git checkout params.yaml`",
+                file=sys.stderr,
+            )
+            return 1
         if diff:
             print(f"{args.output} differs from conf/; run `make params`:\n{diff}", file=sys.stderr)
             return 1

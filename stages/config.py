@@ -493,7 +493,10 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     except FileNotFoundError:
         raise StageError(f"{path}: not found; run `make params` to compose it from conf/") from None
     except yaml.YAMLError as exc:
-        raise StageError(f"{path}: not valid YAML: {exc}".replace("\n", " ")) from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise StageError(f"{path}: not valid YAML{where}: {problem}") from None
     return parse_params(raw, source=str(path))
 
 

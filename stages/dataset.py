@@ -6,11 +6,12 @@ import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from stages.config import DataConfig, SplitConfig
+from stages.config import DataConfig, ReadOptions, SplitConfig
 from stages.datachanges import check_class_spelling
 from stages.errors import StageError
 from stages.headerless import check_headerless
@@ -39,16 +40,7 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
         else:
             if not cfg.read.header and cfg.read.columns:
                 check_headerless(path, cfg, key)
-            frame = pd.read_csv(
-                path,
-                header=0 if cfg.read.header else None,
-                names=cfg.read.columns or None,
-                na_values=cfg.read.na_values or None,
-                comment=cfg.read.comment,
-                skipinitialspace=True,
-                dtype=str,
-                keep_default_na=True,
-            )
+            frame = read_csv(path, cfg.read, cfg.read.header, cfg.read.columns or None, str)
     except pd.errors.EmptyDataError:
         raise StageError(f"{path}: the file is empty (config key {key})") from None
     except (EOFError, zlib.error) as exc:  # a truncated or damaged .gz
@@ -61,6 +53,32 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
     if frame.empty:
         raise StageError(f"{path}: the file is empty: no data rows (config key {key})")
     return frame
+
+
+def read_csv(
+    path: Path, read: ReadOptions, header: bool, names: list[str] | None, dtype: Any
+) -> pd.DataFrame:
+    """A CSV (gzipped or not) read with the dataset's `data.read` options, as `prepare` reads the
+    dataset's files and `predict` its input: `na_values` and empty cells are missing, a space
+    after a delimiter is skipped (a blank `' '` is missing), `comment` starts a comment."""
+    return pd.read_csv(
+        path,
+        header=0 if header else None,
+        names=names,
+        na_values=read.na_values or None,
+        comment=read.comment,
+        skipinitialspace=True,
+        dtype=dtype,
+        keep_default_na=True,
+    )
+
+
+def to_numbers(values: pd.Series, read: ReadOptions) -> pd.Series:
+    """Text as float64, as numeric columns are read: `data.read.thousands` stripped first;
+    a value that is no number becomes NaN."""
+    if read.thousands:
+        values = values.str.replace(read.thousands, "", regex=False)
+    return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
 def check_columns(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> None:
@@ -93,9 +111,7 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
     for column in keep:
         values = frame[column]
         if column in cfg.numeric or (column == cfg.target and cfg.task == "regression"):
-            if cfg.read.thousands:
-                values = values.str.replace(cfg.read.thousands, "", regex=False)
-            numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+            numbers = to_numbers(values, cfg.read)
             bad = int((numbers.isna() & values.notna()).sum())
             if column == cfg.target and bad:
                 raise StageError(

@@ -19,6 +19,14 @@ def is_database_error(exc: BaseException) -> bool:
     return any(kind.__name__ == "DatabaseError" for kind in type(exc).__mro__)
 
 
+def damaged_store(shown_uri: str, reason: str) -> StageError:
+    """The one line for an MLflow store that is not (or no longer) a database."""
+    return StageError(
+        f"MLflow store {shown_uri} is damaged ({reason}); restore it from a backup, "
+        "or move it away to start an empty one"
+    )
+
+
 def is_storage_error(exc: BaseException) -> bool:
     """A write refused by the file system: permissions, a read-only mount, no space, quota."""
     return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from stages.errors import StageError
+from stages.faults import is_storage_error
 
 Writer = Callable[[Path], object]
 
@@ -24,18 +29,37 @@ def publish(
     staged: dict[Path, Path] = {}
     try:
         for path, write in writers.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            staged[path] = path.with_name(f".{path.name}.tmp")
-            _remove(staged[path])
-            write(staged[path])
+            with _writing(path):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                staged[path] = path.with_name(f".{path.name}.tmp")
+                _remove(staged[path])
+                write(staged[path])
         if before_moving is not None:
             before_moving(staged)
         for path, tmp in staged.items():
-            _remove(path)
-            os.replace(tmp, path)
+            with _writing(path):
+                _remove(path)
+                os.replace(tmp, path)
     finally:
         for tmp in staged.values():
             _remove(tmp)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A write the file system refuses (permissions, read-only, full, not a folder) is one line."""
+    try:
+        yield
+    except OSError as exc:
+        not_a_folder = exc.errno in (errno.EEXIST, errno.ENOTDIR)
+        if not (is_storage_error(exc) or not_a_folder):
+            raise
+        where = exc.filename or path
+        reason = f"{where} is not a folder" if not_a_folder else f"{exc.strerror}: {where}"
+        raise StageError(
+            f"{path}: cannot be written ({reason}); make {path.parent} a writable folder with "
+            "free space, then run again"
+        ) from None
 
 
 def json_writer(payload: Any) -> Writer:

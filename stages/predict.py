@@ -14,45 +14,62 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from stages.config import DataConfig, ReadOptions
 from stages.errors import StageError, entry_point
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
+DECIMAL_TYPES = {"double", "float"}  # parsed as prepare parses numeric columns
+AS_TEXT = {"string", *DECIMAL_TYPES}  # read as text (an all-empty text column stays text)
 CHUNK_ROWS = 100_000  # larger inputs are scored in chunks, with progress on a terminal
 
 
-def read_rows(
-    path: Path, text_columns: Iterable[str] = (), na_values: Iterable[str] = ()
-) -> pd.DataFrame:
-    """CSV or Parquet rows; CSV `text_columns` are read as text, empty cells as NaN.
+def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
+    """CSV or Parquet rows to score; a CSV is read as `prepare` reads the dataset's files.
 
-    Without that, a text column whose cells are all empty would be read as float64. As
-    `prepare` reads the dataset: spaces after a delimiter skipped (a blank `' '` is missing),
-    the dataset's `data.read.na_values` missing.
+    The same reader (stages/dataset.py) with the dataset's `data.read` options: a blank `' '`
+    and `na_values` are missing, `comment`, `thousands` in numeric columns. The model's columns
+    are read as text, its numeric ones then parsed as `prepare` parses them (a value that is no
+    number is left for `check_schema` to name). A file of a dataset without header line may have
+    one or not (`headerless.input_names`).
     """
+    from stages.dataset import read_csv, to_numbers
+    from stages.headerless import input_names
+
     if not path.is_file():
         raise StageError(f"--input {path}: not found")
+    read = data.read if data is not None else ReadOptions()
     try:
         if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(
-            path,
-            dtype=dict.fromkeys(text_columns, "str"),
-            skipinitialspace=True,
-            na_values=list(na_values) or None,
-        )
+            rows = pd.read_parquet(path)
+        else:
+            columns = schema.input_names() if schema else []
+            names = None if read.header or data is None else input_names(path, data, columns)
+            text = [spec.name for spec in _inputs(schema) if spec.type.name in AS_TEXT]
+            rows = read_csv(path, read, names is None, names, dict.fromkeys(text, "str"))
+    except StageError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise StageError(f"--input {path}: the file is empty; give it rows to score") from None
     except Exception as exc:
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
+    if rows.empty:
+        raise StageError(f"--input {path}: no rows to score (a header line only?)")
+    for spec in _inputs(schema):
+        if spec.type.name in DECIMAL_TYPES and spec.name in rows:
+            text = rows[spec.name]
+            numbers = to_numbers(text, read)
+            parsed = numbers.notna() | text.isna()
+            rows[spec.name] = numbers if parsed.all() else text.where(~parsed, numbers)
+    return rows
 
 
-def text_columns(schema: Any) -> list[str]:
-    """The signature's string columns (none without a signature)."""
-    return [spec.name for spec in schema.inputs if spec.type.name == "string"] if schema else []
+def _inputs(schema: Any) -> list[Any]:
+    return list(schema.inputs) if schema else []
 
 
 def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
@@ -83,7 +100,7 @@ def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
                 f"{source}: column {column!r} must be text (string), got {values.dtype}"
             )
     features = rows[schema.input_names()]
-    decimal = [s.name for s in schema.inputs if s.type.name in ("double", "float")]
+    decimal = [s.name for s in schema.inputs if s.type.name in DECIMAL_TYPES]
     return features.astype(dict.fromkeys(decimal, "float64"))  # 39 → 39.0, as MLflow needs
 
 
@@ -173,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         message = str(getattr(exc, "message", exc)).splitlines()[0]
         raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
     params = load_params(paths.PARAMS) if paths.PARAMS.exists() else None
-    na_values = params.data.read.na_values if params is not None else []
-    rows = read_rows(args.input, text_columns(model.metadata.get_input_schema()), na_values)
+    data = params.data if params is not None else None
+    rows = read_rows(args.input, data, model.metadata.get_input_schema())
     if params is not None and params.features.active:  # raw history → forecast origins
         from stages.forecast import origin_rows
 

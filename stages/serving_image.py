@@ -5,8 +5,9 @@
 
 Writes `<output>/Dockerfile`, `<output>/requirements.txt` (the model's own requirements at the
 versions of uv.lock), `<output>/constraints.txt` (every package of uv.lock, so pip resolves the
-rest of the tree to the locked versions too) and `<output>/model/` (the model's files), then runs
-`docker build` when a Docker daemon answers. The image serves with `mlflow models serve` on 8080.
+rest of the tree to the locked versions too), `<output>/model/` (the model's files) and
+`<output>/serving.py` (stages/serving.py: MLflow's scoring app with the readable 4xx answers of
+`make serve`), then runs `docker build` when a Docker daemon answers. It serves on port 8080.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from stages import progress
 from stages.errors import StageError, run_stage
 
 LOCK = Path("uv.lock")
-# What the scoring server itself needs beyond the model's requirements (mlflow brings uvicorn).
+# What the scoring server (stages/serving.py) needs beyond the model's requirements: mlflow
+# (which brings fastapi and uvicorn).
 SERVER_PACKAGES = ("mlflow",)
+SERVER = Path(__file__).with_name("serving.py")  # no import of other stages: runs on its own
 PORT = 8080
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
 
@@ -68,18 +71,18 @@ def pinned_requirements(lines: list[str], locked: dict[str, str]) -> list[str]:
 
 
 def dockerfile(python_version: str) -> str:
-    """The Dockerfile text: slim Python, pinned packages, the model, `mlflow models serve`."""
+    """The Dockerfile text: slim Python, pinned packages, the model, stages/serving.py."""
     return f"""# Serves model/ on port {PORT}; written by `make image` (stages/serving_image.py)
 FROM python:{python_version}-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 MLFLOW_DISABLE_TELEMETRY=true
 COPY requirements.txt constraints.txt /opt/ml/
 RUN pip install --no-cache-dir -r /opt/ml/requirements.txt -c /opt/ml/constraints.txt
 COPY model /opt/ml/model
+COPY serving.py /opt/ml/serving.py
 RUN useradd --create-home --uid 10001 serve
 USER serve
 EXPOSE {PORT}
-CMD ["mlflow", "models", "serve", "-m", "/opt/ml/model", "--env-manager", "local", \\
-     "-h", "0.0.0.0", "-p", "{PORT}"]
+CMD ["python", "/opt/ml/serving.py", "/opt/ml/model", "--host", "0.0.0.0", "--port", "{PORT}"]
 """
 
 
@@ -99,6 +102,7 @@ def write_context(model_dir: Path, output: Path, lock: Path = LOCK) -> Path:
     if output.exists():
         shutil.rmtree(output)
     shutil.copytree(model_dir, output / "model")
+    shutil.copy2(SERVER, output / "serving.py")
     (output / "requirements.txt").write_text("\n".join(pins) + "\n")
     constraints = [f"{name}=={version}" for name, version in sorted(locked.items())]
     (output / "constraints.txt").write_text("\n".join(constraints) + "\n")

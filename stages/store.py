@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from stages.errors import StageError
+from stages.faults import damaged_store
 
 EXPS_MARKER = "/.dvc/tmp/exps/"
 # Fail within seconds when a tracking server is down, instead of MLflow's minutes of retries.
@@ -136,11 +138,31 @@ def probe(store: Store) -> None:
     )
 
 
+def check_sqlite(store: Store) -> None:
+    """Fail at once, naming the file, when an existing SQLite store is not a database.
+
+    MLflow retries opening such a file for many seconds before it gives up.
+    """
+    if not store.tracking_uri.startswith("sqlite:///"):
+        return
+    db = Path(store.tracking_uri.removeprefix("sqlite:///"))
+    if not db.is_file():
+        return
+    try:
+        with closing(sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=5)) as con:
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:  # locked or unreadable: MLflow says what it is
+        return
+    except sqlite3.DatabaseError as exc:
+        raise damaged_store(store.shown_uri, str(exc)) from None
+
+
 def reachable_store() -> Store:
-    """The configured store, with MLflow's environment set and a server checked to answer."""
+    """The configured store, with MLflow's environment set, checked to answer (or be a DB)."""
     configure_env()
     store = resolve_store()
     probe(store)
+    check_sqlite(store)
     return store
 
 

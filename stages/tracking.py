@@ -19,6 +19,7 @@ from typing import Any
 
 from stages.errors import StageError
 from stages.faults import (
+    damaged_store,
     discard_unfinished_models,
     is_database_error,
     is_storage_error,
@@ -101,10 +102,7 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
         except Exception as exc:
             if not is_database_error(exc):
                 raise
-            raise StageError(
-                f"MLflow store {store.shown_uri} is damaged ({_first_line(exc)}); restore it "
-                "from a backup, or move it away to start an empty one"
-            ) from None
+            raise damaged_store(store.shown_uri, _first_line(exc)) from None
     if killed:
         print(summary(killed))
     return Tracking(client, store, experiment_id, timer)

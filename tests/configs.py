@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import functools
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from stages import paths
-from stages.config import MODEL_FAMILIES, DataConfig
+from stages.compose import compose
+from stages.config import MODEL_FAMILIES, DataConfig, Params, parse_params
 from tests.conftest import ROOT
+
+SHIPPED = ["data=adult", "model=hgb"]
+
+
+@functools.cache
+def _shipped_text() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        compose(Path(tmp) / "params.yaml", SHIPPED, ROOT / paths.CONF_DIR)
+        return (Path(tmp) / "params.yaml").read_text()
+
+
+def shipped_params_dict() -> dict:
+    """The shipped adult + hgb configuration composed from conf/, as a fresh dict to modify.
+
+    Not the workspace's params.yaml: `dvc exp run -S data=<yours>` leaves that one pointing at
+    another dataset (README, "Add your own dataset").
+    """
+    return yaml.safe_load(_shipped_text())
+
+
+def shipped_params() -> Params:
+    """`shipped_params_dict` as the typed config the stages load."""
+    return parse_params(shipped_params_dict())
 
 
 def model_config(name: str, **overrides: Any) -> Any:

@@ -7,16 +7,16 @@ import pandas as pd
 import pytest
 
 from stages.baseline import baseline_metrics, skill, skill_scores
-from stages.config import FeaturesConfig, Params, RegisterConfig, load_params
+from stages.config import FeaturesConfig, Params, RegisterConfig
 from stages.metrics import regression_metrics
 from stages.promotion import check_thresholds
 from stages.timefeatures import PERSISTENCE, SEASONAL
-from tests.configs import toy_series
+from tests.configs import shipped_params, toy_series
 from tests.conftest import ROOT
 
 
 def regression_params(**features: object) -> Params:
-    base = load_params(ROOT / "params.yaml")
+    base = shipped_params()
     return base.model_copy(
         update={"data": toy_series(), "features": FeaturesConfig.model_validate(features)}
     )
@@ -42,7 +42,7 @@ def test_time_series_baseline_is_persistence_or_seasonal() -> None:
 
 
 def test_classification_baseline_is_the_majority_with_priors() -> None:
-    params = load_params(ROOT / "params.yaml")  # adult: positive label >50K
+    params = shipped_params()  # adult: positive label >50K
     train = pd.DataFrame({"income": ["<=50K"] * 3 + [">50K"]})
     test = pd.DataFrame({"income": ["<=50K", ">50K"]})
     out = baseline_metrics(params, train, test)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import tempfile
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,11 @@ import yaml
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
-from stages.compose import compose, stale_diff
+from stages.compose import compose, experiment_of, stale_diff
 from stages.config import Params, load_params, parse_params
 from stages.errors import StageError
-from tests.configs import model_config
-from tests.conftest import ROOT
+from tests.configs import model_config, shipped_params_dict
+from tests.conftest import ROOT, run
 
 GROUPS = sorted(p.name for p in (ROOT / "conf").iterdir() if p.is_dir())
 
@@ -30,8 +29,15 @@ def composed(tmp_path: Path, *overrides: str) -> dict:
     return yaml.safe_load(out.read_text())
 
 
-def test_committed_params_match_conf() -> None:
-    diff = stale_diff(ROOT / "params.yaml", [], ROOT / "conf")
+def test_committed_params_match_conf(tmp_path: Path) -> None:
+    """params.yaml follows conf/; after `dvc exp run -S ...` the workspace holds that experiment's
+    params.yaml (README, "Add your own dataset"): then the committed one must follow conf/."""
+    params = ROOT / "params.yaml"
+    if experiment_of(params, ROOT) is not None:
+        committed = run(["git", "show", "HEAD:params.yaml"], ROOT).stdout
+        params = tmp_path / "params.yaml"
+        params.write_text(committed)
+    diff = stale_diff(params, [], ROOT / "conf")
     assert diff == "", f"params.yaml is stale; run `make params`:\n{diff}"
 
 
@@ -92,18 +98,6 @@ def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
         composed(tmp_path, "model.depth=3")
 
 
-@functools.cache
-def _base_params_text() -> str:
-    with tempfile.TemporaryDirectory() as tmp:
-        return yaml.safe_dump(composed(Path(tmp), "data=adult", "model=hgb"))
-
-
-def base_params() -> dict:
-    """The shipped adult + hgb configuration (params.yaml may have been pointed elsewhere),
-    composed once per session; each call returns a fresh copy to modify."""
-    return yaml.safe_load(_base_params_text())
-
-
 @pytest.mark.parametrize(
     ("section", "values", "message"),
     [
@@ -134,7 +128,7 @@ def base_params() -> dict:
 def test_invalid_values_fail_with_key_and_allowed_values(
     section: str, values: dict, message: str
 ) -> None:
-    raw = base_params()
+    raw = shipped_params_dict()
     raw[section].update(values)
     with pytest.raises(StageError) as caught:
         parse_params(raw)
@@ -143,7 +137,7 @@ def test_invalid_values_fail_with_key_and_allowed_values(
 
 
 def test_rf_keys_are_listed_for_an_unknown_rf_key() -> None:
-    raw = base_params()
+    raw = shipped_params_dict()
     raw["model"] = model_config("rf").model_dump()
     raw["model"]["n_estimator"] = raw["model"].pop("n_estimators")  # a typo
     with pytest.raises(
@@ -155,7 +149,7 @@ def test_rf_keys_are_listed_for_an_unknown_rf_key() -> None:
 
 
 def test_predefined_split_needs_a_test_file() -> None:
-    raw = base_params()
+    raw = shipped_params_dict()
     raw["data"]["test_file"] = None
     with pytest.raises(StageError, match="split.method 'predefined' needs data.test_file"):
         parse_params(raw)
@@ -167,7 +161,7 @@ def test_missing_params_file_says_how_to_make_it(tmp_path: Path) -> None:
 
 
 def test_params_are_frozen() -> None:
-    params = parse_params(base_params())
+    params = parse_params(shipped_params_dict())
     with pytest.raises(ValueError):
         params.seed = 1  # type: ignore[misc]
 
@@ -194,3 +188,35 @@ def test_bad_gate_config_fails_naming_the_key() -> None:
     raw["register"]["direction"] = "up"
     with pytest.raises(StageError, match="register.direction"):
         parse_params(raw)
+
+
+def test_an_applied_experiments_params_is_named_not_called_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After `dvc exp run -S data=...` the workspace's params.yaml is the experiment's (its commit
+    under refs/exps/<HEAD>/): check-params names it and says how to keep it or go back."""
+    from stages import compose as compose_module
+
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    compose(tmp_path / "params.yaml", [], tmp_path / "conf")
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *command], tmp_path)
+    head = run(["git", "rev-parse", "HEAD"], tmp_path).stdout.strip()
+    compose(tmp_path / "params.yaml", ["data=tiny"], tmp_path / "conf")
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "exp"], tmp_path)
+    exp = run(["git", "rev-parse", "HEAD"], tmp_path).stdout.strip()
+    run(["git", "reset", "-q", "--soft", head], tmp_path)  # workspace: the experiment's file
+    run(["git", "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/still-yell", exp], tmp_path)
+
+    assert experiment_of(tmp_path / "params.yaml", tmp_path) == "still-yell"
+    assert compose_module.main(["--check"]) == 1
+    err = capsys.readouterr().err
+    assert "holds the parameters of experiment 'still-yell' (dvc exp run)" in err
+    assert "git checkout params.yaml" in err
+
+    with (tmp_path / "params.yaml").open("a") as handle:
+        handle.write("# edited by hand\n")
+    assert experiment_of(tmp_path / "params.yaml", tmp_path) is None
+    assert compose_module.main(["--check"]) == 1
+    assert "differs from conf/; run `make params`" in capsys.readouterr().err

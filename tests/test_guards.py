@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stages.config import FeaturesConfig, LinearConfig, Params, load_params
+from stages.config import FeaturesConfig, LinearConfig, Params
 from stages.dataset import coerce_types
 from stages.errors import StageError
 from stages.guards import check
 from stages.timefeatures import model_data
-from tests.configs import toy_series
-from tests.conftest import ROOT
+from tests.configs import shipped_params, toy_series
 
 N = 300
 
@@ -28,7 +27,7 @@ def toy(**columns: object) -> pd.DataFrame:
 
 
 def params(numeric: list[str], categorical: list[str] = (), **features: object) -> Params:
-    base = load_params(ROOT / "params.yaml")
+    base = shipped_params()
     data = toy_series(numeric=numeric, categorical=list(categorical))
     return base.model_copy(
         update={"data": data, "features": FeaturesConfig.model_validate(features)}

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -16,9 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from stages import mlflow_view
-from stages.config import load_params
 from stages.lineage import flatten
 from stages.model_card import data_summary, model_card
+from tests.configs import shipped_params, shipped_params_dict
 from tests.conftest import seed_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,11 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def params():
-    return load_params(ROOT / "params.yaml")
+    return shipped_params()
 
 
 def test_run_params_are_hyperparameters_and_data_settings_not_the_contract() -> None:
-    flat = flatten(yaml.safe_load((ROOT / "params.yaml").read_text()))
+    flat = flatten(shipped_params_dict())
     kept = mlflow_view.run_params(flat)
     assert any(k.startswith("validation.") for k in flat)
     assert not any(k.startswith(("validation.", "data.read.", "evaluate.")) for k in kept)

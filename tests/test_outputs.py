@@ -52,3 +52,15 @@ def test_a_failing_hook_moves_nothing_and_removes_temporaries(tmp_path: Path) ->
     with pytest.raises(ConnectionError):
         publish({tmp_path / "a.json": json_writer({})}, before_moving=hook)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_refused_write_is_one_line_naming_the_path(tmp_path: Path) -> None:
+    from stages.errors import StageError
+
+    (tmp_path / "data").write_text("a file where a folder should be\n")
+    out = tmp_path / "data" / "train.parquet"
+    with pytest.raises(StageError) as caught:
+        publish({out: json_writer({})})
+    message = str(caught.value)
+    assert message.startswith(f"{out}: cannot be written ({tmp_path / 'data'} is not a folder)")
+    assert "\n" not in message

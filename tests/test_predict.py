@@ -15,7 +15,7 @@ from stages.errors import StageError
 from stages.modeling import build_pipeline
 from stages.predict import check_schema, main, predict
 from stages.train import model_kwargs, save_model
-from tests.configs import model_config
+from tests.configs import model_config, shipped_params
 from tests.test_modeling import toy
 
 
@@ -153,13 +153,48 @@ def test_predict_checks_the_signature_naming_the_column() -> None:
         check_schema(rows.assign(age=["30", "old"]), signature.inputs, "x.csv")
 
 
-def test_a_blank_in_a_numeric_column_is_missing_as_in_prepare(tmp_path: Path) -> None:
+# Two rows of `tiny` (headerless; `?` is missing, `|` starts a comment): a blank age, a
+# thousands separator in fnlwgt, a `?` workclass.
+TINY_ROWS = [
+    '39, State-gov, "77,516", Bachelors, 13, Never-married, Adm-clerical, Not-in-family, White,'
+    " Male, 2174, 0, 40, United-States, <=50K",
+    " , ?, 83311, Bachelors, 13, Married-civ-spouse, Exec-managerial, Husband, White, Male, 0,"
+    " 0, 13, United-States, >50K",
+]
+
+
+def test_predict_reads_a_file_as_prepare_reads_the_dataset(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    from mlflow.models import infer_signature
+
+    from stages.config import ReadOptions, load_params
+    from stages.dataset import coerce_types, read_table
     from stages.predict import read_rows
 
-    (tmp_path / "rows.csv").write_text("x,colour\n0.5,red\n ,blue\n?,green\n")
-    rows = read_rows(tmp_path / "rows.csv", ["colour"], na_values=["?"])
-    assert rows["x"].dtype == "float64" and rows["x"].isna().tolist() == [False, True, True]
-    assert rows["colour"].tolist() == ["red", "blue", "green"]
+    tiny = load_params(template_dir / "params.yaml").data
+    data = tiny.model_copy(update={"read": tiny.read.model_copy(update={"thousands": ","})})
+    source = tmp_path / "batch.csv"
+    source.write_text("| a comment line\n" + "\n".join(TINY_ROWS) + "\n")
+    typed, coerced = coerce_types(read_table(source, data, "data.train_file"), data)
+    assert coerced == {} and typed["age"].isna().tolist() == [False, True]
+    assert typed["fnlwgt"].tolist() == [77516.0, 83311.0]
+    schema = infer_signature(typed[data.features]).inputs
+    without_target = [row.rsplit(",", 1)[0] for row in TINY_ROWS]
+    header = ", ".join(c for c in data.read.columns if c != data.target)
+    for rows in (TINY_ROWS, without_target, [header, *without_target]):  # all read alike
+        source.write_text("\n".join(rows) + "\n")
+        scored = check_schema(read_rows(source, data, schema), schema, str(source))
+        pd.testing.assert_frame_equal(scored, typed[data.features], check_dtype=False)
+    plain = read_rows(source, data.model_copy(update={"read": ReadOptions()}), schema)
+    assert plain["fnlwgt"].tolist() == ["77,516", 83311.0]  # no data.read.thousands: not a number
+
+    source.write_text("\n".join(without_target).replace("40,", "forty,") + "\n")
+    with pytest.raises(StageError, match=r"column 'hours_per_week' must be numeric .*'forty'"):
+        check_schema(read_rows(source, data, schema), schema, str(source))
+    source.write_text("1, 2, 3\n")
+    with pytest.raises(StageError, match=r"batch.csv: 3 column\(s\) found and no header line"):
+        read_rows(source, data, schema)
 
 
 def test_a_missing_input_is_refused_before_the_model_is_loaded(
@@ -172,11 +207,9 @@ def test_a_missing_input_is_refused_before_the_model_is_loaded(
 
 
 def test_unseen_categories_are_counted_per_column() -> None:
-    from stages.config import load_params
     from stages.unseen import unseen_counts, unseen_line
-    from tests.conftest import ROOT
 
-    params = load_params(ROOT / "params.yaml")
+    params = shipped_params()
     rows = pd.DataFrame({"workclass": ["Private", "Astronaut", "Astronaut", None], "age": [1] * 4})
     counts = unseen_counts(rows, params)
     assert counts == {"workclass": 2}

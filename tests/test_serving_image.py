@@ -78,3 +78,31 @@ def test_cli_writes_the_context_for_a_model_uri(
     assert (out / "Dockerfile").is_file() and (out / "model/MLmodel").is_file()
     assert not (tmp_path / "image.download").exists()
     assert "docker build -t ml-pipeline-model:latest" in capsys.readouterr().out
+
+
+def test_the_image_serves_with_the_readable_4xx_middleware(model_dir: Path, tmp_path: Path) -> None:
+    """The image runs the context's serving.py on its own (no `stages` package in the image):
+    loaded from the context alone, it answers a request with no rows with one line, no trace."""
+    import importlib.util
+    import json
+
+    import mlflow.pyfunc
+    from fastapi.testclient import TestClient
+
+    dockerfile = serving_image.write_context(model_dir, tmp_path / "image", LOCK).read_text()
+    assert "COPY serving.py /opt/ml/serving.py" in dockerfile
+    command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, flags=re.M).group(1))
+    assert command[:3] == ["python", "/opt/ml/serving.py", "/opt/ml/model"]
+    assert command[3:] == ["--host", "0.0.0.0", "--port", str(serving_image.PORT)]
+    server = tmp_path / "image/serving.py"
+    assert not re.search(r"^\s*(from|import) stages", server.read_text(), flags=re.M)
+    spec = importlib.util.spec_from_file_location("image_serving", server)
+    served = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(served)
+    app = served.build_app(mlflow.pyfunc.load_model(str(tmp_path / "image/model")))
+    answer = TestClient(app).post("/invocations", json={"dataframe_records": []})
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error_code": "BAD_REQUEST",
+        "message": "the request has no rows: send one",
+    }

@@ -68,3 +68,20 @@ def test_a_server_that_never_answers_fails_the_probe_in_seconds(tmp_path: Path) 
         with pytest.raises(StageError, match=rf"127.0.0.1:{port} is unreachable \(timed out"):
             probe(Store(tmp_path, f"http://u:pw@127.0.0.1:{port}", None))
         assert time.monotonic() - started < PROBE_SECONDS + 2
+
+
+def test_a_damaged_sqlite_store_is_refused_before_mlflow_opens_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import sqlite3
+
+    from stages.store import reachable_store
+
+    db = tmp_path / "mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    assert reachable_store().tracking_uri == f"sqlite:///{db}"  # no file yet: MLflow makes it
+    sqlite3.connect(db).execute("CREATE TABLE t (x)").connection.commit()
+    assert reachable_store().tracking_uri == f"sqlite:///{db}"  # a database
+    db.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
+    with pytest.raises(StageError, match=rf"MLflow store sqlite:///{db} is damaged \(file is not"):
+        reachable_store()

@@ -12,11 +12,10 @@ from stages.config import (
     FeaturesConfig,
     SplitConfig,
     ValidationConfig,
-    load_params,
 )
 from stages.dataset import clean, split
 from stages.timefeatures import build
-from tests.conftest import ROOT
+from tests.configs import shipped_params
 
 N = 400
 
@@ -55,9 +54,7 @@ def test_suite_then_validate_passes_with_a_time_column() -> None:
     contract = suite.profile(table, cfg, split_rows=N // 5)
     assert contract["columns"]["Date"] == {"type": "datetime", "nulls": {"max_fraction": 0.0}}
     validation = ValidationConfig.model_validate(contract)
-    params = load_params(ROOT / "params.yaml").model_copy(
-        update={"data": cfg, "validation": validation}
-    )
+    params = shipped_params().model_copy(update={"data": cfg, "validation": validation})
     train, test = split(table, SplitConfig(method="time", test_size=0.2), cfg, seed=0)
     outcomes = validate.run(params, train, test)
     errors = [o for o in outcomes if not o.success and o.severity == "error"]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from stages.config import CvConfig, FeaturesConfig, load_params
+from stages.config import CvConfig, FeaturesConfig
 from stages.modeling import cv_splitter
 from stages.timefeatures import cv_gap
-from tests.configs import toy_series
-from tests.conftest import ROOT
+from tests.configs import shipped_params, toy_series
 
 DATA = toy_series()
 
@@ -23,7 +22,7 @@ def test_folds_keep_a_gap_and_a_window() -> None:
 
 
 def test_gap_defaults_to_the_horizon() -> None:
-    base = load_params(ROOT / "params.yaml")
+    base = shipped_params()
     ahead = base.model_copy(update={"features": FeaturesConfig(horizon=3, lags={"x": [1]})})
     assert cv_gap(ahead) == 3
     assert cv_gap(base) == 0

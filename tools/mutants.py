@@ -47,10 +47,10 @@ MUTANTS = [
         "before_moving after the move",
         "stages/outputs.py",
         "        if before_moving is not None:\n            before_moving(staged)\n"
-        "        for path, tmp in staged.items():\n            _remove(path)\n"
-        "            os.replace(tmp, path)\n",
-        "        for path, tmp in staged.items():\n            _remove(path)\n"
-        "            os.replace(tmp, path)\n"
+        "        for path, tmp in staged.items():\n            with _writing(path):\n"
+        "                _remove(path)\n                os.replace(tmp, path)\n",
+        "        for path, tmp in staged.items():\n            with _writing(path):\n"
+        "                _remove(path)\n                os.replace(tmp, path)\n"
         "        if before_moving is not None:\n            before_moving(staged)\n",
         ("tests/test_outputs.py",),
         must_kill=True,
@@ -235,6 +235,41 @@ MUTANTS = [
         "    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS\n",
         "    return False\n",
         ("tests/test_store_faults.py",),
+    ),
+    Mutant(
+        "an applied experiment's params.yaml called stale",
+        "stages/compose.py",
+        '        if git("show", f"{ref}:{name}") == params.read_text():\n',
+        "        if False:\n",
+        ("tests/test_config.py",),
+    ),
+    Mutant(
+        "damaged SQLite store left to MLflow's retries",
+        "stages/store.py",
+        "    check_sqlite(store)\n",
+        "",
+        ("tests/test_store.py",),
+    ),
+    Mutant(
+        "refused output write is a traceback",
+        "stages/outputs.py",
+        "        if not (is_storage_error(exc) or not_a_folder):\n",
+        "        if True:\n",
+        ("tests/test_outputs.py",),
+    ),
+    Mutant(
+        "predict ignores data.read.thousands",
+        "stages/dataset.py",
+        "    if read.thousands:\n",
+        "    if False:\n",
+        ("tests/test_predict.py",),
+    ),
+    Mutant(
+        "predict reads a headerless batch as if it had a header",
+        "stages/predict.py",
+        "names = None if read.header or data is None else input_names(path, data, columns)",
+        "names = None",
+        ("tests/test_predict.py",),
     ),
 ]
 
