@@ -170,7 +170,9 @@ def run_search(
     started = time.perf_counter()
     with backend(search) as where:
         result.where = where
-        parallel = Parallel(n_jobs=search.n_jobs)
+        # max_nbytes=None: no memory-mapped copies of the data, whose clean-up by loky's
+        # resource tracker printed KeyError tracebacks at exit on adult.
+        parallel = Parallel(n_jobs=search.n_jobs, max_nbytes=None)
 
         def run_fits(jobs: list[tuple[int, int]], pipes: dict[int, Any]) -> list[Any]:
             tasks = (
