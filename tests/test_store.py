@@ -1,4 +1,4 @@
-"""Where the MLflow store is (stages/store.py): pure resolution, no MLflow import."""
+"""Where the MLflow store is (stages/store.py): pure resolution, and the environment MLflow gets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from stages.errors import StageError
-from stages.store import main_root, resolve_store, without_credentials, without_password
+from stages.store import (
+    configure_env,
+    main_root,
+    resolve_store,
+    without_credentials,
+    without_password,
+)
 
 
 def test_root_of_a_dvc_experiment_copy_is_the_main_repo(tmp_path: Path, monkeypatch) -> None:
@@ -68,3 +74,16 @@ def test_a_server_that_never_answers_fails_the_probe_in_seconds(tmp_path: Path) 
         with pytest.raises(StageError, match=rf"127.0.0.1:{port} is unreachable \(timed out"):
             probe(Store(tmp_path, f"http://u:pw@127.0.0.1:{port}", None))
         assert time.monotonic() - started < PROBE_SECONDS + 2
+
+
+def test_mlflow_does_not_detect_the_uv_project(tmp_path: Path, monkeypatch) -> None:
+    """The model's requirements are explicit: no `uv export`, no "Detected uv project" log."""
+    from mlflow.environment_variables import MLFLOW_UV_AUTO_DETECT
+
+    monkeypatch.delenv("MLFLOW_UV_AUTO_DETECT", raising=False)  # restored afterwards
+    assert MLFLOW_UV_AUTO_DETECT.get() is True  # MLflow's default
+    configure_env()
+    assert MLFLOW_UV_AUTO_DETECT.get() is False
+    monkeypatch.setenv("MLFLOW_UV_AUTO_DETECT", "true")  # a user's own setting wins
+    configure_env()
+    assert MLFLOW_UV_AUTO_DETECT.get() is True
