@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from stages.errors import StageError
 
@@ -148,8 +155,19 @@ MODEL_FAMILIES: dict[str, type[BaseModel]] = {
 }
 
 
+def _workers(n_jobs: int) -> int:
+    if n_jobs == 0:
+        raise ValueError("0 workers: use -1 (every core), -2 (all but one) or a count >= 1")
+    return n_jobs
+
+
+# Threads for independent fits or predictions (stages/parallel.py); any value, same results.
+NJobs = Annotated[int, AfterValidator(_workers)]
+
+
 class CvConfig(Strict):
     n_splits: int = Field(ge=2)
+    n_jobs: NJobs  # folds in parallel
     # Time-ordered folds only: rows left out between train and validation (null: the
     # features.horizon) and the most rows a train fold keeps (null: expanding window).
     gap: int | None = Field(ge=0)
@@ -158,6 +176,7 @@ class CvConfig(Strict):
 
 class EvaluateConfig(Strict):
     importance_repeats: int = Field(ge=1)
+    n_jobs: NJobs  # permutation-importance columns in parallel
     importance_max_rows: int = Field(ge=10)
     plot_max_points: int = Field(ge=10)
     curve_max_points: int = Field(ge=10)

@@ -6,25 +6,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sklearn.inspection import permutation_importance
-from sklearn.metrics import get_scorer
 from sklearn.pipeline import Pipeline
 
-from stages import paths, progress
+from stages import paths
 from stages.baseline import baseline_metrics, skill_scores
 from stages.config import Params, load_params
 from stages.errors import entry_point
+from stages.importance import importance
 from stages.metrics import rounded, score
 from stages.mlflow_view import iteration_losses, loss_name
 from stages.modeling import CV_METRIC
 from stages.outputs import json_writer, publish, read_json
-from stages.plots import (
-    classification_plots,
-    importance_table,
-    regression_plots,
-    render_pngs,
-    write_tables,
-)
+from stages.plots import classification_plots, regression_plots, render_pngs, write_tables
 from stages.timefeatures import model_data
 from stages.tracking import active_run, connect, log_batch, log_dataset
 
@@ -65,7 +58,7 @@ def run(
         metrics |= baseline_metrics(params, train, test)
         metrics |= skill_scores(data.task, metrics)
     features = scored.features
-    plots["importance.csv"] = _importance(model, features, target, params)
+    plots["importance.csv"] = importance(model, features, target, settings, params.seed, data.task)
     losses = iteration_losses(model, features, target)
     if losses:  # boosting: test loss after each iteration (the fitted model's own stages)
         plots["learning_curve.csv"] = pd.DataFrame(
@@ -76,27 +69,6 @@ def run(
         "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
     }
     return Evaluation(metrics=metrics, timings=timings, plots=plots)
-
-
-def _importance(
-    model: Pipeline, features: pd.DataFrame, target: pd.Series, params: Params
-) -> pd.DataFrame:
-    settings = params.evaluate
-    sample = features.sample(
-        n=min(len(features), settings.importance_max_rows), random_state=params.seed
-    )
-    calls = len(features.columns) * settings.importance_repeats + 1
-    with progress.bar(calls, "evaluate: permutation importance") as ticks:
-        result = permutation_importance(
-            model,
-            sample,
-            target.loc[sample.index],
-            n_repeats=settings.importance_repeats,
-            random_state=params.seed,
-            scoring=progress.ticking(get_scorer(CV_METRIC[params.data.task][1]), ticks),
-            n_jobs=1,
-        )
-    return importance_table(list(features.columns), result.importances_mean, result.importances_std)
 
 
 def caption(params: Params, result: Evaluation) -> str:
@@ -123,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
 
         def log(staged: dict[Path, Path]) -> None:  # before the outputs appear: all or nothing
             with tracking.timer("log"):
-                dataset = log_dataset(paths.PREPARED_TEST, params.data.target, "testing")
+                dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
                 # Exactly the numbers of metrics.json, read back from it; also on the model.
                 metrics = read_json(staged[paths.METRICS])  # null: undefined (see README)
                 metrics = {k: v for k, v in metrics.items() if v is not None}

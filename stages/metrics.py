@@ -1,6 +1,8 @@
 """Test-set scoring: the one place that predicts on a split and computes its metrics.
 
-Metrics are plain floats rounded so that metrics.json is stable byte for byte.
+Metrics are plain floats rounded so that metrics.json is stable byte for byte. scikit-learn is
+imported where a metric is computed: `register` reads this module (via stages/baseline.py) and
+never scores unless it re-evaluates a champion.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
 from stages.config import DataConfig
 from stages.features import features_and_target
@@ -70,6 +71,8 @@ def classification_metrics(
     Binary tasks score the positive class (`positive_class`); multi-class tasks use macro
     averages and one-vs-rest ROC AUC.
     """
+    from sklearn import metrics as skm
+
     binary = len(classes) == 2
     positive = positive_class(classes, positive_label)
     average = {"average": "binary", "pos_label": positive} if binary else {"average": "macro"}
@@ -92,6 +95,8 @@ def classification_metrics(
 def regression_metrics(y_true: pd.Series, y_pred: np.ndarray) -> dict[str, float | None]:
     """RMSE, MAE, R² and MAPE (a fraction; null when the target has values near zero, see
     `mape_defined`)."""
+    from sklearn import metrics as skm
+
     values = {
         "rmse": skm.root_mean_squared_error(y_true, y_pred),
         "mae": skm.mean_absolute_error(y_true, y_pred),

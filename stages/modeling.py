@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
@@ -23,7 +24,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from stages import progress
+from stages import parallel, progress
 from stages.config import CvConfig, DataConfig, ModelConfig
 from stages.families import lgbm_estimator
 
@@ -160,16 +161,21 @@ def cross_validate(
     seed: int,
     gap: int = 0,
 ) -> list[float]:
-    """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign."""
+    """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign, in fold order.
+
+    Folds run on `cv.n_jobs` threads (stages/parallel.py); each fits its own clone of the
+    pipeline, whose estimator is seeded with `seed`, on folds fixed by the seeded splitter first.
+    """
     scorer_name = CV_METRIC[data.task][1]
     scorer, sign = get_scorer(scorer_name), -1.0 if scorer_name.startswith("neg_") else 1.0
-    scores = []
-    splitter = cv_splitter(data, cv, seed, gap)
-    folds = splitter.split(features, target)
-    total = splitter.get_n_splits(features, target)
-    for train_index, test_index in progress.each(folds, total, "train: cv folds"):
+    folds = list(cv_splitter(data, cv, seed, gap).split(features, target))
+
+    def fit_and_score(train_index: np.ndarray, test_index: np.ndarray) -> float:
         fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
-        scores.append(
-            sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
+        return sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
+
+    with parallel.threads(cv.n_jobs, len(folds)) as count:
+        scores = Parallel(n_jobs=count, return_as="generator")(
+            delayed(fit_and_score)(train_index, test_index) for train_index, test_index in folds
         )
-    return scores
+        return list(progress.each(scores, len(folds), "train: cv folds"))

@@ -106,14 +106,18 @@ def resolve_store(root: Path | None = None) -> Store:
 
 
 def configure_env() -> None:
-    """Telemetry off, no run links printed, short HTTP retries (unless the user set them).
+    """Telemetry off, no run links printed, no uv detection, short HTTP retries (unless the user
+    set them).
 
     MLflow prints `View run ... at: <tracking URI>` with the URI as given, password included, on
     every run start/end against a server, and DVC keeps that output in its queue logs: always off.
+    The model's requirements are pinned explicitly (stages/train.py `model_kwargs`): MLflow's uv
+    project detection would only log "Detected uv project" and tag the model as using uv.
     """
     os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("MLFLOW_UV_AUTO_DETECT", "false")
     for key, value in HTTP_DEFAULTS.items():
         os.environ.setdefault(key, value)
 

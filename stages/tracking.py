@@ -178,14 +178,13 @@ def log_batch(
         metric_rows, param_rows, tag_rows = metric_rows[1000:], param_rows[100:], tag_rows[100:]
 
 
-def log_dataset(path: Path, target: str, context: str) -> Any:
-    """Log a prepared split as a run input; its digest is the md5 DVC records for the file."""
+def log_dataset(path: Path, frame: Any, target: str, context: str) -> Any:
+    """Log a prepared split (`frame`, as read from `path`) as a run input; its digest is the md5
+    DVC records for the file."""
     import mlflow
-    import pandas as pd
 
     from stages.lineage import file_md5
 
-    frame = pd.read_parquet(path)
     with warnings.catch_warnings():  # a relative path "can be interpreted in multiple ways"
         warnings.filterwarnings("ignore", message=".*interpreted in multiple ways.*")
         dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]

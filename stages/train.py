@@ -111,6 +111,7 @@ def log_run(
     pipeline: Pipeline,
     report: dict,
     kwargs: dict,
+    train: pd.DataFrame,
     losses: list[float] | None = None,
 ) -> dict:
     """Log params, CV scores, fit time, train loss per iteration, the train dataset, reports,
@@ -139,7 +140,7 @@ def log_run(
             metrics={"fit_seconds": report["fit_seconds"]},
             steps=folds,
         )
-        log_dataset(paths.PREPARED_TRAIN, params.data.target, "training")
+        log_dataset(paths.PREPARED_TRAIN, train, params.data.target, "training")
         log_files(
             [
                 paths.PARAMS,
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         data = model_data(params)
         kwargs = model_kwargs(pipeline, features_and_target(train.head(100), data)[0])
         losses = iteration_losses(pipeline, *features_and_target(train, data))
-        run_info = log_run(tracking, params, pipeline, report, kwargs, losses)
+        run_info = log_run(tracking, params, pipeline, report, kwargs, train, losses)
         publish(
             {
                 paths.MODEL_DIR: lambda p: save_model(pipeline, kwargs, p),

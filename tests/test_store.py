@@ -1,4 +1,4 @@
-"""Where the MLflow store is (stages/store.py): pure resolution, no MLflow import."""
+"""Where the MLflow store is (stages/store.py): pure resolution, and the environment MLflow gets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from stages.errors import StageError
-from stages.store import main_root, resolve_store, without_credentials, without_password
+from stages.store import (
+    configure_env,
+    main_root,
+    resolve_store,
+    without_credentials,
+    without_password,
+)
 
 
 def test_root_of_a_dvc_experiment_copy_is_the_main_repo(tmp_path: Path, monkeypatch) -> None:
@@ -85,3 +91,16 @@ def test_a_damaged_sqlite_store_is_refused_before_mlflow_opens_it(
     db.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
     with pytest.raises(StageError, match=rf"MLflow store sqlite:///{db} is damaged \(file is not"):
         reachable_store()
+
+
+def test_mlflow_does_not_detect_the_uv_project(tmp_path: Path, monkeypatch) -> None:
+    """The model's requirements are explicit: no `uv export`, no "Detected uv project" log."""
+    from mlflow.environment_variables import MLFLOW_UV_AUTO_DETECT
+
+    monkeypatch.delenv("MLFLOW_UV_AUTO_DETECT", raising=False)  # restored afterwards
+    assert MLFLOW_UV_AUTO_DETECT.get() is True  # MLflow's default
+    configure_env()
+    assert MLFLOW_UV_AUTO_DETECT.get() is False
+    monkeypatch.setenv("MLFLOW_UV_AUTO_DETECT", "true")  # a user's own setting wins
+    configure_env()
+    assert MLFLOW_UV_AUTO_DETECT.get() is True

@@ -13,7 +13,9 @@ DATA = toy_series()
 
 
 def test_folds_keep_a_gap_and_a_window() -> None:
-    splitter = cv_splitter(DATA, CvConfig(n_splits=3, gap=None, max_train_size=40), seed=0, gap=5)
+    splitter = cv_splitter(
+        DATA, CvConfig(n_splits=3, n_jobs=1, gap=None, max_train_size=40), seed=0, gap=5
+    )
     folds = list(splitter.split(np.zeros((200, 1))))
     assert len(folds) == 3
     for train, valid in folds:
@@ -26,5 +28,7 @@ def test_gap_defaults_to_the_horizon() -> None:
     ahead = base.model_copy(update={"features": FeaturesConfig(horizon=3, lags={"x": [1]})})
     assert cv_gap(ahead) == 3
     assert cv_gap(base) == 0
-    fixed = ahead.model_copy(update={"cv": CvConfig(n_splits=3, gap=7, max_train_size=None)})
+    fixed = ahead.model_copy(
+        update={"cv": CvConfig(n_splits=3, n_jobs=1, gap=7, max_train_size=None)}
+    )
     assert cv_gap(fixed) == 7

@@ -230,6 +230,21 @@ MUTANTS = [
         ("tests/test_orphans.py",),
     ),
     Mutant(
+        "importance shuffles one-hot outputs one by one",
+        "stages/importance.py",
+        "    if names != list(rows.columns):\n        return model, rows\n",
+        "",
+        ("tests/test_importance.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "inner thread pools not capped",
+        "stages/parallel.py",
+        "max(1, cpu_count() // count)",
+        "cpu_count()",
+        ("tests/test_parallel.py",),
+    ),
+    Mutant(
         "full store is a traceback",
         "stages/faults.py",
         "    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS\n",
