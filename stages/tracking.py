@@ -201,7 +201,7 @@ def log_dataset(path: Path, target: str, context: str) -> Any:
     # Types from the first rows (each prepared column has one dtype), nulls from all of them:
     # MLflow's inference looks at every value, ~23 s of CPU on 1,000,000 rows.
     nullable = set(frame.columns[frame.isna().any()])
-    columns = _infer_schema(frame.head(SCHEMA_ROWS)).inputs
+    columns = [c for c in _infer_schema(frame.head(SCHEMA_ROWS)).inputs if isinstance(c, ColSpec)]
     schema = Schema([ColSpec(c.type, c.name, required=c.name not in nullable) for c in columns])
     dataset.__dict__["schema"] = schema  # a cached property: set before it is first read
     mlflow.log_input(dataset, context=context)
