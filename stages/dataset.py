@@ -83,8 +83,8 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
     """Keep the configured columns and give them their types.
 
     Numeric columns become float64 (values that are not numbers become missing and are
-    counted); categorical and ordinal columns become strings; the target becomes a string
-    for classification and float64 for regression.
+    counted); categorical and ordinal columns become strings (`str` dtype); the target becomes
+    a string for classification and float64 for regression.
     """
     extra = [c for c in (cfg.time_column, cfg.split_column) if c and c not in cfg.features]
     keep = [*cfg.features, *extra, cfg.target]
