@@ -6,7 +6,8 @@ For each size, in a throwaway copy of the repository (git + DVC, embedded MLflow
 `dvc repro -f` of the whole pipeline next to `benchmarks.reference` (the same ML work in one
 process, no tracking), each as whole-process CPU seconds (user + sys of the process tree), wall
 seconds and peak RSS (the largest process of the tree), and their ratio. On `tiny` also a no-op
-`dvc repro` and one `dvc exp run`; on `adult` also `stages.predict` of 10,000 rows (what
+`dvc repro`, one `dvc exp run` and the memory of `make mlflow-ui` (processes and summed RSS of
+its process tree once it answers); on `adult` also `stages.predict` of 10,000 rows (what
 `make predict` runs) and the served model's single-row latency (p50/p99 of 200 requests).
 `1m` is adult's train file resampled to 1,000,000 rows (a little noise on `fnlwgt`, so that
 prepare's de-duplication keeps them) with adult's own test file.
@@ -122,8 +123,58 @@ def served_latency(repo: Path, row: dict) -> dict[str, float]:
         server.wait(timeout=60)
 
 
+def tree_rss(root: int) -> tuple[int, float]:
+    """How many processes `root` and its descendants are, and their summed RSS in MiB (Linux)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, grew = {root}, True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    pages = 0
+    for pid in tree:
+        try:
+            pages += int((Path("/proc") / str(pid) / "statm").read_text().split()[1])
+        except OSError:
+            continue
+    return len(tree), round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def ui_footprint(repo: Path) -> dict[str, float]:
+    """Processes and summed RSS of `stages.mlflow_cli ui` (what `make mlflow-ui` runs), serving."""
+    port = free_port()
+    server = subprocess.Popen(
+        [PY, "-m", "stages.mlflow_cli", "ui", "--port", str(port)],
+        cwd=repo,
+        env=pipeline_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        connection = wait_for_server(port, server, path="/")
+        connection.request(
+            "POST", "/api/2.0/mlflow/experiments/search", json.dumps({"max_results": 10}),
+            {"Content-Type": "application/json"},
+        )  # fmt: skip
+        if connection.getresponse().status != 200:
+            raise SystemExit("bench: the MLflow UI did not answer an experiments search")
+        time.sleep(5)  # let start-up work settle
+        processes, rss = tree_rss(server.pid)
+        return {"processes": processes, "rss_mb": rss}
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=60)
+
+
 def wait_for_server(
-    port: int, server: subprocess.Popen, seconds: float = 180
+    port: int, server: subprocess.Popen, seconds: float = 180, path: str = "/ping"
 ) -> http.client.HTTPConnection:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -131,7 +182,7 @@ def wait_for_server(
             raise SystemExit("bench: the model server exited before answering")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("GET", "/ping")
+            connection.request("GET", path)
             if connection.getresponse().read() is not None:
                 return connection
         except OSError:
@@ -171,6 +222,8 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
         print("bench: tiny: no-op dvc repro, dvc exp run", flush=True)
         result["noop_repro"] = median_of(runs, lambda: measure(["dvc", "repro"], repo))
         result["exp_run"] = measure(["dvc", "exp", "run", "-S", "data=tiny", "-S", "seed=7"], repo)
+        print("bench: tiny: make mlflow-ui's memory", flush=True)
+        result["mlflow_ui"] = ui_footprint(repo)
     if size == "adult":
         print(f"bench: adult: predict {PREDICT_ROWS:,} rows, served latency", flush=True)
         rows = pd.read_parquet(repo / "data" / "prepared" / "test.parquet").drop(columns="income")
@@ -203,6 +256,8 @@ def table(results: dict) -> str:
     if "tiny" in sizes:
         extras.append(f"no-op `dvc repro`: {sizes['tiny']['noop_repro']['wall_s']} s wall")
         extras.append(f"`dvc exp run` on tiny: {sizes['tiny']['exp_run']['wall_s']} s wall")
+        ui = sizes["tiny"]["mlflow_ui"]
+        extras.append(f"`make mlflow-ui`: {ui['processes']} processes, {ui['rss_mb']} MB RSS")
     if "adult" in sizes:
         extras.append(f"predict 10,000 rows: {sizes['adult']['predict_10k']['wall_s']} s wall")
         served = sizes["adult"]["served"]

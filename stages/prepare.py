@@ -26,6 +26,7 @@ def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     raw = read_table(train_path, data, "data.train_file")
     check_columns(raw, data, train_path)
     table, report = clean(raw, data)
+    del raw  # the raw strings are not needed past cleaning: free them before splitting
     reports = {"train_file": asdict(report)}
     if params.split.method == "predefined" and data.split_column:
         check_target(table, data, "whole")

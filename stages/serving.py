@@ -5,13 +5,14 @@ included), and an empty `data` list with a 500. Here every error answer keeps ML
 one-line message but never the stack trace, a request with no rows is a 400, and a server-side
 error caused by the request's columns is a 400 that leads with the column.
 
-python -m stages.serving MODEL_URI --port 5001     (what `make serve` runs)
+python -m stages.serving MODEL_URI --port 5001 [--threads 1]    (what `make serve` runs)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 from typing import Any
 
@@ -93,7 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("model_uri")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="OpenMP threads per request (default 1)"
+    )
     args = parser.parse_args(argv)
+    # Before the model's libraries load: OpenMP reads it once, for every thread (requests run in
+    # worker threads, which a limit set later in this one would miss). A request is a few rows:
+    # a tree ensemble's OpenMP start-up per tree costs more than a second core gives, and on a
+    # busy machine spinning threads multiply the latency (batches: `make predict`).
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import mlflow.pyfunc
     import uvicorn
 

@@ -150,3 +150,13 @@ def test_thousands_separator_is_parsed_when_configured() -> None:
     assert coerced == {"x": 2}
     parsed, coerced = coerce_types(frame, data_config(read=read | {"thousands": ","}))
     assert parsed["x"].tolist() == [1234.5, 12.0, 2000.0] and coerced == {}
+
+
+def test_cleaned_strings_are_what_parquet_gives_back(tmp_path: Path) -> None:
+    """Categorical columns in pandas' `str` dtype: the later stages read the same table."""
+    frame = toy_frame(8)
+    frame.loc[3, "colour"] = None
+    typed, _ = clean(frame, data_config())
+    assert typed["colour"].dtype == "str" and typed["colour"].isna().sum() == 1
+    typed.to_parquet(tmp_path / "t.parquet", index=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), typed)

@@ -6,21 +6,27 @@ MLflow's real scoring app for a real model saved as `train` saves it, in-process
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
 
+from stages import serving
 from stages.serving import build_app
 from tests.test_predict import saved_toy_model
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return saved_toy_model(tmp_path_factory.mktemp("served"))
+
+
+@pytest.fixture(scope="module")
+def client(model_path: Any) -> Any:
     import mlflow.pyfunc
     from fastapi.testclient import TestClient
 
-    path = saved_toy_model(tmp_path_factory.mktemp("served"))
-    return TestClient(build_app(mlflow.pyfunc.load_model(str(path))))
+    return TestClient(build_app(mlflow.pyfunc.load_model(str(model_path))))
 
 
 def answer(client: Any, body: bytes) -> tuple[int, dict]:
@@ -34,6 +40,7 @@ def records(*rows: dict) -> bytes:
     return json.dumps({"dataframe_records": list(rows)}).encode()
 
 
+THREADS = "OMP_NUM_THREADS"
 GOOD = {"x": 0.5, "colour": "red", "size": "S"}
 
 
@@ -59,3 +66,17 @@ def test_a_bad_request_is_a_4xx_with_one_line(client: Any, body: bytes, needle: 
 def test_a_good_request_is_scored(client: Any) -> None:
     status, payload = answer(client, records(GOOD, GOOD | {"size": "M"}))
     assert status == 200 and len(payload["predictions"]) == 2
+
+
+def test_the_server_answers_with_one_thread_per_request(
+    model_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make serve` gives OpenMP one thread (`--threads N` for more) before the model loads."""
+    import uvicorn
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.append(os.environ.get(THREADS)))
+    monkeypatch.setenv(THREADS, "2")  # what a shell may carry; restored afterwards
+    assert serving.main([str(model_path), "--port", "5999"]) == 0
+    assert serving.main([str(model_path), "--port", "5999", "--threads", "3"]) == 0
+    assert seen == ["1", "3"]
