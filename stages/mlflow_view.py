@@ -62,10 +62,19 @@ def declare_experiment(client: Any, experiment_id: str, primary: str, task: str)
     wanted = EXPERIMENT_KIND | {
         f"mlflow.sharedViewState.{VIEW_KEY}": json.dumps(runs_view(primary, task))
     }
+    from mlflow.exceptions import MlflowException
+
     tags = client.get_experiment(experiment_id).tags
     for key, value in wanted.items():
-        if tags.get(key) != value:
+        if tags.get(key) == value:
+            continue
+        try:
             client.set_experiment_tag(experiment_id, key, value)
+        except MlflowException:
+            # Parallel experiments: another stage set the tag between our read and our write
+            # (a server on PostgreSQL then refuses the second insert). Theirs stands.
+            if key not in client.get_experiment(experiment_id).tags:
+                raise
 
 
 def runs_page(base_url: str, experiment_id: str) -> str:

@@ -90,8 +90,9 @@ def run_queue(repo: Path, tasks: int, env: dict[str, str] | None = None) -> None
         if "Queued" not in status and "Running" not in status:
             break
         time.sleep(3)
-    logs = run(["dvc", "queue", "logs"], repo, check=False).stdout
-    assert status.count("Success") == tasks, f"{status}\n{logs}"
+    failed = [line.split()[0] for line in status.splitlines() if line.endswith("Failed")]
+    logs = [run(["dvc", "queue", "logs", task], repo, check=False).stdout for task in failed]
+    assert status.count("Success") == tasks, "\n".join([status, *(log[-3000:] for log in logs)])
 
 
 def make_repo(dest: Path, overrides: list[str]) -> Path:

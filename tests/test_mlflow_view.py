@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,33 @@ def test_runs_view_shows_the_headline_and_sorts_best_first() -> None:
     view = mlflow_view.runs_view("roc_auc", "classification")
     assert view["selectedColumns"][:2] == ["metrics.`roc_auc`", "metrics.`accuracy`"]
     assert view["orderByAsc"] is False
+
+
+def test_a_tag_set_meanwhile_by_a_parallel_stage_is_not_an_error(
+    tmp_path: Path, migrated_db: Path
+) -> None:
+    """Two parallel `train`s read no tags, both write; the server refuses the second insert."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    class RacedClient(mlflow.MlflowClient):
+        def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+            super().set_experiment_tag(experiment_id, key, value)  # the other stage wins
+            raise MlflowException(f"duplicate key value violates unique constraint ({key})")
+
+    client = RacedClient(seed_store(migrated_db, tmp_path))
+    experiment_id = client.create_experiment("e", artifact_location=tmp_path.as_uri())
+    mlflow_view.declare_experiment(client, experiment_id, "roc_auc", "classification")
+    assert client.get_experiment(experiment_id).tags["mlflow.experimentKind"]
+
+    class BrokenClient(mlflow.MlflowClient):
+        def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+            raise MlflowException("the store refused it")
+
+    other = BrokenClient(client.tracking_uri)
+    second = other.create_experiment("f", artifact_location=tmp_path.as_uri())
+    with pytest.raises(MlflowException, match="refused"):  # a real failure still surfaces
+        mlflow_view.declare_experiment(other, second, "roc_auc", "classification")
 
 
 def test_experiment_is_declared_classic_ml_with_its_view(tmp_path: Path, migrated_db: Path) -> None:
