@@ -20,6 +20,12 @@ REPO_FILES = ["conf", "stages", "data/raw", "dvc.yaml", "params.yaml", ".dvcigno
 BIN = Path(sys.executable).parent
 
 
+# With several pytest-xdist workers each core already runs a test: one OpenMP thread per process
+# (results do not depend on it), else OpenMP pools spin waiting for a busy core and a stage
+# takes many times its CPU time. A value set by the user wins.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # Where MLflow writes: each test picks its store; none is inherited from the shell or a test.
 TRACKING_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 
