@@ -28,7 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -94,17 +95,7 @@ def free_port() -> int:
 
 def served_latency(repo: Path, row: dict) -> dict[str, float]:
     """p50/p99 milliseconds of single-row requests to `stages.mlflow_cli serve` (the champion)."""
-    port = free_port()
-    server = subprocess.Popen(
-        [PY, "-m", "stages.mlflow_cli", "serve", "--port", str(port)],
-        cwd=repo,
-        env=pipeline_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        connection = wait_for_server(port, server)
+    with mlflow_cli_server(repo, "serve", "/ping") as (connection, _pid):
         body = json.dumps({"dataframe_split": {"columns": list(row), "data": [list(row.values())]}})
         headers = {"Content-Type": "application/json"}
         timings = []
@@ -118,9 +109,6 @@ def served_latency(repo: Path, row: dict) -> dict[str, float]:
                 raise SystemExit(f"bench: the served model answered {response.status}")
         quantiles = statistics.quantiles(timings, n=100)
         return {"p50_ms": round(quantiles[49], 2), "p99_ms": round(quantiles[98], 2)}
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
 
 
 def tree_rss(root: int) -> tuple[int, float]:
@@ -148,17 +136,7 @@ def tree_rss(root: int) -> tuple[int, float]:
 
 def ui_footprint(repo: Path) -> dict[str, float]:
     """Processes and summed RSS of `stages.mlflow_cli ui` (what `make mlflow-ui` runs), serving."""
-    port = free_port()
-    server = subprocess.Popen(
-        [PY, "-m", "stages.mlflow_cli", "ui", "--port", str(port)],
-        cwd=repo,
-        env=pipeline_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        connection = wait_for_server(port, server, path="/")
+    with mlflow_cli_server(repo, "ui", "/") as (connection, pid):
         connection.request(
             "POST", "/api/2.0/mlflow/experiments/search", json.dumps({"max_results": 10}),
             {"Content-Type": "application/json"},
@@ -166,8 +144,28 @@ def ui_footprint(repo: Path) -> dict[str, float]:
         if connection.getresponse().status != 200:
             raise SystemExit("bench: the MLflow UI did not answer an experiments search")
         time.sleep(5)  # let start-up work settle
-        processes, rss = tree_rss(server.pid)
+        processes, rss = tree_rss(pid)
         return {"processes": processes, "rss_mb": rss}
+
+
+@contextmanager
+def mlflow_cli_server(
+    repo: Path, command: str, path: str
+) -> Iterator[tuple[http.client.HTTPConnection, int]]:
+    """`python -m stages.mlflow_cli <command>` on a free port in `repo`: a connection once `path`
+    answers, and the server's pid; stopped with its children on exit."""
+    port = free_port()
+    server = subprocess.Popen(
+        [PY, "-m", "stages.mlflow_cli", command, "--port", str(port)],
+        cwd=repo,
+        env=pipeline_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        connection = wait_for_server(port, server, path=path)
+        yield connection, server.pid
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=60)
