@@ -6,6 +6,9 @@ confusion matrix is a table) written into the Markdown: nothing to host, no cred
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -66,23 +69,35 @@ def _block(lines: list[str], colours: list[str]) -> str:
     return "```mermaid\n" + "\n".join([init, *lines]) + "\n```"
 
 
+def _lines_chart(
+    title: str,
+    x_axis: str,
+    y_axis: str,
+    base: pd.DataFrame | None,
+    new: pd.DataFrame,
+    values: Callable[[pd.DataFrame], Any],
+) -> str:
+    """Mermaid lines, base grey and new blue (a missing base is left out); `values(frame)` is
+    a frame's line on the chart's x grid."""
+    lines = ["xychart-beta", f'    title "{title}"', f"    x-axis {x_axis}", f"    y-axis {y_axis}"]
+    colours = []
+    for frame, colour in ((base, GREY), (new, BLUE)):
+        if frame is not None:
+            lines.append(f"    line {_numbers(values(frame))}")
+            colours.append(colour)
+    return _block(lines, colours)
+
+
 def curve_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
     """A curve (ROC, precision-recall) resampled on an even grid of x: Mermaid lines."""
     grid = np.linspace(0, 1, CURVE_POINTS)  # Mermaid spaces a line's points evenly over x
-    lines = [
-        "xychart-beta",
-        f'    title "{title} (base grey, new blue)"',
-        f'    x-axis "{x}" 0 --> 1',
-        f'    y-axis "{y}" 0 --> 1',
-    ]
-    colours = []
-    for frame, colour in ((base, GREY), (new, BLUE)):
-        if frame is None:
-            continue
+
+    def on_grid(frame: pd.DataFrame) -> Any:
         ordered = frame.sort_values(x, kind="stable")
-        lines.append(f"    line {_numbers(np.interp(grid, ordered[x], ordered[y]))}")
-        colours.append(colour)
-    return _block(lines, colours)
+        return np.interp(grid, ordered[x], ordered[y])
+
+    heading = f"{title} (base grey, new blue)"
+    return _lines_chart(heading, f'"{x}" 0 --> 1', f'"{y}" 0 --> 1', base, new, on_grid)
 
 
 def importance_chart(title: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
@@ -105,20 +120,13 @@ def steps_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.D
     """A learning curve: y by iteration, resampled on at most CURVE_POINTS * 2 iterations."""
     last = int(max(f[x].max() for f in (base, new) if f is not None))
     grid = np.unique(np.linspace(1, last, min(last, CURVE_POINTS * 2)).round())
-    lines = [
-        "xychart-beta",
-        f'    title "{title} (base grey, new blue)"',
-        f'    x-axis "{x}" 1 --> {last}',
-        f'    y-axis "{y}"',
-    ]
-    colours = []
-    for frame, colour in ((base, GREY), (new, BLUE)):
-        if frame is None:
-            continue
+
+    def on_grid(frame: pd.DataFrame) -> Any:
         values = np.interp(grid, frame[x], frame[y], right=np.nan)  # NaN past its last step
-        lines.append(f"    line {_numbers(pd.Series(values).ffill())}")
-        colours.append(colour)
-    return _block(lines, colours)
+        return pd.Series(values).ffill()
+
+    heading = f"{title} (base grey, new blue)"
+    return _lines_chart(heading, f'"{x}" 1 --> {last}', f'"{y}"', base, new, on_grid)
 
 
 def binned_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.DataFrame) -> str:
@@ -126,21 +134,15 @@ def binned_chart(title: str, x: str, y: str, base: pd.DataFrame | None, new: pd.
     frames = [f for f in (base, new) if f is not None]
     edges = np.unique(np.quantile(pd.concat(frames)[x], np.linspace(0, 1, BINS + 1)))
     centres = (edges[:-1] + edges[1:]) / 2
-    lines = [
-        "xychart-beta",
-        f'    title "{title}: mean {y} by {x} (base grey, new blue)"',
-        f'    x-axis "{x}" {_labels([f"{c:.3g}" for c in centres])}',
-        f'    y-axis "{y}"',
-    ]
-    colours = []
-    for frame, colour in ((base, GREY), (new, BLUE)):
-        if frame is None:
-            continue
+
+    def bin_means(frame: pd.DataFrame) -> Any:
         bins = np.clip(np.searchsorted(edges, frame[x], side="right") - 1, 0, len(centres) - 1)
         means = frame[y].groupby(bins).mean().reindex(range(len(centres)))
-        lines.append(f"    line {_numbers(means.interpolate().bfill().ffill())}")
-        colours.append(colour)
-    return _block(lines, colours)
+        return means.interpolate().bfill().ffill()
+
+    heading = f"{title}: mean {y} by {x} (base grey, new blue)"
+    x_axis = f'"{x}" {_labels([f"{c:.3g}" for c in centres])}'
+    return _lines_chart(heading, x_axis, f'"{y}"', base, new, bin_means)
 
 
 def confusion_table(base: pd.DataFrame | None, new: pd.DataFrame, x: str, y: str) -> str:
