@@ -48,6 +48,7 @@ class Case:
 
     def __init__(self, repo: Path, monkeypatch: pytest.MonkeyPatch, model: Path) -> None:
         self.repo, self.monkeypatch, self.model = repo, monkeypatch, model
+        self.keep: list[str] = []  # outputs a row's earlier, passing stage legitimately wrote
 
     def lines(self, name: str = TRAIN) -> list[str]:
         with gzip.open(self.repo / name, "rt") as handle:
@@ -81,8 +82,6 @@ class Case:
         assert prepare.main([]) == 0
         for output in OUTPUTS[:4]:  # check's and prepare's own outputs are legitimately there
             self.keep.append(output)
-
-    keep: list[str]
 
     def after(self, run: Callable[[], int]) -> Callable[[], int]:
         def wrapped() -> int:
@@ -479,18 +478,22 @@ def secret_in_files(repo: Path) -> list[str]:
     ]
 
 
+@pytest.fixture
+def case(tiny_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Case:
+    """A fresh plain `tiny` copy as the working directory, the tiny model beside it."""
+    monkeypatch.chdir(tiny_dir)
+    return Case(tiny_dir, monkeypatch, tiny_model)
+
+
 @pytest.mark.parametrize("row", ROWS, ids=[row.__name__ for row in ROWS])
 def test_fault_matrix(
     row: Callable[[Case], Row],
-    tiny_dir: Path,
-    tiny_model: Path,
+    case: Case,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(tiny_dir)
+    tiny_dir = case.repo
     monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", SECRET)
-    case = Case(tiny_dir, monkeypatch, tiny_model)
-    case.keep = []
     run, stage, needles = row(case)
     capsys.readouterr()
 
@@ -548,13 +551,11 @@ ACCEPTED = [extra_column, unknown_categories, blank_in_a_numeric_column]
 @pytest.mark.parametrize("row", ACCEPTED, ids=[row.__name__ for row in ACCEPTED])
 def test_accepted_input_is_scored_in_full(
     row: Callable[[Case], tuple[Any, list[str]]],
-    tiny_dir: Path,
-    tiny_model: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    case: Case,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(tiny_dir)
-    run, needles = row(Case(tiny_dir, monkeypatch, tiny_model))
+    tiny_dir = case.repo
+    run, needles = row(case)
     capsys.readouterr()
 
     assert run() == 0
