@@ -39,13 +39,14 @@ repro: setup ## Run the whole pipeline on the configured dataset (dvc repro)
 	dvc repro
 
 # One worker per core (pytest-xdist); a file's tests stay on one worker, so module fixtures
-# (a repository with the pipeline run once) are built once.
+# (a repository with the pipeline run once) are built once; the longest files go first
+# (tests/conftest.py LONGEST_FIRST), not the files with the most tests (xdist's default).
 PYTEST_WORKERS ?= auto
 test: setup ## Run the whole test suite, end-to-end tests included (PYTEST_WORKERS=1: serial)
-	pytest -n $(PYTEST_WORKERS) --dist loadfile
+	pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: setup ## Run the tests that take seconds (not end-to-end, no external service)
-	pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow and not integration"
+	pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not integration"
 
 mutants: setup ## Apply one-line mutations of stages/ in a temp copy; print which the fast tests miss
 	python tools/mutants.py

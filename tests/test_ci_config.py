@@ -70,3 +70,22 @@ def test_deploy_images_and_server_packages_are_pinned() -> None:
         assert locked[package] == version, (
             f"Dockerfile.mlflow {package}=={version}: lock {locked[package]}"
         )
+
+
+def test_the_longest_test_files_are_handed_out_first() -> None:
+    from tests.conftest import LONGEST_FIRST
+
+    assert all((ROOT / "tests" / name).is_file() for name in LONGEST_FIRST)  # none renamed away
+    makefile = (ROOT / "Makefile").read_text()
+    assert makefile.count("--dist loadfile --no-loadscope-reorder") == 2  # test and test-fast
+
+
+def test_collection_puts_the_longest_files_first_and_keeps_the_rest_in_order() -> None:
+    from types import SimpleNamespace
+
+    from tests.conftest import LONGEST_FIRST, pytest_collection_modifyitems
+
+    names = ["test_a.py", LONGEST_FIRST[1], "test_b.py", LONGEST_FIRST[0], "test_a.py"]
+    items = [SimpleNamespace(path=Path("tests") / name, index=i) for i, name in enumerate(names)]
+    pytest_collection_modifyitems(items)  # type: ignore[arg-type]
+    assert [item.index for item in items] == [3, 1, 0, 2, 4]

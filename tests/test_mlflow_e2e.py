@@ -24,18 +24,12 @@ import yaml
 
 from stages.compose import compose
 from stages.lineage import file_md5
-from tests.conftest import pipeline_env, run, run_queue, seed_store
+from tests.conftest import pipeline_env, run, run_queue
 from tests.services import free_port, served
 
 pytestmark = pytest.mark.slow
 
 MODEL = "ml-pipeline-tiny"
-
-
-def new_repo(template: Path, migrated: Path, dest: Path) -> Path:
-    shutil.copytree(template, dest, symlinks=True)
-    seed_store(migrated, dest)
-    return dest
 
 
 def client(repo: Path) -> Any:
@@ -55,11 +49,10 @@ def read(repo: Path, path: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def pipeline_repo(
-    template_repo: Path, migrated_db: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def pipeline_repo(template_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`dvc repro` once on tiny; the tests below read what it left (the last one changes it)."""
-    repo = new_repo(template_repo, migrated_db, tmp_path_factory.mktemp("mlflow-e2e") / "repo")
+    repo = tmp_path_factory.mktemp("mlflow-e2e") / "repo"
+    shutil.copytree(template_repo, repo, symlinks=True)
     result = run(["dvc", "repro"], repo)
     assert "register: champion" in result.stdout
     return repo
@@ -273,34 +266,31 @@ def test_worse_model_is_not_promoted_and_a_failed_gate_registers_nothing(
     assert mlflow_client.get_model_version_by_alias(MODEL, "champion").version == 1
 
 
-def test_parallel_queued_experiments_share_the_main_store(
-    template_repo: Path, migrated_db: Path, tmp_path: Path
-) -> None:
-    repo = new_repo(template_repo, migrated_db, tmp_path / "repo")
+def test_parallel_queued_experiments_share_the_main_store(tiny_repo: Path) -> None:
     # A Hydra sweep: one queued experiment per model family.
     sweep = ["-S", "data=tiny", "-S", "model=linear,hgb,rf", "-S", "cv=fast"]
-    run(["dvc", "exp", "run", "--queue", *sweep, "-S", "evaluate.importance_repeats=1"], repo)
-    run_queue(repo, tasks=3)
+    run(["dvc", "exp", "run", "--queue", *sweep, "-S", "evaluate.importance_repeats=1"], tiny_repo)
+    run_queue(tiny_repo, tasks=3)
 
-    runs = runs_of(repo)
-    assert len(runs) == 3 and runs_of(repo, "Default") == []
+    runs = runs_of(tiny_repo)
+    assert len(runs) == 3 and runs_of(tiny_repo, "Default") == []
     assert {r.data.params["model.name"] for r in runs} == {"linear", "hgb", "rf"}
-    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], tiny_repo).stdout)
     experiments = {e["name"] for baseline in shown for e in baseline.get("experiments") or []}
     assert {r.data.tags["dvc.exp_name"] for r in runs} == experiments
-    head = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    head = run(["git", "rev-parse", "HEAD"], tiny_repo).stdout.strip()
     for logged in runs:
         assert logged.info.status == "FINISHED"
         assert logged.data.tags["dvc.baseline_rev"] == head
         assert logged.data.tags["reproduce"].startswith("dvc exp apply ")
         assert logged.info.run_name == logged.data.tags["dvc.exp_name"]
     best = max(runs, key=lambda r: r.data.metrics["roc_auc"])
-    champion = client(repo).get_model_version_by_alias(MODEL, "champion")
+    champion = client(tiny_repo).get_model_version_by_alias(MODEL, "champion")
     assert champion.run_id == best.info.run_id
     # Artifacts live in the main repository, not in the deleted temporary copies.
-    assert not list(repo.glob(".dvc/tmp/exps/**/mlflow.db"))
-    assert file_md5(repo / "mlflow.db")  # the one store
-    assert list((repo / "mlruns").rglob("MLmodel"))
+    assert not list(tiny_repo.glob(".dvc/tmp/exps/**/mlflow.db"))
+    assert file_md5(tiny_repo / "mlflow.db")  # the one store
+    assert list((tiny_repo / "mlruns").rglob("MLmodel"))
 
 
 def test_a_killed_stage_leaves_its_run_failed_and_no_version(pipeline_repo: Path) -> None:

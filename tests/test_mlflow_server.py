@@ -77,11 +77,13 @@ def database_text(backend_uri: str) -> str:
 
 
 def test_pipeline_on_the_server_tracks_registers_and_serves_without_leaking_secrets(
-    tiny_repo: Path, server: MlflowServer, monkeypatch: pytest.MonkeyPatch
+    tiny_repo: Path, server: MlflowServer, migrated_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = run(["dvc", "repro"], tiny_repo, env=team_env(server))
     assert "register: champion" in result.stdout
-    assert not (tiny_repo / "mlflow.db").exists()  # nothing went to the embedded store
+    # Nothing went to the embedded store: still the empty one the copy was seeded with.
+    assert (tiny_repo / "mlflow.db").read_bytes() == migrated_db.read_bytes()
+    assert not (tiny_repo / "mlruns").exists()
 
     run_id = json.loads((tiny_repo / "models/run.json").read_text())["run_id"]
     runs = runs_of(server)

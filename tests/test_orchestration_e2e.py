@@ -160,7 +160,7 @@ def test_a_transient_fault_is_retried_and_the_flow_succeeds(
 
 
 def test_bad_data_fails_at_validate_without_retries_and_registers_nothing(
-    tiny_repo: Path, tmp_path: Path
+    tiny_repo: Path, tmp_path: Path, migrated_db: Path
 ) -> None:
     import gzip
 
@@ -187,7 +187,8 @@ def test_bad_data_fails_at_validate_without_retries_and_registers_nothing(
     assert "Retry" not in logs and "Traceback" not in logs
     assert "Task run 'train'" in logs and "Running stage 'train'" not in logs
     assert not (tiny_repo / "reports/registration.json").exists()
-    assert not (tiny_repo / "mlflow.db").exists()  # nothing trained, nothing registered
+    # Nothing trained, nothing registered: the embedded store is the empty one it was seeded with.
+    assert (tiny_repo / "mlflow.db").read_bytes() == migrated_db.read_bytes()
     assert git(tiny_repo, "status", "--porcelain") == status  # workspace as it was
     assert git(tiny_repo, "branch", "--list", "retrain/*") == ""
 
