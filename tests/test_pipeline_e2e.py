@@ -67,15 +67,6 @@ def test_repro_tiny_writes_metrics_plots_and_model(tiny_repo: Path) -> None:
     assert stages_run(partial.stdout) == ["check", "search", "train", "evaluate", "register"]
 
 
-def test_forced_repro_gives_byte_identical_metrics(tiny_repo: Path) -> None:
-    run(["dvc", "repro", "-f"], tiny_repo)
-    first = (tiny_repo / "metrics.json").read_bytes()
-    first_plots = (tiny_repo / "reports/plots/importance.csv").read_bytes()
-    run(["dvc", "repro", "-f"], tiny_repo)
-    assert (tiny_repo / "metrics.json").read_bytes() == first
-    assert (tiny_repo / "reports/plots/importance.csv").read_bytes() == first_plots
-
-
 @pytest.mark.parametrize("model", ["rf", "linear"])
 def test_other_model_families_run_end_to_end(repo_copy, model: str) -> None:
     repo = repo_copy(f"model={model}", "cv=fast")
