@@ -149,11 +149,23 @@ def iteration_losses(model: Any, features: Any, target: Any) -> list[float]:
     truth = np.asarray(target)[:CURVE_MAX_ROWS]
     transformed = model[:-1].transform(rows) if len(model) > 1 else rows
     if hasattr(estimator, "staged_predict_proba"):
-        from sklearn.metrics import log_loss
-
-        classes = list(estimator.classes_)
-        return [log_loss(truth, proba, labels=classes) for proba in staged(transformed)]
+        return staged_log_losses(truth, staged(transformed), list(estimator.classes_))
     return [float(np.sqrt(np.mean((truth - pred) ** 2))) for pred in staged(transformed)]
+
+
+def staged_log_losses(truth: Any, probas: Any, classes: list[Any]) -> list[float]:
+    """scikit-learn's `log_loss(truth, proba, labels=classes)` for each array of `probas`, to
+    the last bit (same clipping, same mean), with the labels matched once instead of validated
+    per iteration (200 calls cost ~0.3 s). A label outside `classes` adds 0, as there."""
+    position = {label: column for column, label in enumerate(classes)}
+    columns = np.array([position.get(label, -1) for label in truth])
+    known, rows = columns >= 0, np.arange(len(columns))
+    losses = []
+    for proba in probas:
+        eps = np.finfo(proba.dtype).eps
+        picked = np.clip(proba, eps, 1 - eps)[rows, np.maximum(columns, 0)]
+        losses.append(float(np.average(np.where(known, -np.log(picked), 0.0))))
+    return losses
 
 
 def loss_name(task: str) -> str:

@@ -13,15 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from stages import paths
 from stages.config import Params, load_params
 from stages.errors import entry_point
-from stages.features import features_and_target
 from stages.lineage import file_md5, flatten, run_lineage
 from stages.outputs import json_writer, publish
-from stages.timefeatures import model_data
 from stages.tracking import Tracking, active_run, connect, log_batch
 
 if TYPE_CHECKING:
@@ -162,6 +158,10 @@ def main(argv: list[str] | None = None) -> None:
         publish({paths.SEARCH_REPORT: json_writer(OFF)})
         print("search: off (search: none); train fits the model group's values")
         return
+    import pandas as pd  # not before: with `search: none` the stage needs no pandas
+
+    from stages.features import features_and_target
+    from stages.timefeatures import model_data
     from stages.tuning import metric_of, run_search
 
     tracking = connect(params.tracking.experiment)  # fail fast, before searching

@@ -2,8 +2,8 @@
 
 One fresh interpreter imports every stage module in turn and records which heavy packages each
 one brought in (a package already loaded by an earlier module counts for that module only), so
-a shared helper that starts importing MLflow, Great Expectations, matplotlib or scikit-learn at
-module level fails here.
+a shared helper that starts importing pandas, MLflow, Great Expectations, matplotlib or
+scikit-learn at module level fails here.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import sys
 
 from tests.conftest import ROOT
 
-HEAVY = ("mlflow", "great_expectations", "matplotlib", "sklearn")
+HEAVY = ("pandas", "mlflow", "great_expectations", "matplotlib", "sklearn")
 # What importing each stage module may bring in (the rest is imported when it is used).
 ALLOWED = {
     "check": set(),
-    "prepare": set(),
+    "search": set(),  # pandas, MLflow and Optuna only when a search is configured
+    "prepare": {"pandas"},
     "validate": set(),  # Great Expectations when the suite runs
     "register": set(),  # MLflow when it connects; scikit-learn only to re-score a champion
     "train": {"sklearn"},  # MLflow when it connects

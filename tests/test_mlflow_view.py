@@ -113,6 +113,16 @@ def test_iteration_losses_read_the_fitted_model_without_changing_it() -> None:
     assert mlflow_view.iteration_losses(linear, features, target) == []
 
 
+@pytest.mark.parametrize("classes", [["no", "yes"], ["a", "b", "c"]])
+def test_staged_log_losses_equal_scikit_learns_to_the_bit(classes: list[str]) -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.choice(classes, size=500)
+    probas = [rng.dirichlet(np.ones(len(classes)), size=500) for _ in range(5)]
+    probas[0][:3] = np.eye(len(classes))[0]  # certain answers: clipped at eps as scikit-learn does
+    expected = [log_loss(truth, proba, labels=classes) for proba in probas]
+    assert mlflow_view.staged_log_losses(truth, probas, classes) == expected
+
+
 def test_run_note_names_data_model_headline_and_decision(params) -> None:
     metrics = {"roc_auc": 0.9, "accuracy": 0.8, "cv_accuracy_mean": 0.79, "cv_accuracy_std": 0.01}
     report = {"decision": "challenger", "version": 3, "alias": "challenger", "reasons": ["worse"]}

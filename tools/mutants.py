@@ -286,6 +286,20 @@ MUTANTS = [
         "names = None",
         ("tests/test_predict.py",),
     ),
+    Mutant(
+        "learning curve without scikit-learn's clipping",
+        "stages/mlflow_view.py",
+        "picked = np.clip(proba, eps, 1 - eps)[rows, np.maximum(columns, 0)]",
+        "picked = proba[rows, np.maximum(columns, 0)]",
+        ("tests/test_mlflow_view.py",),
+    ),
+    Mutant(
+        "search imports pandas before knowing it searches",
+        "stages/search.py",
+        "from stages import paths\n",
+        "import pandas\n\nfrom stages import paths\n",
+        ("tests/test_imports.py",),
+    ),
 ]
 
 
