@@ -156,15 +156,13 @@ def iteration_losses(model: Any, features: Any, target: Any) -> list[float]:
 def staged_log_losses(truth: Any, probas: Any, classes: list[Any]) -> list[float]:
     """scikit-learn's `log_loss(truth, proba, labels=classes)` for each array of `probas`, to
     the last bit (same clipping, same mean), with the labels matched once instead of validated
-    per iteration (200 calls cost ~0.3 s). A label outside `classes` adds 0, as there."""
+    per iteration (200 calls cost ~0.3 s). Every label of `truth` is one of `classes`."""
     position = {label: column for column, label in enumerate(classes)}
-    columns = np.array([position.get(label, -1) for label in truth])
-    known, rows = columns >= 0, np.arange(len(columns))
+    picked = (np.arange(len(truth)), np.array([position[label] for label in truth]))
     losses = []
     for proba in probas:
         eps = np.finfo(proba.dtype).eps
-        picked = np.clip(proba, eps, 1 - eps)[rows, np.maximum(columns, 0)]
-        losses.append(float(np.average(np.where(known, -np.log(picked), 0.0))))
+        losses.append(float(np.average(-np.log(np.clip(proba, eps, 1 - eps)[picked]))))
     return losses
 
 

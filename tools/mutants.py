@@ -289,8 +289,8 @@ MUTANTS = [
     Mutant(
         "learning curve without scikit-learn's clipping",
         "stages/mlflow_view.py",
-        "picked = np.clip(proba, eps, 1 - eps)[rows, np.maximum(columns, 0)]",
-        "picked = proba[rows, np.maximum(columns, 0)]",
+        "np.log(np.clip(proba, eps, 1 - eps)[picked])",
+        "np.log(proba[picked])",
         ("tests/test_mlflow_view.py",),
     ),
     Mutant(
