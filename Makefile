@@ -39,8 +39,8 @@ repro: setup ## Run the whole pipeline on the configured dataset (dvc repro)
 	dvc repro
 
 # One worker per core (pytest-xdist); a file's tests stay on one worker, so module fixtures
-# (a repository with the pipeline run once) are built once; the longest files go first
-# (tests/conftest.py LONGEST_FIRST), not the files with the most tests (xdist's default).
+# (a repository with the pipeline run once) are built once; the longest files are handed out
+# first (tests/conftest.py LONGEST_FIRST), not the files with the most tests (xdist's default).
 PYTEST_WORKERS ?= auto
 test: setup ## Run the whole test suite, end-to-end tests included (PYTEST_WORKERS=1: serial)
 	pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder

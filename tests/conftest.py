@@ -26,10 +26,11 @@ BIN = Path(sys.executable).parent
 if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-# The longest files first (wall seconds on 2 workers, `--durations`, Nov 2026: 240, 177, 160, 141,
-# 136, 70, 43, 41, 39, 34, 32, 23; the other files take seconds). `make test` hands each worker
-# the next file when it is free (`--dist loadfile --no-loadscope-reorder`): a long file started
-# last would keep one worker busy while the other sits idle. Order only, never which tests run.
+# The longest files first (`--durations` on 2 workers, Nov 2026: from ~4 minutes down to ~20 s
+# each; the other files take seconds). Under pytest-xdist (`make test`: `--dist loadfile
+# --no-loadscope-reorder`) a worker claims the next file in this order as it runs low on work,
+# so no long file starts last and runs alone while the other worker idles. Without xdist the
+# order stays pytest's (unit tests first). Order only, never which tests run.
 LONGEST_FIRST = (
     "test_orchestration_e2e.py",
     "test_reproduce.py",
@@ -47,7 +48,10 @@ LONGEST_FIRST = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Longest files first; within a file, and among the rest, the order pytest collected."""
+    """In an xdist worker: longest files first; within a file, and among the rest, the order
+    pytest collected."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
     rank = {name: position for position, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 

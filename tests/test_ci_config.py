@@ -6,6 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -80,12 +81,21 @@ def test_the_longest_test_files_are_handed_out_first() -> None:
     assert makefile.count("--dist loadfile --no-loadscope-reorder") == 2  # test and test-fast
 
 
-def test_collection_puts_the_longest_files_first_and_keeps_the_rest_in_order() -> None:
+def test_collection_puts_the_longest_files_first_and_keeps_the_rest_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from types import SimpleNamespace
 
     from tests.conftest import LONGEST_FIRST, pytest_collection_modifyitems
 
     names = ["test_a.py", LONGEST_FIRST[1], "test_b.py", LONGEST_FIRST[0], "test_a.py"]
-    items = [SimpleNamespace(path=Path("tests") / name, index=i) for i, name in enumerate(names)]
-    pytest_collection_modifyitems(items)  # type: ignore[arg-type]
-    assert [item.index for item in items] == [3, 1, 0, 2, 4]
+
+    def collected() -> list[int]:
+        items = [SimpleNamespace(path=Path("tests") / n, index=i) for i, n in enumerate(names)]
+        pytest_collection_modifyitems(items)  # type: ignore[arg-type]
+        return [item.index for item in items]
+
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert collected() == [0, 1, 2, 3, 4]  # plain pytest: as collected, unit tests first
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    assert collected() == [3, 1, 0, 2, 4]

@@ -2,8 +2,9 @@
 
 One fresh interpreter imports every stage module in turn and records which heavy packages each
 one brought in (a package already loaded by an earlier module counts for that module only), so
-a shared helper that starts importing pandas, MLflow, Great Expectations, matplotlib or
-scikit-learn at module level fails here.
+a shared helper that starts importing MLflow, Great Expectations, matplotlib or scikit-learn at
+module level fails here. The order of ALLOWED matters: pandas is watched only in the stages
+imported before `prepare` (which needs it), i.e. `check` and `search`.
 """
 
 from __future__ import annotations
