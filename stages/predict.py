@@ -49,7 +49,7 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
         else:
             columns = schema.input_names() if schema else []
             names = None if read.header or data is None else input_names(path, data, columns)
-            text = [spec.name for spec in _inputs(schema) if spec.type.name in AS_TEXT]
+            text = columns_of(schema, AS_TEXT)
             rows = read_csv(path, read, names is None, names, dict.fromkeys(text, "str"))
     except StageError:
         raise
@@ -59,17 +59,18 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
     if rows.empty:
         raise StageError(f"--input {path}: no rows to score (a header line only?)")
-    for spec in _inputs(schema):
-        if spec.type.name in DECIMAL_TYPES and spec.name in rows:
-            text = rows[spec.name]
+    for name in columns_of(schema, DECIMAL_TYPES):
+        if name in rows:
+            text = rows[name]
             numbers = to_numbers(text, read)
             parsed = numbers.notna() | text.isna()
-            rows[spec.name] = numbers if parsed.all() else text.where(~parsed, numbers)
+            rows[name] = numbers if parsed.all() else text.where(~parsed, numbers)
     return rows
 
 
-def _inputs(schema: Any) -> list[Any]:
-    return list(schema.inputs) if schema else []
+def columns_of(schema: Any, types: set[str]) -> list[str]:
+    """The model signature's input columns of these MLflow types (none without a signature)."""
+    return [spec.name for spec in schema.inputs if spec.type.name in types] if schema else []
 
 
 def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
@@ -100,7 +101,7 @@ def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
                 f"{source}: column {column!r} must be text (string), got {values.dtype}"
             )
     features = rows[schema.input_names()]
-    decimal = [s.name for s in schema.inputs if s.type.name in DECIMAL_TYPES]
+    decimal = columns_of(schema, DECIMAL_TYPES)
     return features.astype(dict.fromkeys(decimal, "float64"))  # 39 → 39.0, as MLflow needs
 
 
