@@ -22,7 +22,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from tests.conftest import ROOT, make_repo, pipeline_env
+from tests.services import free_port, served
 
 LARGE_ROWS = 1_000_000
 PREDICT_ROWS = 10_000
@@ -85,12 +85,6 @@ def large_dataset(repo: Path) -> None:
         "# @package _global_\n# adult's train file resampled to 1,000,000 rows (make bench)\n"
         "defaults:\n  - adult\n\ndata:\n  name: adult1m\n  dir: data/raw/adult1m\n"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def served_latency(repo: Path, row: dict) -> dict[str, float]:
@@ -152,40 +146,16 @@ def ui_footprint(repo: Path) -> dict[str, float]:
 def mlflow_cli_server(
     repo: Path, command: str, path: str
 ) -> Iterator[tuple[http.client.HTTPConnection, int]]:
-    """`python -m stages.mlflow_cli <command>` on a free port in `repo`: a connection once `path`
-    answers, and the server's pid; stopped with its children on exit."""
+    """`python -m stages.mlflow_cli <command>` on a free port in `repo` (its output in
+    `<repo>/<command>.log`): a connection once `path` answers, and the server's pid; stopped with
+    its children on exit."""
     port = free_port()
-    server = subprocess.Popen(
-        [PY, "-m", "stages.mlflow_cli", command, "--port", str(port)],
-        cwd=repo,
-        env=pipeline_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        connection = wait_for_server(port, server, path=path)
-        yield connection, server.pid
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
-
-
-def wait_for_server(
-    port: int, server: subprocess.Popen, seconds: float = 180, path: str = "/ping"
-) -> http.client.HTTPConnection:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("bench: the model server exited before answering")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("GET", path)
-            if connection.getresponse().read() is not None:
-                return connection
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"bench: no model server on port {port} after {seconds:.0f} s")
+    cmd = [PY, "-m", "stages.mlflow_cli", command, "--port", str(port)]
+    health = f"http://127.0.0.1:{port}{path}"
+    with served(
+        cmd, health, repo / f"{command}.log", cwd=repo, env=pipeline_env(), seconds=180
+    ) as s:
+        yield http.client.HTTPConnection("127.0.0.1", port, timeout=30), s.pid
 
 
 def bench_size(size: str, workdir: Path, runs: int) -> dict:
