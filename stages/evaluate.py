@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -14,12 +13,12 @@ from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.importance import importance
 from stages.metrics import rounded, score
-from stages.mlflow_view import iteration_losses, loss_name
+from stages.mlflow_view import iteration_losses
+from stages.model_dir import load_pipeline
 from stages.modeling import CV_METRIC
 from stages.outputs import json_writer, publish, read_json
 from stages.plots import classification_plots, regression_plots, render_pngs, write_tables
 from stages.timefeatures import model_data
-from stages.tracking import active_run, connect, log_batch, log_dataset
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ def run(
     plots["importance.csv"] = importance(model, features, target, settings, params.seed, data.task)
     losses = iteration_losses(model, features, target)
     if losses:  # boosting: test loss after each iteration (the fitted model's own stages)
-        plots["learning_curve.csv"] = pd.DataFrame(
+        plots[paths.LEARNING_CURVE_CSV] = pd.DataFrame(
             {"iteration": range(1, len(losses) + 1), "loss": losses}
         )
     timings = {
@@ -82,44 +81,20 @@ def caption(params: Params, result: Evaluation) -> str:
 @entry_point("evaluate")
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
-    run_info = read_json(paths.RUN_INFO)
-    import mlflow
-    import mlflow.sklearn
-
-    tracking = connect(params.tracking.experiment)  # fail fast, before scoring
-    with active_run(tracking, run_info["run_id"]):
-        model = mlflow.sklearn.load_model(str(paths.MODEL_DIR))
-        test = pd.read_parquet(paths.PREPARED_TEST)
-        train = pd.read_parquet(paths.PREPARED_TRAIN)
-        result = run(params, model, test, read_json(paths.TRAIN_REPORT), train)
-
-        def log(staged: dict[Path, Path]) -> None:  # before the outputs appear: all or nothing
-            with tracking.timer("log"):
-                dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
-                # Exactly the numbers of metrics.json, read back from it; also on the model.
-                metrics = read_json(staged[paths.METRICS])  # null: undefined (see README)
-                metrics = {k: v for k, v in metrics.items() if v is not None}
-                mlflow.log_metrics(metrics, model_id=run_info["model_id"], dataset=dataset)
-                mlflow.log_artifacts(str(staged[paths.FIGURES_DIR]), paths.FIGURES_DIR.name)
-                mlflow.log_dict(result.timings, paths.TIMINGS.name)
-                if "learning_curve.csv" in result.plots:
-                    curve = result.plots["learning_curve.csv"]
-                    name = f"test_{loss_name(params.data.task)}"
-                    steps = [(name, v, i) for i, v in enumerate(curve["loss"])]
-                    log_batch(tracking, run_info["run_id"], steps=steps)
-
-        publish(
-            {
-                paths.METRICS: json_writer(result.metrics),
-                paths.TIMINGS: json_writer(result.timings),
-                paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
-                paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
-            },
-            before_moving=log,
-        )
+    model = load_pipeline(paths.MODEL_DIR)
+    test = pd.read_parquet(paths.PREPARED_TEST)
+    train = pd.read_parquet(paths.PREPARED_TRAIN)
+    result = run(params, model, test, read_json(paths.TRAIN_REPORT), train)
+    publish(  # `register` logs them to the run
+        {
+            paths.METRICS: json_writer(result.metrics),
+            paths.TIMINGS: json_writer(result.timings),
+            paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
+            paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
+        }
+    )
     metrics = {k: v for k, v in result.metrics.items() if not k.startswith("baseline.")}
-    shown = ", ".join(f"{k}={v}" for k, v in metrics.items())
-    print(f"evaluate: {shown}; {tracking.timer.summary()}")
+    print(f"evaluate: {', '.join(f'{k}={v}' for k, v in metrics.items())}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,13 @@ from stages.best_params import apply_search
 from stages.config import Params, load_params
 from stages.errors import entry_point
 from stages.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
-from stages.mlflow_view import NOTE, registered_model_description, run_note, version_tags
+from stages.mlflow_view import (
+    NOTE,
+    loss_name,
+    registered_model_description,
+    run_note,
+    version_tags,
+)
 from stages.model_card import card_context, model_card
 from stages.outputs import json_writer, publish, read_json
 from stages.promotion import (
@@ -33,7 +39,7 @@ from stages.promotion import (
 )
 from stages.store import store_lock
 from stages.timefeatures import model_data
-from stages.tracking import Tracking, active_run, connect, log_batch
+from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
 
 
 def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[float | None, str]:
@@ -138,10 +144,39 @@ def promote(
     return registration.registered(int(created))
 
 
+def log_evaluation(tracking: Tracking, params: Params, run_info: dict, metrics: dict) -> None:
+    """Log what `evaluate` wrote to the run: the test split as an input, the values of
+    metrics.json (also on the model), the figures, the timings and the test loss per iteration."""
+    import mlflow
+    import pandas as pd
+
+    with tracking.timer("log"):
+        test = pd.read_parquet(paths.PREPARED_TEST)
+        dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
+        defined = {k: v for k, v in metrics.items() if v is not None}  # null: undefined (README)
+        mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)
+        mlflow.log_artifacts(str(paths.FIGURES_DIR), paths.FIGURES_DIR.name)
+        log_files([paths.TIMINGS])
+        log_test_losses(tracking, params, run_info["run_id"])
+
+
+def log_test_losses(tracking: Tracking, params: Params, run_id: str) -> None:
+    """Boosting: the test loss after each iteration (evaluate's learning curve), once a run."""
+    import pandas as pd
+
+    curve, name = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV, f"test_{loss_name(params.data.task)}"
+    if not curve.exists() or tracking.client.get_metric_history(run_id, name):
+        return
+    losses = pd.read_csv(curve)["loss"]
+    log_batch(tracking, run_id, steps=[(name, v, i) for i, v in enumerate(losses)])
+
+
 def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Registration:
-    """Gate the run of `run_info` and register it when it passes; log the decision."""
+    """Log the evaluation to the run of `run_info`, gate it and register it when it passes;
+    log the decision."""
     candidate = Candidate(run_info["run_id"], metrics)
     with active_run(tracking, candidate.run_id) as mlflow_run:
+        log_evaluation(tracking, params, run_info, metrics)
         lineage = Lineage.from_tags(mlflow_run.data.tags)
         lineage = replace(
             lineage,

@@ -68,7 +68,7 @@ def test_unreachable_tracking_server_fails_with_one_line_and_no_secret(
     ("main", "name", "missing"),
     [
         (validate.main, "validate", paths.PREPARED_TRAIN),
-        (evaluate.main, "evaluate", paths.RUN_INFO),
+        (evaluate.main, "evaluate", paths.MODEL_DIR / "MLmodel"),
         (register.main, "register", paths.METRICS),
     ],
 )
@@ -120,7 +120,7 @@ def test_every_stage_module_reports_errors_in_one_line(tiny_dir: Path) -> None:
         "prepare": "tiny.data.gz",
         "validate": str(paths.PREPARED_TRAIN),
         "train": "is unreachable",
-        "evaluate": str(paths.RUN_INFO),
+        "evaluate": str(paths.MODEL_DIR / "MLmodel"),
         "register": str(paths.METRICS),
     }
     for stage, process in started.items():

@@ -330,7 +330,7 @@ def unreachable_server(c: Case) -> Row:
 
 def evaluate_before_train(c: Case) -> Row:
     c.prepared()
-    return c.after(lambda: evaluate.main([])), "evaluate", ["models/run.json", "dvc repro"]
+    return c.after(lambda: evaluate.main([])), "evaluate", ["models/model/MLmodel", "dvc repro"]
 
 
 def register_before_evaluate(c: Case) -> Row:
@@ -452,8 +452,9 @@ DAMAGED = {damaged_store, predict_damaged_store}
 def tiny_model(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model of `tiny` saved as `train` saves one (few iterations), beside its test split."""
     from stages.config import load_params
+    from stages.model_dir import save_model
     from stages.modeling import build_pipeline
-    from stages.train import model_kwargs, save_model
+    from stages.train import model_kwargs
     from tests.configs import model_config
 
     here = tmp_path_factory.mktemp("tiny-model")

@@ -88,7 +88,11 @@ def test_repro_logs_one_complete_run_and_registers_the_champion(
     assert {"params.yaml", "prepare.json", "validation.json", "registration.json"} <= artifacts
     assert "validation_contract.yaml" in artifacts
     figures = {a.path for a in mlflow_client.list_artifacts(logged.info.run_id, "figures")}
-    assert "figures/roc.png" in figures
+    assert "figures/roc.png" in figures and "timings.json" in artifacts
+    # evaluate's test loss per iteration, logged by register from reports/plots/
+    test_curve = mlflow_client.get_metric_history(logged.info.run_id, "test_log_loss")
+    written = pd.read_csv(repo / "reports/plots/learning_curve.csv")["loss"]
+    assert [m.value for m in sorted(test_curve, key=lambda m: m.step)] == list(written)
     # lineage: datasets with DVC's md5 as digest; git, DVC and reproduce tags
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     lock_md5 = {o["path"]: o["md5"] for o in lock["prepare"]["outs"]}

@@ -168,15 +168,19 @@ def test_server_down_mid_pipeline_fails_fast_then_completes_without_duplicates(
     # Failing in seconds is the probe's timeout (test_store.py), measured without start-up.
     down = run(["dvc", "repro"], tiny_repo, env=env, check=False)
     assert down.returncode != 0
-    errors = [line for line in down.stderr.splitlines() if "evaluate: error" in line]
+    errors = [line for line in down.stderr.splitlines() if "register: error" in line]
     assert len(errors) == 1 and f"{server.url} is unreachable" in errors[0], down.stderr
-    assert not (tiny_repo / "metrics.json").exists()
+    assert (tiny_repo / "metrics.json").exists()  # evaluate does not need the server
+    assert not (tiny_repo / "reports/registration.json").exists()
 
     server.start()
     result = run(["dvc", "repro"], tiny_repo, env=env)
     assert "Running stage 'train'" not in result.stdout
+    assert "Running stage 'evaluate'" not in result.stdout
     assert "register: champion" in result.stdout
     runs = runs_of(server)
     assert len(runs) == 1 and runs[0].info.status == "FINISHED"
+    metrics = json.loads((tiny_repo / "metrics.json").read_text())
+    assert runs[0].data.metrics["accuracy"] == metrics["accuracy"]
     versions = client(server).search_model_versions(f"name='{MODEL}'")
     assert [v.version for v in versions] == ["1"]
