@@ -300,6 +300,20 @@ MUTANTS = [
         "import pandas\n\nfrom stages import paths\n",
         ("tests/test_imports.py",),
     ),
+    Mutant(
+        "register logs the test loss curve again on every run of the stage",
+        "stages/register.py",
+        "    if not curve.exists() or tracking.client.get_metric_history(run_id, name):\n",
+        "    if not curve.exists():\n",
+        ("tests/test_register.py",),
+    ),
+    Mutant(
+        "evaluate loads the model through MLflow",
+        "stages/evaluate.py",
+        "    model = load_pipeline(paths.MODEL_DIR)\n",
+        '    model = __import__("mlflow.sklearn").sklearn.load_model(str(paths.MODEL_DIR))\n',
+        ("tests/test_model_dir.py",),
+    ),
 ]
 
 
