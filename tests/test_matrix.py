@@ -333,6 +333,14 @@ def evaluate_before_train(c: Case) -> Row:
     return c.after(lambda: evaluate.main([])), "evaluate", ["models/model/MLmodel", "dvc repro"]
 
 
+def damaged_model(c: Case) -> Row:
+    c.prepared()
+    (c.repo / "models/model").mkdir(parents=True)
+    (c.repo / "models/model/MLmodel").write_text("flavors: {python_function: {}}\n")
+    c.keep.append("models/model")
+    return c.after(lambda: evaluate.main([])), "evaluate", ["models/model", "dvc repro -f train"]
+
+
 def register_before_evaluate(c: Case) -> Row:
     return lambda: register.main([]), "register", ["metrics.json", "dvc repro"]
 
@@ -432,6 +440,7 @@ ROWS = [
     unwritable_artifact_store,
     unreachable_server,
     evaluate_before_train,
+    damaged_model,
     register_before_evaluate,
     predict_missing_input,
     predict_empty_file,
