@@ -10,6 +10,8 @@ once; a failed gate registers nothing and is not an error.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,8 @@ from stages.promotion import (
 from stages.store import store_lock
 from stages.timefeatures import model_data
 from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
+
+EVALUATION_TAG = "evaluation.md5"
 
 
 def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[float | None, str]:
@@ -144,12 +148,28 @@ def promote(
     return registration.registered(int(created))
 
 
-def log_evaluation(tracking: Tracking, params: Params, run_info: dict, metrics: dict) -> None:
+def evaluation_md5() -> str:
+    """md5 of what `evaluate` wrote that the run shows: metrics.json and the plot tables (the
+    figures are drawn from them)."""
+    digest = hashlib.md5()
+    for path in [paths.METRICS, *sorted(paths.PLOTS_DIR.iterdir())]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def log_evaluation(
+    tracking: Tracking, params: Params, run_info: dict, metrics: dict, tags: dict[str, str]
+) -> None:
     """Log what `evaluate` wrote to the run: the test split as an input, the values of
-    metrics.json (also on the model), the figures, the timings and the test loss per iteration."""
+    metrics.json (also on the model), the figures, the timings and the test loss per iteration
+    (as learning_curve.csv has it: 6 significant digits). Once per evaluation (tag
+    `evaluation.md5`): a `register` re-run for new thresholds logs nothing again."""
     import mlflow
     import pandas as pd
 
+    digest, run_id = evaluation_md5(), run_info["run_id"]
+    if tags.get(EVALUATION_TAG) == digest:
+        return
     with tracking.timer("log"):
         test = pd.read_parquet(paths.PREPARED_TEST)
         dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
@@ -157,18 +177,11 @@ def log_evaluation(tracking: Tracking, params: Params, run_info: dict, metrics: 
         mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)
         mlflow.log_artifacts(str(paths.FIGURES_DIR), paths.FIGURES_DIR.name)
         log_files([paths.TIMINGS])
-        log_test_losses(tracking, params, run_info["run_id"])
-
-
-def log_test_losses(tracking: Tracking, params: Params, run_id: str) -> None:
-    """Boosting: the test loss after each iteration (evaluate's learning curve), once a run."""
-    import pandas as pd
-
-    curve, name = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV, f"test_{loss_name(params.data.task)}"
-    if not curve.exists() or tracking.client.get_metric_history(run_id, name):
-        return
-    losses = pd.read_csv(curve)["loss"]
-    log_batch(tracking, run_id, steps=[(name, v, i) for i, v in enumerate(losses)])
+        curve = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV
+        if curve.exists():  # boosting
+            name, losses = f"test_{loss_name(params.data.task)}", pd.read_csv(curve)["loss"]
+            log_batch(tracking, run_id, steps=[(name, v, i) for i, v in enumerate(losses)])
+        log_batch(tracking, run_id, tags={EVALUATION_TAG: digest})  # last: all was logged
 
 
 def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Registration:
@@ -176,7 +189,7 @@ def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Re
     log the decision."""
     candidate = Candidate(run_info["run_id"], metrics)
     with active_run(tracking, candidate.run_id) as mlflow_run:
-        log_evaluation(tracking, params, run_info, metrics)
+        log_evaluation(tracking, params, run_info, metrics, mlflow_run.data.tags)
         lineage = Lineage.from_tags(mlflow_run.data.tags)
         lineage = replace(
             lineage,
@@ -211,6 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     params = apply_search(load_params(paths.PARAMS))  # the model card shows the trained params
     metrics = read_json(paths.METRICS)
     check_metrics_exist(params.registration, metrics)
+    for written in (paths.TIMINGS, paths.FIGURES_DIR, paths.PLOTS_DIR):  # evaluate's other outputs
+        if not written.exists():
+            raise FileNotFoundError(errno.ENOENT, "not found", str(written))
     run_info = read_json(paths.RUN_INFO)
     tracking = connect(params.tracking.experiment)
     registration = run(params, tracking, run_info, metrics)

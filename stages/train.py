@@ -6,6 +6,7 @@ import statistics
 import sys
 import time
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -21,7 +22,6 @@ from stages.features import features_and_target
 from stages.guards import check as check_features
 from stages.lineage import file_md5, flatten, run_lineage
 from stages.mlflow_view import declare_experiment, iteration_losses, loss_name, run_params
-from stages.model_dir import save_model
 from stages.modeling import CV_METRIC, build_pipeline, cross_validate
 from stages.outputs import json_writer, publish
 from stages.timefeatures import cv_gap, model_data
@@ -94,6 +94,15 @@ def required_signature(signature: ModelSignature) -> ModelSignature:
 
     inputs = Schema([ColSpec(spec.type, spec.name) for spec in signature.inputs.inputs])
     return ModelSignature(inputs, signature.outputs, signature.params)
+
+
+def save_model(pipeline: Pipeline, kwargs: dict, path: Path) -> None:
+    """Save the whole pipeline as an MLflow model directory (the DVC-tracked copy)."""
+    import mlflow.sklearn
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*cloudpickle.*")
+        mlflow.sklearn.save_model(pipeline, str(path), **kwargs)
 
 
 def log_run(

@@ -83,6 +83,16 @@ def test_a_stage_without_its_inputs_names_the_missing_file(
     assert str(missing) in line and ("no such file" in line or "not found" in line)
 
 
+def test_register_names_a_missing_output_of_evaluate(
+    in_tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths.METRICS.write_text(json.dumps({"accuracy": 0.9, "roc_auc": 0.9, "skill.roc_auc": 0.5}))
+    paths.TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    paths.TIMINGS.write_text("{}")
+    line = one_line(capsys, register.main([]), "register")
+    assert f"{paths.FIGURES_DIR}: no such file" in line
+
+
 def test_bad_invocations_of_the_tools(in_tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
     line = one_line(capsys, reproduce.main(["models:/m@champion"]), "reproduce")
     assert "expected models:/<name>/<version>" in line

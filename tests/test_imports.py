@@ -24,7 +24,7 @@ ALLOWED = {
     "validate": set(),  # Great Expectations when the suite runs
     "register": set(),  # MLflow when it connects; scikit-learn only to re-score a champion
     "train": {"sklearn"},  # MLflow when it connects
-    "evaluate": {"sklearn"},  # MLflow when it connects, matplotlib when it draws
+    "evaluate": {"sklearn"},  # matplotlib when it draws; never MLflow (test_model_dir.py)
 }
 PROBE = """
 import importlib, json, sys

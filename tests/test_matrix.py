@@ -461,9 +461,8 @@ DAMAGED = {damaged_store, predict_damaged_store}
 def tiny_model(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model of `tiny` saved as `train` saves one (few iterations), beside its test split."""
     from stages.config import load_params
-    from stages.model_dir import save_model
     from stages.modeling import build_pipeline
-    from stages.train import model_kwargs
+    from stages.train import model_kwargs, save_model
     from tests.configs import model_config
 
     here = tmp_path_factory.mktemp("tiny-model")

@@ -111,6 +111,8 @@ def test_repro_logs_one_complete_run_and_registers_the_champion(
     # the model: the whole pipeline, with a signature, loadable as the champion
     logged_model = mlflow_client.get_logged_model(run_info["model_id"])
     assert logged_model.source_run_id == logged.info.run_id
+    on_model = {m.key: m.value for m in logged_model.metrics if m.key in metrics}
+    assert on_model == {k: v for k, v in metrics.items() if v is not None}
     registration = read(repo, "reports/registration.json")
     assert registration["decision"] == "champion" and registration["version"] == 1
     # tiny's two thresholds, then register.beat_baseline's skill check

@@ -1,4 +1,4 @@
-"""The saved model directory: written by MLflow, read back by `evaluate` without MLflow."""
+"""The saved model directory: written by `train` with MLflow, read back by `evaluate` without."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from stages import paths, prepare, train
 from stages.compose import compose
 from stages.config import load_params
-from stages.model_dir import load_pipeline, save_model
+from stages.model_dir import load_pipeline
 from tests.conftest import ROOT, pipeline_env
 
 QUICK = ["data=tiny", "cv=fast", "model.max_iter=20", "evaluate.importance_repeats=1"]
@@ -34,7 +34,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     test_rows.to_parquet(here / paths.PREPARED_TEST, index=False)
     model, report = train.run(params, train_rows)
     features = train_rows[params.data.features]
-    save_model(model, train.model_kwargs(model, features.head(20)), here / paths.MODEL_DIR)
+    train.save_model(model, train.model_kwargs(model, features.head(20)), here / paths.MODEL_DIR)
     (here / paths.TRAIN_REPORT).parent.mkdir(parents=True, exist_ok=True)
     (here / paths.TRAIN_REPORT).write_text(json.dumps(report))
     return here

@@ -12,10 +12,9 @@ import pandas as pd
 import pytest
 
 from stages.errors import StageError
-from stages.model_dir import save_model
 from stages.modeling import build_pipeline
 from stages.predict import check_schema, main, predict
-from stages.train import model_kwargs
+from stages.train import model_kwargs, save_model
 from tests.configs import model_config, shipped_params
 from tests.test_modeling import toy
 

@@ -14,8 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from stages import serving_image
 from stages.errors import StageError
-from stages.model_dir import save_model
-from stages.train import model_kwargs
+from stages.train import model_kwargs, save_model
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "uv.lock"
