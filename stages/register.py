@@ -10,7 +10,6 @@ once; a failed gate registers nothing and is not an error.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 from dataclasses import replace
 from pathlib import Path
@@ -175,8 +174,7 @@ def log_evaluation(
         dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
         defined = {k: v for k, v in metrics.items() if v is not None}  # null: undefined (README)
         mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)
-        mlflow.log_artifacts(str(paths.FIGURES_DIR), paths.FIGURES_DIR.name)
-        log_files([paths.TIMINGS])
+        log_files([paths.FIGURES_DIR, paths.TIMINGS])
         curve = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV
         if curve.exists():  # boosting
             name, losses = f"test_{loss_name(params.data.task)}", pd.read_csv(curve)["loss"]
@@ -225,8 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     metrics = read_json(paths.METRICS)
     check_metrics_exist(params.registration, metrics)
     for written in (paths.TIMINGS, paths.FIGURES_DIR, paths.PLOTS_DIR):  # evaluate's other outputs
-        if not written.exists():
-            raise FileNotFoundError(errno.ENOENT, "not found", str(written))
+        written.stat()  # a missing one raises FileNotFoundError naming it: one line
     run_info = read_json(paths.RUN_INFO)
     tracking = connect(params.tracking.experiment)
     registration = run(params, tracking, run_info, metrics)
