@@ -52,51 +52,51 @@ mutants: setup ## Apply one-line mutations of stages/ in a temp copy; print whic
 	python tools/mutants.py
 
 params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for overrides)
-	python -m stages.compose $(ARGS)
+	python -m commands.compose $(ARGS)
 
 check-params: setup ## Fail if params.yaml differs from what conf/ composes to
-	python -m stages.compose --check
+	python -m commands.compose --check
 
 suite: setup ## Profile DATA=<name> into a starter conf/validation/<name>.yaml (FORCE=1 replaces); TARGET=<col> also drafts conf/data, conf/register
-	python -m stages.suite $(DATA) $(if $(FORCE),--force) $(if $(TARGET),--target "$(TARGET)")
+	python -m commands.suite $(DATA) $(if $(FORCE),--force) $(if $(TARGET),--target "$(TARGET)")
 
 BASE ?= main
 report: setup ## Markdown report of the workspace (or REV=...) vs BASE=main in pr-report/; exit 1 on regression
-	python -m stages.report --base $(BASE) $(if $(REV),--rev $(REV)) --output pr-report
+	python -m commands.report --base $(BASE) $(if $(REV),--rev $(REV)) --output pr-report
 
 reproduce: setup ## Re-run the commit behind MODEL=models:/<name>/<version>; say if metrics match
-	python -m stages.reproduce "$(MODEL)"
+	python -m commands.reproduce "$(MODEL)"
 
 PORT ?= 5001
-serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; MLflow scoring app, readable 4xx: stages/serving.py)
-	python -m stages.mlflow_cli serve --port $(PORT)
+serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; MLflow scoring app, readable 4xx: ml_pipeline/serving/app.py)
+	python -m commands.mlflow_cli serve --port $(PORT)
 
 predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)
-	python -m stages.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+	python -m commands.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
 VEGA := $(TOOLS)/vega/vega.min.js $(TOOLS)/vega/vega-lite.min.js $(TOOLS)/vega/vega-embed.min.js
-$(VEGA): stages/npm_vendor.py | $(VENV)/.synced
-	python -m stages.npm_vendor vega
+$(VEGA): commands/vendor.py | $(VENV)/.synced
+	python -m commands.vendor vega
 
 vega: $(VEGA) ## Fetch the pinned Vega scripts from npm into .tools/vega/ (for offline plots)
 
-$(TOOLS)/mermaid/mermaid.min.js: stages/npm_vendor.py | $(VENV)/.synced
-	python -m stages.npm_vendor mermaid
+$(TOOLS)/mermaid/mermaid.min.js: commands/vendor.py | $(VENV)/.synced
+	python -m commands.vendor mermaid
 
 mermaid: $(TOOLS)/mermaid/mermaid.min.js ## Fetch the pinned mermaid from npm (the browser test renders the report's charts)
 
 plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="main HEAD" compares)
-	python -m stages.plots_offline $(if $(REVS),diff $(REVS),show)
+	python -m commands.plots $(if $(REVS),diff $(REVS),show)
 
 TAG ?= ml-pipeline-model:latest
 image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); context in build/image/
-	python -m stages.serving_image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+	python -m commands.image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
 
 exps: setup ## Experiments with the columns people compare, best first, at 80 columns (ARGS=-A)
-	python -m stages.exps $(ARGS)
+	python -m commands.exps $(ARGS)
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
-	python -m stages.mlflow_cli ui
+	python -m commands.mlflow_cli ui
 
 lint: setup ## Ruff lint and format check, mypy type check (pydantic plugin)
 	ruff check . && ruff format --check . && mypy

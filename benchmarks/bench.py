@@ -7,7 +7,7 @@ For each size, in a throwaway copy of the repository (git + DVC, embedded MLflow
 process, no tracking), each as whole-process CPU seconds (user + sys of the process tree), wall
 seconds and peak RSS (the largest process of the tree), and their ratio. On `tiny` also a no-op
 `dvc repro`, one `dvc exp run` and the memory of `make mlflow-ui` (processes and summed RSS of
-its process tree once it answers); on `adult` also `stages.predict` of 10,000 rows (what
+its process tree once it answers); on `adult` also `commands.predict` of 10,000 rows (what
 `make predict` runs) and the served model's single-row latency (p50/p99 of 200 requests).
 `1m` is adult's train file resampled to 1,000,000 rows (a little noise on `fnlwgt`, so that
 prepare's de-duplication keeps them) with adult's own test file.
@@ -88,7 +88,7 @@ def large_dataset(repo: Path) -> None:
 
 
 def served_latency(repo: Path, row: dict) -> dict[str, float]:
-    """p50/p99 milliseconds of single-row requests to `stages.mlflow_cli serve` (the champion)."""
+    """p50/p99 milliseconds of single-row requests to `commands.mlflow_cli serve` (the champion)."""
     with mlflow_cli_server(repo, "serve", "/ping") as (connection, _pid):
         body = json.dumps({"dataframe_split": {"columns": list(row), "data": [list(row.values())]}})
         headers = {"Content-Type": "application/json"}
@@ -129,7 +129,7 @@ def tree_rss(root: int) -> tuple[int, float]:
 
 
 def ui_footprint(repo: Path) -> dict[str, float]:
-    """Processes and summed RSS of `stages.mlflow_cli ui` (what `make mlflow-ui` runs), serving."""
+    """Processes and summed RSS of the UI command (what `make mlflow-ui` runs), serving."""
     with mlflow_cli_server(repo, "ui", "/") as (connection, pid):
         connection.request(
             "POST", "/api/2.0/mlflow/experiments/search", json.dumps({"max_results": 10}),
@@ -146,11 +146,11 @@ def ui_footprint(repo: Path) -> dict[str, float]:
 def mlflow_cli_server(
     repo: Path, command: str, path: str
 ) -> Iterator[tuple[http.client.HTTPConnection, int]]:
-    """`python -m stages.mlflow_cli <command>` on a free port in `repo` (its output in
+    """`python -m commands.mlflow_cli <command>` on a free port in `repo` (its output in
     `<repo>/<command>.log`): a connection once `path` answers, and the server's pid; stopped with
     its children on exit."""
     port = free_port()
-    cmd = [PY, "-m", "stages.mlflow_cli", command, "--port", str(port)]
+    cmd = [PY, "-m", "commands.mlflow_cli", command, "--port", str(port)]
     health = f"http://127.0.0.1:{port}{path}"
     with served(
         cmd, health, repo / f"{command}.log", cwd=repo, env=pipeline_env(), seconds=180
@@ -166,7 +166,7 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
         make_repo(repo, ["data=adult"])
         large_dataset(repo)
         subprocess.run(
-            [PY, "-m", "stages.compose", f"data={data}"],
+            [PY, "-m", "commands.compose", f"data={data}"],
             cwd=repo,
             env=pipeline_env(),
             check=True,
@@ -198,7 +198,15 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
         batch = rows.sample(n=PREDICT_ROWS, replace=True, random_state=0)
         batch.to_parquet(repo / "batch.parquet", index=False)
         result["predict_10k"] = measure(
-            [PY, "-m", "stages.predict", "--input", "batch.parquet", "--output", "scored.parquet"],
+            [
+                PY,
+                "-m",
+                "commands.predict",
+                "--input",
+                "batch.parquet",
+                "--output",
+                "scored.parquet",
+            ],
             repo,
         )
         row = json.loads(rows.head(1).to_json(orient="records"))[0]

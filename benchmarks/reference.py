@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 
-from stages import paths
-from stages.config import load_params
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import load_params
 from stages.evaluate import run as evaluate
 from stages.prepare import run as prepare
 from stages.train import run as train

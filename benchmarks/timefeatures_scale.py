@@ -1,4 +1,4 @@
-"""How long `prepare`'s feature building (stages/timefeatures.py) takes on 1,000,000 rows.
+"""How long `prepare`'s feature building (ml_pipeline/features/recipe.py) takes on 1,000,000 rows.
 
     python -m benchmarks.timefeatures_scale [ROWS] [GROUPS]
 
@@ -16,8 +16,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from stages.config import DataConfig, FeaturesConfig
-from stages.timefeatures import build, feature_columns
+from ml_pipeline.core.config import DataConfig, FeaturesConfig
+from ml_pipeline.features.recipe import build, feature_columns
 
 RECIPE = {
     "horizon": 1,

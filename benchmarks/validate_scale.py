@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from stages import paths
-from stages.config import load_params
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import load_params
 
 
 def resample(frame: pd.DataFrame, rows: int, seed: int = 0) -> pd.DataFrame:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from stages.config import OrchestrateConfig, parse_params
-from stages.errors import StageError
+from ml_pipeline.core.config import OrchestrateConfig, parse_params
+from ml_pipeline.core.errors import StageError
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def load_run_config(repo: Path, overrides: list[str]) -> RunConfig:
     Raises StageError with one line: a bad override, key or value fails here, before any stage.
     """
     if overrides:
-        from stages.compose import compose
+        from commands.compose import compose
 
         with tempfile.TemporaryDirectory() as tmp:
             try:

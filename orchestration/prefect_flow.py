@@ -24,12 +24,12 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.states import Failed, State  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
+from ml_pipeline.core.errors import StageError  # noqa: E402
 from orchestration.config import load_run_config, stages_up_to, write_params  # noqa: E402
 from orchestration.graph import read_graph  # noqa: E402
 from orchestration.lock import RepositoryBusy, pipeline_lock  # noqa: E402
 from orchestration.publish import PublishError, check_clean, publish, restore, snapshot  # noqa: E402
 from orchestration.stage import ERROR_LINE, TRANSIENT, StageFailed, classify, repro  # noqa: E402
-from stages.errors import StageError  # noqa: E402
 
 
 def _retryable(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook signature)

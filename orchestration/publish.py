@@ -167,7 +167,7 @@ def write_report(repo: Path, branch: str, base: str) -> str:
         [
             sys.executable,
             "-m",
-            "stages.report",
+            "commands.report",
             "--base",
             base,
             "--rev",

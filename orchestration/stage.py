@@ -1,7 +1,7 @@
 """Run one stage of dvc.yaml through DVC and sort its failure into retryable or not.
 
 A stage reports a user or data error with one line `<name>: error: ...` on stderr and exit
-status 2 (stages/errors.py); that will not fix itself, so it is never retried. Anything else
+status 2 (core/errors.py); that will not fix itself, so it is never retried. Anything else
 (DVC busy, the MLflow server or the S3 endpoint briefly down, a killed process) is transient.
 """
 

@@ -8,10 +8,10 @@ its report, whose content never changes: DVC runs it first, and it only costs a 
 
 from __future__ import annotations
 
-from stages import paths
-from stages.config import load_params
-from stages.errors import entry_point
-from stages.outputs import json_writer, publish
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import load_params
+from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.outputs import json_writer, publish
 
 REPORT = {"params.yaml": "valid"}  # constant: depending on it re-runs nothing
 

@@ -7,18 +7,23 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from stages import paths
-from stages.baseline import baseline_metrics, skill_scores
-from stages.config import Params, load_params
-from stages.errors import entry_point
-from stages.importance import importance
-from stages.metrics import rounded, score
-from stages.mlflow_view import iteration_losses
-from stages.model_dir import load_pipeline
-from stages.modeling import CV_METRIC
-from stages.outputs import json_writer, publish, read_json
-from stages.plots import classification_plots, regression_plots, render_pngs, write_tables
-from stages.timefeatures import model_data
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.outputs import json_writer, publish, read_json
+from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
+from ml_pipeline.evaluation.importance import importance
+from ml_pipeline.evaluation.metrics import rounded, score
+from ml_pipeline.evaluation.plots import (
+    classification_plots,
+    regression_plots,
+    render_pngs,
+    write_tables,
+)
+from ml_pipeline.features.recipe import model_data
+from ml_pipeline.modeling.model_dir import load_pipeline
+from ml_pipeline.modeling.pipeline import CV_METRIC
+from ml_pipeline.tracking.ui import iteration_losses
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,9 @@ def run(
     metrics |= rounded(
         {f"cv_{cv_name}_mean": train_report["cv_mean"], f"cv_{cv_name}_std": train_report["cv_std"]}
     )
-    if train is not None:  # the naive baseline beside the model (stages/baseline.py)
+    if (
+        train is not None
+    ):  # the naive baseline beside the model (ml_pipeline/evaluation/baselines.py)
         metrics |= baseline_metrics(params, train, test)
         metrics |= skill_scores(data.task, metrics)
     features = scored.features

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages import paths
-from stages.config import DataConfig, Params, load_params
-from stages.datachanges import changes_note
-from stages.dataset import check_columns, check_target, clean, read_table, split
-from stages.errors import entry_point
-from stages.outputs import json_writer, publish
-from stages.timefeatures import Dropped, build, check_config, purge_boundary
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import DataConfig, Params, load_params
+from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.outputs import json_writer, publish
+from ml_pipeline.data.changes import changes_note
+from ml_pipeline.data.dataset import check_columns, check_target, clean, read_table, split
+from ml_pipeline.features.recipe import Dropped, build, check_config, purge_boundary
 
 SOURCE = "__train_file__"  # which file a row came from, while both are one series
 

@@ -15,21 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from stages import paths
-from stages.best_params import apply_search
-from stages.config import Params, load_params
-from stages.errors import entry_point
-from stages.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
-from stages.mlflow_view import (
-    NOTE,
-    loss_name,
-    registered_model_description,
-    run_note,
-    version_tags,
-)
-from stages.model_card import card_context, model_card
-from stages.outputs import json_writer, publish, read_json
-from stages.promotion import (
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.outputs import json_writer, publish, read_json
+from ml_pipeline.features.recipe import model_data
+from ml_pipeline.modeling.best_params import apply_search
+from ml_pipeline.registry.model_card import card_context, model_card
+from ml_pipeline.registry.promotion import (
     CHAMPION,
     Candidate,
     Champion,
@@ -38,9 +31,23 @@ from stages.promotion import (
     decide,
     passes_thresholds,
 )
-from stages.store import store_lock
-from stages.timefeatures import model_data
-from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
+from ml_pipeline.tracking.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
+from ml_pipeline.tracking.session import (
+    Tracking,
+    active_run,
+    connect,
+    log_batch,
+    log_dataset,
+    log_files,
+)
+from ml_pipeline.tracking.store import store_lock
+from ml_pipeline.tracking.ui import (
+    NOTE,
+    loss_name,
+    registered_model_description,
+    run_note,
+    version_tags,
+)
 
 EVALUATION_TAG = "evaluation.md5"
 
@@ -54,7 +61,7 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
     import mlflow.sklearn
     import pandas as pd
 
-    from stages.metrics import score
+    from ml_pipeline.evaluation.metrics import score
 
     metric = params.registration.primary_metric
     champion = Lineage.from_tags(version.tags)

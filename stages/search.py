@@ -4,7 +4,7 @@ With `search: none` (the default) it only records that no search is configured. 
 opens one MLflow parent run, logs one nested child run per trial (params, CV mean/std per fold,
 fit and CPU time, state: COMPLETE or PRUNED), and puts on the parent the best params, the best
 score and a figure of the score per trial and the parameter importance. The best params go to
-`reports/search.json`, which `train` reads (stages/best_params.py).
+`reports/search.json`, which `train` reads (ml_pipeline/modeling/best_params.py).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from stages import paths
-from stages.config import Params, load_params
-from stages.errors import entry_point
-from stages.lineage import file_md5, flatten, run_lineage
-from stages.outputs import json_writer, publish
-from stages.tracking import Tracking, active_run, connect, log_batch
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.outputs import json_writer, publish
+from ml_pipeline.tracking.lineage import file_md5, flatten, run_lineage
+from ml_pipeline.tracking.session import Tracking, active_run, connect, log_batch
 
 if TYPE_CHECKING:
-    from stages.tuning import SearchResult, TrialResult
+    from ml_pipeline.modeling.tuning import SearchResult, TrialResult
 
 OFF = {"search": "none"}
 
@@ -160,9 +160,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     import pandas as pd  # not before: with `search: none` the stage needs no pandas
 
-    from stages.features import features_and_target
-    from stages.timefeatures import model_data
-    from stages.tuning import metric_of, run_search
+    from ml_pipeline.data.columns import features_and_target
+    from ml_pipeline.features.recipe import model_data
+    from ml_pipeline.modeling.tuning import metric_of, run_search
 
     tracking = connect(params.tracking.experiment)  # fail fast, before searching
     train = pd.read_parquet(paths.PREPARED_TRAIN)

@@ -13,19 +13,26 @@ import pandas as pd
 import yaml
 from sklearn.pipeline import Pipeline
 
-from stages import paths, progress
-from stages.best_params import apply_search
-from stages.config import Params, load_params
-from stages.errors import entry_point
-from stages.families import requirements
-from stages.features import features_and_target
-from stages.guards import check as check_features
-from stages.lineage import file_md5, flatten, run_lineage
-from stages.mlflow_view import declare_experiment, iteration_losses, loss_name, run_params
-from stages.modeling import CV_METRIC, build_pipeline, cross_validate
-from stages.outputs import json_writer, publish
-from stages.timefeatures import cv_gap, model_data
-from stages.tracking import Tracking, active_run, connect, log_batch, log_dataset, log_files
+from ml_pipeline.core import paths, progress
+from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.outputs import json_writer, publish
+from ml_pipeline.data.columns import features_and_target
+from ml_pipeline.features.guards import check as check_features
+from ml_pipeline.features.recipe import cv_gap, model_data
+from ml_pipeline.modeling.best_params import apply_search
+from ml_pipeline.modeling.families import requirements
+from ml_pipeline.modeling.pipeline import CV_METRIC, build_pipeline, cross_validate
+from ml_pipeline.tracking.lineage import file_md5, flatten, run_lineage
+from ml_pipeline.tracking.session import (
+    Tracking,
+    active_run,
+    connect,
+    log_batch,
+    log_dataset,
+    log_files,
+)
+from ml_pipeline.tracking.ui import declare_experiment, iteration_losses, loss_name, run_params
 
 if TYPE_CHECKING:
     from mlflow.models import ModelSignature
@@ -34,7 +41,9 @@ if TYPE_CHECKING:
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     """Cross-validate, then fit on the whole train split; return the model and a report."""
     data = model_data(params)  # the dataset's columns and those features.* built
-    warnings = check_features(params, data, train)  # stages/guards.py: before any fitting
+    warnings = check_features(
+        params, data, train
+    )  # ml_pipeline/features/guards.py: before any fitting
     for line in warnings:
         print(f"train: warning: {line}", file=sys.stderr)
     features, target = features_and_target(train, data)

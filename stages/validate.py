@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from stages import paths
-from stages.config import Params, load_params
-from stages.errors import StageError, entry_point
-from stages.outputs import json_writer, publish
-from stages.validation import (
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.errors import StageError, entry_point
+from ml_pipeline.core.outputs import json_writer, publish
+from ml_pipeline.validation.checks import (
     Outcome,
     class_balance,
     consistency,
@@ -36,7 +36,7 @@ def read_split(path: Path) -> pd.DataFrame:
 
 def run(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> list[Outcome]:
     """Every expectation of the suite on each split (via GX), then the train/test comparison."""
-    from stages.expectations import run_suite
+    from ml_pipeline.validation.expectations import run_suite
 
     suite, target = params.validation, params.data.target
     frames = {"train": train, "test": test}

@@ -9,9 +9,9 @@ from typing import Any
 
 import yaml
 
-from stages import paths
-from stages.compose import compose
-from stages.config import MODEL_FAMILIES, DataConfig, Params, parse_params
+from commands.compose import compose
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import MODEL_FAMILIES, DataConfig, Params, parse_params
 from tests.conftest import ROOT
 
 SHIPPED = ["data=adult", "model=hgb"]

@@ -12,11 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from stages.compose import compose
+from commands.compose import compose
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a fresh clone holds that the pipeline needs (outputs and caches are left behind).
-REPO_FILES = ["conf", "stages", "data/raw", "dvc.yaml", "params.yaml", ".dvcignore", ".gitignore"]
+SOURCE_DIRS = ("stages", "ml_pipeline", "commands")  # the Python code the pipeline runs
+REPO_FILES = [
+    "conf",
+    *SOURCE_DIRS,
+    "data/raw",
+    "dvc.yaml",
+    "params.yaml",
+    ".dvcignore",
+    ".gitignore",
+]
 BIN = Path(sys.executable).parent
 
 
@@ -186,7 +195,7 @@ def tiny_repo(repo_copy: Callable[..., Path]) -> Path:
 def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Sources, conf, the `tiny` data and its params.yaml: no git, no DVC (fast to make)."""
     dest = tmp_path_factory.mktemp("plain") / "repo"
-    for name in ("stages", "conf", "data/raw/tiny"):
+    for name in (*SOURCE_DIRS, "conf", "data/raw/tiny"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
     compose(dest / "params.yaml", ["data=tiny"], dest / "conf")
     return dest

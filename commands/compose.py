@@ -1,0 +1,96 @@
+"""Compose conf/ into params.yaml exactly as `dvc exp run` does (`make params`), or check it.
+
+python -m commands.compose [OVERRIDE ...]          write params.yaml
+python -m commands.compose --check [OVERRIDE ...]  exit 1 with a diff if params.yaml is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ml_pipeline.core import paths
+from ml_pipeline.core.errors import StageError, entry_point
+
+CONF_DIR = paths.CONF_DIR
+
+
+def compose(output: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> None:
+    """Write the composition of `conf_dir` (with Hydra overrides) to `output` as DVC would."""
+    from dvc.utils.hydra import compose_and_dump
+
+    compose_and_dump(str(output), str(conf_dir.resolve()), None, "config", None, overrides)
+
+
+def stale_diff(params: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> str:
+    """A unified diff from `params` to the fresh composition; empty when they agree."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp) / "params.yaml"
+        compose(fresh, overrides, conf_dir)
+        expected = fresh.read_text().splitlines(keepends=True)
+    actual = params.read_text().splitlines(keepends=True) if params.exists() else []
+    return "".join(difflib.unified_diff(actual, expected, str(params), "composed from conf/"))
+
+
+def experiment_of(params: Path, repo: Path = Path(".")) -> str | None:
+    """The DVC experiment of the current commit whose params.yaml `params` is, if any.
+
+    `dvc exp run` leaves the experiment's params.yaml in the workspace: not a stale one.
+    """
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+        return done.stdout if done.returncode == 0 else ""
+
+    head = git("rev-parse", "HEAD").strip()
+    if not head or not params.is_file():
+        return None
+    name = params.resolve().relative_to(repo.resolve()).as_posix()
+    refs = git("for-each-ref", "--format=%(refname)", f"refs/exps/{head[:2]}/{head[2:]}/")
+    for ref in refs.split():
+        if git("show", f"{ref}:{name}") == params.read_text():
+            return ref.rsplit("/", 1)[-1]
+    return None
+
+
+def _composed(action: Callable[[], str | None]) -> str | None:
+    try:
+        return action()
+    except Exception as exc:  # Hydra's messages already name the group and list the options
+        raise StageError(str(exc).replace("\n", " ")) from None
+
+
+@entry_point("compose")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    parser.add_argument("--output", type=Path, default=paths.PARAMS)
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=rf data=tiny")
+    args = parser.parse_args(argv)
+    if args.check:
+        diff = _composed(lambda: stale_diff(args.output, args.overrides))
+        if diff and (name := experiment_of(args.output)):
+            print(
+                f"{args.output} holds the parameters of experiment {name!r} (dvc exp run), not "
+                "conf/'s: to keep them, make them conf/'s defaults (e.g. `- data: ...` in "
+                "conf/config.yaml) and run `make params`; else `git checkout params.yaml`",
+                file=sys.stderr,
+            )
+            return 1
+        if diff:
+            print(f"{args.output} differs from conf/; run `make params`:\n{diff}", file=sys.stderr)
+            return 1
+        print(f"{args.output} matches conf/")
+        return 0
+    _composed(lambda: compose(args.output, args.overrides))
+    print(f"wrote {args.output}" + (f" ({' '.join(args.overrides)})" if args.overrides else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,88 @@
+"""`make exps`: the experiments with the columns people compare, in 80 columns.
+
+    python -m commands.exps [dvc exp show options, e.g. -A]
+
+`dvc exp show` prints every param and metric (the validation contract alone is 65 columns);
+this keeps the experiment, dataset, model, the primary metric, the CV mean ± std and the
+registration decision, best first.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pandas as pd
+
+from ml_pipeline.core.errors import StageError, run_stage
+
+WIDTH = 80
+
+
+def _cell(value: object, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def table(frame: pd.DataFrame, primary: str, direction: str, width: int = WIDTH) -> str:
+    """One line per experiment, best `primary` first; every line at most `width` wide."""
+    cv_mean = next((c for c in frame.columns if c.startswith("cv_") and c.endswith("_mean")), None)
+    rows = []
+    for _, row in frame.iterrows():
+        name = row.get("Experiment")
+        name = name if isinstance(name, str) and name else str(row.get("rev", ""))
+        cv = "—"
+        if cv_mean:
+            spread = row.get(cv_mean.removesuffix("_mean") + "_std")
+            cv = _cell(row.get(cv_mean)) + (f"±{_cell(spread, 2)}" if pd.notna(spread) else "")
+        rows.append(
+            {
+                "experiment": name,
+                "data": _cell(row.get("data.name", row.get("name"))),
+                "model": _cell(row.get("model.name")),
+                primary: row.get(primary),
+                "cv mean±std": cv,
+                "decision": _cell(row.get("decision")),
+            }
+        )
+    shown = pd.DataFrame(rows)
+    if shown.empty:
+        return "no experiments (dvc exp run, or make repro, first)"
+    shown = shown.sort_values(primary, ascending=direction == "lower", na_position="last")
+    shown[primary] = shown[primary].map(_cell)
+    fixed = {"data": 10, "model": 8, primary: 9, "cv mean±std": 14, "decision": 10}
+    fixed = {k: max(v, len(k)) for k, v in fixed.items()}
+    name_width = max(10, width - sum(fixed.values()) - len(fixed))
+    widths = {"experiment": name_width, **fixed}
+
+    def line(values: dict[str, str]) -> str:
+        cells = [str(values[k])[: widths[k]].ljust(widths[k]) for k in widths]
+        return " ".join(cells).rstrip()
+
+    lines = [line({k: k for k in widths}), line({k: "-" * w for k, w in widths.items()})]
+    lines += [line(row) for row in shown.to_dict("records")]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ml_pipeline.core import paths
+    from ml_pipeline.core.config import load_params
+
+    args = sys.argv[1:] if argv is None else argv
+    config = load_params(paths.PARAMS).registration
+    command = [sys.executable, "-m", "dvc", "exp", "show", "--csv", *args]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        lines = (result.stderr.strip() or "no output").splitlines()
+        raise StageError(f"dvc exp show failed: {lines[-1].removeprefix('ERROR: ')}")
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    print(table(frame, config.primary_metric, config.direction))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_stage("exps", main) or 0)

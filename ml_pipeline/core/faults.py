@@ -1,0 +1,53 @@
+"""Environment faults met while tracking: recognised, cleaned up, and turned into one line.
+
+A damaged SQLite store and an artifact store that cannot be written (read-only, no permission,
+disk or quota full) are not bugs: the user sees one line naming the store and what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+from typing import Any
+
+from ml_pipeline.core.errors import StageError
+
+STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """sqlalchemy's or sqlite3's DatabaseError: a file that is not (or no longer) a database."""
+    return any(kind.__name__ == "DatabaseError" for kind in type(exc).__mro__)
+
+
+def damaged_store(shown_uri: str, reason: str) -> StageError:
+    """The one line for an MLflow store that is not (or no longer) a database."""
+    return StageError(
+        f"MLflow store {shown_uri} is damaged ({reason}); restore it from a backup, "
+        "or move it away to start an empty one"
+    )
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """A write refused by the file system: permissions, a read-only mount, no space, quota."""
+    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+
+
+def discard_unfinished_models(client: Any, experiment_id: str, run_id: str) -> list[str]:
+    """Delete the run's logged models that never became READY (an upload that failed)."""
+    found = client.search_logged_models(
+        [experiment_id], filter_string=f"source_run_id = '{run_id}'"
+    )
+    unfinished = [model.model_id for model in found if str(model.status) != "READY"]
+    for model_id in unfinished:
+        client.delete_logged_model(model_id)
+    return unfinished
+
+
+def storage_failure(exc: OSError, run_id: str, discarded: list[str], left: str) -> StageError:
+    """The one line for a refused write while run `run_id` was active (it ends FAILED)."""
+    where = exc.filename or "the artifact store"
+    cleanup = f"; unfinished logged model(s) {', '.join(discarded)} deleted" if discarded else ""
+    return StageError(
+        f"{where}: {exc.strerror or exc} while logging MLflow run {run_id} (marked FAILED{cleanup}"
+        f"{left}); free space or make the store writable, then run the stage again"
+    )

@@ -1,0 +1,77 @@
+"""Checks for a file read without a header (`data.read.header: false`, names from
+`data.read.columns`): the column count, and a header line where none should be.
+
+Without them a dropped column, a wrong delimiter or a header line surface much later as an
+"empty train split" or a "single class" target.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ml_pipeline.core.config import DataConfig
+from ml_pipeline.core.errors import StageError
+
+SAMPLE_ROWS = 50
+
+
+def _first_rows(path: Path, cfg: DataConfig) -> pd.DataFrame:
+    return pd.read_csv(
+        path,
+        header=None,
+        nrows=SAMPLE_ROWS,
+        comment=cfg.read.comment,
+        skipinitialspace=True,
+        dtype=str,
+        keep_default_na=False,
+        on_bad_lines="skip",
+    )
+
+
+def _is_header(row: pd.Series, names: list[str]) -> bool:
+    """At least half of the line's values are column names of data.read.columns."""
+    known = {name.strip().lower() for name in names}
+    return sum(str(value).strip().lower() in known for value in row) * 2 >= len(row)
+
+
+def check_headerless(path: Path, cfg: DataConfig, key: str) -> None:
+    """Raise StageError when the file's first rows do not fit `data.read.columns`."""
+    expected = cfg.read.columns
+    sample = _first_rows(path, cfg)
+    if sample.empty:
+        return
+    found = sample.shape[1]
+    if found != len(expected):
+        hint = " (is the delimiter a comma?)" if found == 1 else ""
+        raise StageError(
+            f"{path}: {found} column(s) found, data.read.columns lists {len(expected)}{hint}; "
+            f"fix the file or data.read.columns (config key {key})"
+        )
+    if _is_header(sample.iloc[0], expected):
+        raise StageError(
+            f"{path}: the first line looks like a header ({', '.join(sample.iloc[0][:4])}, ...) "
+            f"but data.read.header is false; set data.read.header: true (config key {key})"
+        )
+
+
+def input_names(path: Path, cfg: DataConfig, model_columns: list[str]) -> list[str] | None:
+    """Column names for rows to score, of a dataset read without header line.
+
+    None when the file's first line is a header (of data.read.columns or the model's columns:
+    rows to score may have one); else data.read.columns, or those without the target, by the
+    number of columns found.
+    """
+    sample = _first_rows(path, cfg)
+    if sample.empty or _is_header(sample.iloc[0], [*cfg.read.columns, *model_columns]):
+        return None
+    features = [name for name in cfg.read.columns if name != cfg.target]
+    for names in (cfg.read.columns, features):
+        if sample.shape[1] == len(names):
+            return names
+    raise StageError(
+        f"{path}: {sample.shape[1]} column(s) found and no header line; data.read.columns lists "
+        f"{len(cfg.read.columns)} (the target {cfg.target!r} may be left out): fix the file or "
+        "give it a header line"
+    )

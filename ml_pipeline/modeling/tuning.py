@@ -1,0 +1,259 @@
+"""The search engine: Optuna proposes trials, joblib (locally or on Dask) scores their CV folds.
+
+Trials are asked from Optuna in batches of `search.batch`. Each batch runs in two rounds of
+joblib tasks: the first fold of every trial, then (after median pruning on that fold) the other
+folds of the trials still alive. So the work is spread as (trial, fold) fits, which keeps every
+core or Dask worker busy, and the result depends only on the seed and the batch size, never on
+where or in which order the fits ran.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml_pipeline.core.config import SEARCH_METRICS, Params, SearchConfig, SearchParam
+from ml_pipeline.core.errors import StageError
+from ml_pipeline.features.recipe import cv_gap, model_data
+from ml_pipeline.modeling.pipeline import CV_METRIC, build_pipeline, cv_splitter
+
+DASK_ENV = "DASK_SCHEDULER_ADDRESS"
+
+
+def suggest(trial: Any, name: str, spec: SearchParam) -> Any:
+    """Ask an Optuna trial for one hyperparameter as the search space describes it."""
+    if spec.type == "categorical":
+        return trial.suggest_categorical(name, spec.choices)
+    assert spec.low is not None and spec.high is not None  # SearchParam checks ranges have both
+    if spec.type == "int":
+        step = int(spec.step) if spec.step else 1
+        return trial.suggest_int(name, int(spec.low), int(spec.high), step=step, log=spec.log)
+    return trial.suggest_float(name, spec.low, spec.high, step=spec.step, log=spec.log)
+
+
+def distributions(space: dict[str, SearchParam]) -> dict[str, Any]:
+    """The Optuna distribution of every hyperparameter (what `suggest` samples from)."""
+    import optuna
+
+    study = optuna.create_study()
+    trial = study.ask()
+    for name, spec in space.items():
+        suggest(trial, name, spec)
+    return dict(trial.distributions)
+
+
+def metric_of(params: Params) -> tuple[str, str, float]:
+    """(metric name, scikit-learn scorer, sign that turns the scorer into the metric)."""
+    search = params.search
+    name = search.metric or CV_METRIC[params.data.task][0]
+    scorer = SEARCH_METRICS[params.data.task][name]
+    return name, scorer, -1.0 if scorer.startswith("neg_") else 1.0
+
+
+def scheduler_address(search: SearchConfig) -> str | None:
+    """The Dask scheduler to use: search.dask_scheduler, else $DASK_SCHEDULER_ADDRESS, else none."""
+    return search.dask_scheduler or os.environ.get(DASK_ENV) or None
+
+
+@contextmanager
+def backend(search: SearchConfig) -> Iterator[str]:
+    """joblib's backend for the fits: the Dask cluster when one is configured, else local."""
+    address = scheduler_address(search)
+    if not address:
+        yield "local"
+        return
+    import joblib
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=10)
+    except (OSError, TimeoutError) as exc:
+        key = "search.dask_scheduler" if search.dask_scheduler else DASK_ENV
+        raise StageError(f"{key}: no Dask scheduler answers at {address} ({exc})") from None
+    try:
+        with joblib.parallel_backend("dask"):
+            yield f"dask {address} ({len(client.scheduler_info()['workers'])} workers)"
+    finally:
+        client.close()
+
+
+@dataclass
+class TrialResult:
+    """One finished trial: what it tried and how it scored."""
+
+    number: int
+    params: dict[str, Any]
+    state: str  # COMPLETE, PRUNED or FAIL
+    scores: list[float]
+    fit_seconds: float
+    cpu_seconds: float
+    error: str | None = None
+
+    @property
+    def mean(self) -> float | None:
+        return statistics.fmean(self.scores) if self.scores else None
+
+    @property
+    def std(self) -> float | None:
+        return statistics.pstdev(self.scores) if self.scores else None
+
+
+@dataclass
+class SearchResult:
+    """Every trial and the best one (by the search's metric and direction)."""
+
+    metric: str
+    direction: str
+    trials: list[TrialResult] = field(default_factory=list)
+    best: TrialResult | None = None
+    importance: dict[str, float] = field(default_factory=dict)
+    wall_seconds: float = 0.0
+    where: str = "local"
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(t.cpu_seconds for t in self.trials)
+
+
+def score_fold(
+    pipeline: Any,
+    features: pd.DataFrame,
+    target: pd.Series,
+    train_index: np.ndarray,
+    test_index: np.ndarray,
+    scorer_name: str,
+    sign: float,
+) -> tuple[float, float, float]:
+    """Fit on one fold and score it: (score, wall seconds, CPU seconds). Runs on a worker."""
+    from sklearn.base import clone
+    from sklearn.metrics import get_scorer
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
+    scorer = get_scorer(scorer_name)
+    score = sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
+    return score, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_search(
+    params: Params,
+    features: pd.DataFrame,
+    target: pd.Series,
+    on_batch: Callable[[list[TrialResult]], None] | None = None,
+) -> SearchResult:
+    """Run the configured search; `on_batch` sees each batch's trials as they finish."""
+    import optuna
+    from joblib import Parallel, delayed
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    search = params.search
+    metric, scorer_name, sign = metric_of(params)
+    higher = search.direction == "higher"
+    study = optuna.create_study(
+        direction="maximize" if higher else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=search.seed, multivariate=True, constant_liar=True),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=search.batch, n_warmup_steps=0)
+        if search.prune
+        else optuna.pruners.NopPruner(),
+    )
+    splitter = cv_splitter(model_data(params), params.cv, params.seed, cv_gap(params))
+    folds = list(splitter.split(features, target))
+    result = SearchResult(metric=metric, direction=search.direction)
+    started = time.perf_counter()
+    with backend(search) as where:
+        result.where = where
+        # max_nbytes=None: no memory-mapped copies of the data, whose clean-up by loky's
+        # resource tracker printed KeyError tracebacks at exit on adult.
+        parallel = Parallel(n_jobs=search.n_jobs, max_nbytes=None)
+
+        def run_fits(jobs: list[tuple[int, int]], pipes: dict[int, Any]) -> list[Any]:
+            tasks = (
+                delayed(score_fold)(pipes[t], features, target, *folds[f], scorer_name, sign)
+                for t, f in jobs
+            )
+            return list(parallel(tasks))
+
+        while len(study.trials) < search.trials:
+            size = min(search.batch, search.trials - len(study.trials))
+            trials = [study.ask() for _ in range(size)]
+            chosen = {t.number: _suggest_all(t, search) for t in trials}
+            pipes = {n: _pipeline(params, p) for n, p in chosen.items()}
+            runs: dict[int, list[tuple[float, float, float]]] = {n: [] for n in chosen}
+            first = [(t.number, 0) for t in trials]
+            for (n, _), out in zip(first, run_fits(first, pipes), strict=True):
+                runs[n].append(out)
+            alive = []
+            for trial in trials:  # tell the pruner about every first fold before asking it
+                trial.report(runs[trial.number][0][0], step=0)
+            for trial in trials:
+                if len(folds) > 1 and trial.should_prune():
+                    continue
+                alive.append(trial.number)
+            rest = [(n, f) for n in alive for f in range(1, len(folds))]
+            for (n, _), out in zip(rest, run_fits(rest, pipes) if rest else [], strict=True):
+                runs[n].append(out)
+            batch = []
+            for trial in trials:
+                out = runs[trial.number]
+                pruned = trial.number not in alive
+                record = TrialResult(
+                    number=trial.number,
+                    params=chosen[trial.number],
+                    state="PRUNED" if pruned else "COMPLETE",
+                    scores=[s for s, _, _ in out],
+                    fit_seconds=sum(w for _, w, _ in out),
+                    cpu_seconds=sum(c for _, _, c in out),
+                )
+                if pruned:
+                    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                else:
+                    study.tell(trial, record.mean)
+                batch.append(record)
+            result.trials += batch
+            if on_batch:
+                on_batch(batch)
+    result.wall_seconds = time.perf_counter() - started
+    complete = [t for t in result.trials if t.state == "COMPLETE"]
+    if not complete:
+        raise StageError(f"search {search.name!r}: no trial completed; widen search.space")
+    best = study.best_trial.number
+    result.best = next(t for t in result.trials if t.number == best)
+    result.importance = importance(study)
+    return result
+
+
+def importance(study: Any) -> dict[str, float]:
+    """Optuna's parameter importance (fANOVA, seeded); empty when too few trials completed."""
+    import optuna
+
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(done) < 2 or not study.best_trial.params:
+        return {}
+    evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)
+    try:
+        values = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except (RuntimeError, ValueError):  # e.g. every completed trial has the same params
+        return {}
+    return {k: float(v) for k, v in values.items()}
+
+
+def _suggest_all(trial: Any, search: SearchConfig) -> dict[str, Any]:
+    return {name: suggest(trial, name, spec) for name, spec in search.space.items()}
+
+
+def _pipeline(params: Params, chosen: dict[str, Any]) -> Any:
+    model = type(params.model).model_validate({**params.model.model_dump(), **chosen})
+    return build_pipeline(model_data(params), model, params.seed)
+
+
+def best_model_config(params: Params, best: dict[str, Any]) -> Any:
+    """The configured model with the best trial's hyperparameters (validated like params.yaml)."""
+    return type(params.model).model_validate({**params.model.model_dump(), **best})

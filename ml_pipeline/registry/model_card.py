@@ -1,0 +1,124 @@
+"""The model card: a registered version's description, in Markdown (the MLflow UI renders it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ml_pipeline.tracking.ui import headline
+
+
+def data_summary(frame: pd.DataFrame, target: str, time_column: str | None) -> dict[str, Any]:
+    """Rows, class balance (classification) or target range, and time range of a split."""
+    summary: dict[str, Any] = {"rows": len(frame)}
+    values = frame[target]
+    if (
+        values.dtype == object
+        or isinstance(values.dtype, pd.CategoricalDtype)
+        or values.nunique() <= 20
+    ):
+        shares = values.astype(str).value_counts(normalize=True).sort_index()
+        summary["balance"] = ", ".join(f"{k} {v:.1%}" for k, v in shares.items())
+    else:
+        summary["balance"] = f"{target} {values.min():.4g} … {values.max():.4g}"
+    if time_column and time_column in frame:
+        times = pd.to_datetime(frame[time_column], errors="coerce")
+        summary["time range"] = f"{times.min():%Y-%m-%d} … {times.max():%Y-%m-%d}"
+    return summary
+
+
+def model_card(
+    params: Any,
+    metrics: dict[str, float],
+    checks: list[dict[str, Any]],
+    decision: str,
+    data: dict[str, dict[str, Any]] | None = None,
+    links: dict[str, str] | None = None,
+) -> str:
+    """Intended use, data, metrics with the CV spread, gate decision, limitations, links."""
+    model = params.model.model_dump()
+    family = model.pop("name")
+    hyper = ", ".join(f"{k}={v}" for k, v in model.items())
+    config = params.registration
+    lines = [
+        f"**{params.data.name} · {family}**: {headline(metrics, config.primary_metric)}",
+        "",
+        "### Intended use",
+        f"Predicts `{params.data.target}` ({params.data.task}) from raw rows with the columns of "
+        f"the **{params.data.name}** dataset (the model is the whole scikit-learn pipeline: "
+        "imputation, encoding, estimator). For batch scoring (`make predict`) and serving "
+        "(`make serve`, `make image`) on rows drawn like the training data.",
+        "",
+        "### Model",
+        f"Family `{family}` ({hyper}), seed {params.seed}, "
+        f"{params.cv.n_splits}-fold cross-validation on the train split.",
+        "",
+        "### Data",
+    ]
+    if data:
+        keys = sorted({k for summary in data.values() for k in summary if k != "rows"})
+        lines += [
+            "| split | rows | " + " | ".join(keys) + " |",
+            "|---" * (len(keys) + 2) + "|",
+        ]
+        for split, summary in data.items():
+            cells = [str(summary.get(k, "—")) for k in keys]
+            lines.append(f"| {split} | {summary['rows']:,} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Split: `{params.split.method}`. Validated by Great Expectations before training "
+        "(the validation report is linked below).",
+        "",
+        "### Metrics (test split)",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    for name, value in sorted(metrics.items()):
+        if not name.startswith("cv_"):
+            shown = "null (undefined on this data)" if value is None else f"{value:.6g}"
+            lines.append(f"| {name} | {shown} |")
+    spreads = [k for k in sorted(metrics) if k.startswith("cv_") and k.endswith("_mean")]
+    for mean in spreads:
+        std = metrics.get(mean.removesuffix("_mean") + "_std")
+        shown = f"{metrics[mean]:.6g}" + (f" ± {std:.2g}" if std is not None else "")
+        lines.append(f"| {mean.removesuffix('_mean')} (CV mean ± std) | {shown} |")
+    lines += ["", "### Gate"]
+    lines += [
+        f"- {'passed' if c['passed'] else 'FAILED'}: {c['rule']} (observed {c['observed']})"
+        for c in checks
+    ] or ["- no thresholds"]
+    lines += [
+        f"- Gate: {'; '.join(c['rule'] for c in checks) or 'none'}. Decision: {decision}.",
+        "",
+        "### Limitations",
+        f"- Trained and tested on **{params.data.name}** only; rows from another population, "
+        "period or collection process may score worse than the numbers above.",
+        "- One test split: differences smaller than the CV spread above are noise.",
+        "- The model learns the patterns of its training data, biases included; check the class "
+        "balance above and per-group errors before decisions about people.",
+    ]
+    if links:
+        lines += ["", "### Links"] + [f"- [{label}]({url})" for label, url in links.items()]
+    return "\n".join(lines)
+
+
+def card_context(run_info: dict[str, str], params: Any) -> dict[str, Any]:
+    """The card's data summary (prepared splits) and links (run, validation report, params)."""
+    from ml_pipeline.core import paths
+    from ml_pipeline.tracking.store import resolve_store, without_credentials
+
+    data = {}
+    for split, path in (("train", paths.PREPARED_TRAIN), ("test", paths.PREPARED_TEST)):
+        if path.is_file():
+            frame = pd.read_parquet(path)
+            data[split] = data_summary(frame, params.data.target, params.data.time_column)
+    store = resolve_store()
+    base = without_credentials(store.tracking_uri).rstrip("/") if store.is_server else ""
+    run = f"{base}/#/experiments/{run_info['experiment_id']}/runs/{run_info['run_id']}"
+    links = {
+        f"MLflow run {run_info['run_id']}": run,
+        "Validation report (validation.html, run artifact)": f"{run}/artifacts/validation.html",
+        "params.yaml of the run (run artifact)": f"{run}/artifacts/params.yaml",
+    }
+    return {"data": data, "links": links}

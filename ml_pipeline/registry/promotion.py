@@ -1,0 +1,218 @@
+"""The registration decision as a pure function: thresholds, champion comparison, reason text.
+
+`decide` returns a `Registration`; reports/registration.json, the registered version's tags and
+the run's `registry.*` tags are all written from it (stages/register.py does only the I/O).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Final, Literal
+
+from ml_pipeline.core.config import Direction, RegisterConfig
+from ml_pipeline.core.errors import StageError
+from ml_pipeline.evaluation.baselines import skill
+
+CHAMPION: Final = "champion"
+CHALLENGER: Final = "challenger"
+REJECTED: Final = "rejected"
+UNDEFINED = " (not gated: null, undefined on this data)"
+Decision = Literal["champion", "challenger", "rejected"]
+
+# Tags of a registered version (besides its lineage) and of the run that registered it.
+GATE_TAG = "gate"
+ALIAS_TAG = "alias.at_registration"
+PRIMARY_METRIC_TAG = "primary_metric"
+DECISION_TAG = "registry.decision"
+VERSION_TAG = "registry.version"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The run being registered: its test metrics, and its version if registered before."""
+
+    run_id: str
+    metrics: Mapping[str, float]
+    registered_as: int | None = None
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The current champion version, and its primary metric on the candidate's test data.
+
+    `value` is None when the two are not comparable (`basis` says why); `recorded` is the
+    value its own tags record.
+    """
+
+    version: int
+    value: float | None = None
+    basis: str = ""
+    recorded: float | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What `register` decided and why; `register_version` says whether to create a version."""
+
+    decision: Decision
+    reasons: tuple[str, ...]
+    alias: str | None
+    version: int | None
+    champion_before: dict[str, Any] | None
+    champion_after: dict[str, Any] | None
+    registered_model: str
+    primary_metric: dict[str, Any]
+    thresholds: tuple[dict[str, Any], ...]
+    register_version: bool = False
+
+    def registered(self, version: int) -> Registration:
+        """This decision once the new version exists (a new champion is that version)."""
+        after = self.champion_after
+        if self.alias == CHAMPION:
+            after = {"version": version, "value": self.primary_metric["value"]}
+        return replace(self, version=version, champion_after=after, register_version=False)
+
+    def report(self) -> dict[str, Any]:
+        """The content of reports/registration.json."""
+        report = asdict(self)
+        del report["register_version"]
+        report["reasons"], report["thresholds"] = list(self.reasons), list(self.thresholds)
+        return report
+
+    def version_tags(self) -> dict[str, str]:
+        """Tags of the registered version besides its lineage."""
+        return {
+            GATE_TAG: "passed",
+            ALIAS_TAG: str(self.alias),
+            PRIMARY_METRIC_TAG: self.primary_metric["name"],
+        }
+
+    def run_tags(self) -> dict[str, str]:
+        """Tags of the run that was gated."""
+        tags: dict[str, str] = {DECISION_TAG: self.decision}
+        if self.version is not None:
+            tags[VERSION_TAG] = str(self.version)
+        return tags
+
+    def summary(self) -> str:
+        shown = f"v{self.version} {self.alias}" if self.version else "nothing"
+        return f"{self.decision}: registered {shown}; {self.reasons[0]}"
+
+
+def check_metrics_exist(config: RegisterConfig, metrics: Mapping[str, float]) -> None:
+    """Every metric the gate names must be in metrics.json (the task decides which exist)."""
+    for key, metric in config.named_metrics():
+        if metric not in metrics:
+            present = ", ".join(sorted(metrics))
+            raise StageError(
+                f"{key}: metric {metric!r} is not in metrics.json (has: {present}); choose this "
+                "dataset's gate with `- override /register: <option>` in its conf/data file"
+            )
+
+
+def at_least(value: float, bound: float, direction: Direction) -> bool:
+    """`value` is at least as good as `bound` in `direction`."""
+    return value >= bound if direction == "higher" else value <= bound
+
+
+def check_thresholds(config: RegisterConfig, metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One entry per gate rule (metric, rule, observed value, passed): each threshold, then
+    `register.beat_baseline` when it is on.
+
+    A metric that is null in metrics.json (MAPE near a zero target) is undefined: not gated.
+    """
+    checks = [
+        {
+            "metric": t.metric,
+            "rule": f"{t.metric} {'>=' if t.direction == 'higher' else '<='} {t.value}"
+            + (UNDEFINED if metrics[t.metric] is None else ""),
+            "observed": metrics[t.metric],
+            "passed": metrics[t.metric] is None
+            or at_least(metrics[t.metric], t.value, t.direction),
+        }
+        for t in config.thresholds
+    ]
+    if config.beat_baseline:
+        checks.append(baseline_check(config, metrics))
+    return checks
+
+
+def baseline_check(config: RegisterConfig, metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """register.beat_baseline: the primary metric's skill must reach register.baseline_margin."""
+    metric = config.primary_metric
+    value, baseline = metrics.get(metric), metrics.get(f"baseline.{metric}")
+    observed = skill(metric, value, baseline)
+    return {
+        "metric": f"skill.{metric}",
+        "rule": f"skill.{metric} >= {config.baseline_margin} (register.beat_baseline: "
+        f"{metric} {value} vs baseline {baseline})",
+        "observed": observed,
+        "passed": observed is not None and observed >= config.baseline_margin,
+    }
+
+
+def passes_thresholds(config: RegisterConfig, metrics: Mapping[str, float]) -> bool:
+    return all(check["passed"] for check in check_thresholds(config, metrics))
+
+
+def decide(
+    candidate: Candidate, champion: Champion | None, config: RegisterConfig, registered_model: str
+) -> Registration:
+    """Rejected on a failed threshold; else champion or challenger, with the reason.
+
+    First passing model: champion. Comparison off: champion. Champion not comparable: challenger.
+    Else champion when at least as good as the champion on the same test data. A run registered
+    before keeps its version (nothing is registered again).
+    """
+    metric = config.primary_metric
+    value = candidate.metrics[metric]
+    checks = tuple(check_thresholds(config, candidate.metrics))
+    common: dict[str, Any] = {
+        "registered_model": registered_model,
+        "primary_metric": {"name": metric, "direction": config.direction, "value": value},
+        "thresholds": checks,
+    }
+    failed = [c for c in checks if not c["passed"]]
+    if failed:
+        reasons = tuple(f"{c['rule']} failed: observed {c['observed']}" for c in failed)
+        return Registration(REJECTED, reasons, None, None, None, None, **common)
+    if candidate.registered_as is not None:
+        version = candidate.registered_as
+        same = champion is not None and champion.version == version
+        alias: Decision = CHAMPION if same else CHALLENGER
+        kept = None
+        if champion is not None:
+            kept = {"version": champion.version, "value": champion.recorded}
+        reason = f"run {candidate.run_id} is already registered as v{version}: not registered again"
+        return Registration(alias, (reason,), alias, version, kept, kept, **common)
+    if champion is None:
+        reason = "no champion yet: the first passing model becomes champion"
+        return Registration(
+            CHAMPION, (reason,), CHAMPION, None, None, None, **common, register_version=True
+        )
+    before = {"version": champion.version, "value": champion.value, "basis": champion.basis}
+    kept = {"version": champion.version, "value": champion.value}
+    if not config.compare_with_champion:
+        reason = "register.compare_with_champion is false: promoted without comparison"
+        alias = CHAMPION
+    elif champion.value is None:
+        reason = f"champion v{champion.version} {champion.basis}: kept as champion"
+        alias = CHALLENGER
+    else:
+        better = at_least(value, champion.value, config.direction)
+        alias = CHAMPION if better else CHALLENGER
+        verb = "at least as good as" if better else "worse than"
+        reason = (
+            f"{metric} {value} is {verb} champion v{champion.version}'s {champion.value} "
+            f"({champion.basis})"
+        )
+    after = kept if alias == CHALLENGER else None
+    return Registration(
+        alias, (reason,), alias, None, before, after, **common, register_version=True
+    )
+
+
+def champion_uri(registered_model: str) -> str:
+    """The URI of the current champion of `registered_model`."""
+    return f"models:/{registered_model}@{CHAMPION}"

@@ -1,0 +1,114 @@
+"""The model server of `make serve`: MLflow's scoring app with its errors made readable.
+
+MLflow's app answers a bad request with its server's stack trace in the body (file paths
+included), and an empty `data` list with a 500. Here every error answer keeps MLflow's status and
+one-line message but never the stack trace, a request with no rows is a 400, and a server-side
+error caused by the request's columns is a 400 that leads with the column.
+
+python -m ml_pipeline.serving.app MODEL_URI --port 5001 [--threads 1]    (what `make serve` runs)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from typing import Any
+
+ROW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+CONVERT = re.compile(r"convert column (\S+) to type '([^']+)'")
+MISSING = re.compile(r"[Mm]odel is missing inputs? \[([^\]]*)\]")
+
+
+def no_rows(body: Any) -> bool:
+    """A JSON request whose rows are an empty list (or a split with empty `data`)."""
+    if not isinstance(body, dict):
+        return False
+    for key in ROW_KEYS:
+        if key in body:
+            rows = body[key]
+            if isinstance(rows, dict):
+                rows = rows.get("data", rows)
+            return isinstance(rows, list | dict) and len(rows) == 0
+    return False
+
+
+def readable(status: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """An error answer in one line without stack trace; a column's fault leads with the column."""
+    message = str(payload.get("message", "")).strip()
+    cause = message.rsplit("Error: ", 1)[-1].strip().splitlines()
+    if missing := MISSING.search(message):
+        shown = (
+            f"missing column(s) {missing.group(1).strip()}: send every input column of the model"
+        )
+        return 400, {"error_code": "BAD_REQUEST", "message": shown}
+    if convert := CONVERT.search(message):
+        column, kind = convert.groups()
+        shown = f"column {column!r} must be {kind}: {cause[0] if cause else ''}".rstrip(": ")
+        return 400, {"error_code": "BAD_REQUEST", "message": shown}
+    if "Failed to predict data" in message and cause:  # MLflow dumps the rows before the cause
+        first = cause[0]
+    else:
+        first = message.splitlines()[0] if message else "bad request"
+    return status, {"error_code": payload.get("error_code", "BAD_REQUEST"), "message": first}
+
+
+def build_app(model: Any) -> Any:
+    """MLflow's scoring app for `model`, behind a middleware that makes errors readable."""
+    from fastapi import Request
+    from fastapi.responses import JSONResponse, Response
+    from mlflow.pyfunc import scoring_server
+
+    app = scoring_server.init(model)
+
+    @app.middleware("http")
+    async def readable_errors(request: Request, call_next: Any) -> Response:
+        if request.url.path == "/invocations" and "json" in request.headers.get("content-type", ""):
+            raw = await request.body()
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                body = None
+            if no_rows(body):
+                return JSONResponse(
+                    {"error_code": "BAD_REQUEST", "message": "the request has no rows: send one"},
+                    status_code=400,
+                )
+        response = await call_next(request)
+        if response.status_code < 400:
+            return response
+        content = b"".join([chunk async for chunk in response.body_iterator])
+        try:
+            payload = json.loads(content)
+        except ValueError:
+            payload = {"message": content.decode(errors="replace")}
+        status, shown = readable(response.status_code, payload if isinstance(payload, dict) else {})
+        return JSONResponse(shown, status_code=status)
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_uri")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5001)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="OpenMP threads per request (default 1)"
+    )
+    args = parser.parse_args(argv)
+    # Before the model's libraries load: OpenMP reads it once, for every thread (requests run in
+    # worker threads, which a limit set later in this one would miss). A request is a few rows:
+    # a tree ensemble's OpenMP start-up per tree costs more than a second core gives, and on a
+    # busy machine spinning threads multiply the latency (batches: `make predict`).
+    os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    import mlflow.pyfunc
+    import uvicorn
+
+    uvicorn.run(build_app(mlflow.pyfunc.load_model(args.model_uri)), host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

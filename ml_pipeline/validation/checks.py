@@ -1,0 +1,250 @@
+"""Data-contract checks that need no Great Expectations: train/test consistency, drift, class
+balance; plus the summary (reports/validation.json), the console lines and the HTML page.
+
+Every check returns `Outcome`s: plain records with aggregates only, never raw rows.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ml_pipeline.core.config import ValidationConfig
+
+SPLITS = ("train", "test")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one expectation on one split (or on both: split="consistency")."""
+
+    split: str
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    expected: str
+    key: str
+    observed: Any = None
+    unexpected_fraction: float | None = None
+
+
+def ks_statistic(a: np.ndarray, b: np.ndarray) -> float:
+    """Two-sample Kolmogorov-Smirnov statistic: the largest gap between the two ECDFs."""
+    a, b = np.sort(a[~np.isnan(a)]), np.sort(b[~np.isnan(b)])
+    if not len(a) or not len(b):
+        return 0.0
+    grid = np.concatenate([a, b])
+    gap = np.searchsorted(a, grid, side="right") / len(a) - np.searchsorted(
+        b, grid, side="right"
+    ) / len(b)
+    return float(np.max(np.abs(gap)))
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
+    """Population stability index of `actual` against `expected`, on `expected`'s deciles."""
+    expected, actual = expected[~np.isnan(expected)], actual[~np.isnan(actual)]
+    if not len(expected) or not len(actual):
+        return 0.0
+    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)[1:-1]))
+    e = np.bincount(np.searchsorted(edges, expected, side="right"), minlength=len(edges) + 1)
+    a = np.bincount(np.searchsorted(edges, actual, side="right"), minlength=len(edges) + 1)
+    e_share = np.clip(e / len(expected), 1e-6, None)
+    a_share = np.clip(a / len(actual), 1e-6, None)
+    return float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
+
+
+def _kind(series: pd.Series) -> str:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"  # no categories, no drift: a later test period is expected
+    return "numeric" if pd.api.types.is_numeric_dtype(series) else "string"
+
+
+def consistency(train: pd.DataFrame, test: pd.DataFrame, suite: ValidationConfig) -> list[Outcome]:
+    """Compare the splits: same columns and types, unseen test categories, numeric drift."""
+    pair = "consistency"
+    out: list[Outcome] = []
+    train_types = {c: _kind(train[c]) for c in train.columns}
+    test_types = {c: _kind(test[c]) for c in test.columns}
+    differ = sorted(
+        c for c in set(train_types) | set(test_types) if train_types.get(c) != test_types.get(c)
+    )
+    out.append(
+        Outcome(
+            pair,
+            "same_columns_and_types",
+            ", ".join(differ) or None,
+            suite.same_columns.severity,
+            not differ,
+            "train and test have the same columns with the same types",
+            "validation.same_columns",
+            observed={c: [train_types.get(c), test_types.get(c)] for c in differ} or "same",
+        )
+    )
+    shared = [c for c in train.columns if c in test.columns]
+    if suite.unseen_categories is not None:
+        check = suite.unseen_categories
+        for column in shared:
+            if train_types[column] != "string" or test_types[column] != "string":
+                continue
+            seen = set(train[column].dropna().unique())
+            values = test[column].dropna()
+            unseen = values[~values.isin(seen)]
+            fraction = len(unseen) / len(test) if len(test) else 0.0
+            out.append(
+                Outcome(
+                    pair,
+                    "test_categories_seen_in_train",
+                    column,
+                    check.severity,
+                    fraction <= check.max_fraction,
+                    f"at most {check.max_fraction:g} of test rows in categories train never saw",
+                    "validation.unseen_categories.max_fraction",
+                    observed=sorted(map(str, unseen.unique()))[:5],
+                    unexpected_fraction=round(fraction, 6),
+                )
+            )
+    if suite.drift is not None:
+        drift = suite.drift
+        score = ks_statistic if drift.statistic == "ks" else psi
+        for column in shared:
+            if train_types[column] != "numeric" or test_types[column] != "numeric":
+                continue
+            value = score(train[column].to_numpy(dtype=float), test[column].to_numpy(dtype=float))
+            out.append(
+                Outcome(
+                    pair,
+                    f"{drift.statistic}_drift_below_threshold",
+                    column,
+                    drift.severity,
+                    value <= drift.threshold,
+                    f"{drift.statistic} statistic <= {drift.threshold:g}",
+                    "validation.drift.threshold",
+                    observed=round(value, 6),
+                )
+            )
+    return out
+
+
+def class_balance(
+    frame: pd.DataFrame, target: str, suite: ValidationConfig, split: str
+) -> list[Outcome]:
+    """The target has at least `min_classes` classes, each with at least `min_fraction` of rows."""
+    check = suite.target_balance
+    if check is None or target not in frame.columns:
+        return []
+    shares = frame[target].value_counts(normalize=True, dropna=True)
+    smallest = float(shares.min()) if len(shares) else 0.0
+    ok = len(shares) >= check.min_classes and smallest >= check.min_fraction
+    return [
+        Outcome(
+            split,
+            "target_class_balance",
+            target,
+            check.severity,
+            ok,
+            f">= {check.min_classes} classes, each >= {check.min_fraction:g} of rows",
+            "validation.target_balance",
+            observed={"classes": len(shares), "smallest_class_fraction": round(smallest, 6)},
+        )
+    ]
+
+
+def summarize(outcomes: list[Outcome], rows: dict[str, int]) -> dict[str, Any]:
+    """reports/validation.json: counts per split and severity, drift scores, the failures."""
+    splits: dict[str, Any] = {}
+    for name in dict.fromkeys([*SPLITS, *(o.split for o in outcomes)]):
+        mine = [o for o in outcomes if o.split == name]
+        counts = {}
+        for severity in ("error", "warning"):  # plural keys: DVC reads a key "error" as a failure
+            of = [o for o in mine if o.severity == severity]
+            passed = sum(o.success for o in of)
+            counts[f"{severity}s"] = {
+                "evaluated": len(of),
+                "passed": passed,
+                "failed": len(of) - passed,
+            }
+        splits[name] = counts | ({"rows": rows[name]} if name in rows else {})
+    drift = {
+        o.column: o.observed for o in outcomes if o.expectation.endswith("_drift_below_threshold")
+    }
+    failures = [
+        {k: v for k, v in asdict(o).items() if k != "success"} for o in outcomes if not o.success
+    ]
+    return {
+        "success": not any(f["severity"] == "error" for f in failures),
+        "splits": splits,
+        "drift": drift,
+        "failures": failures,
+    }
+
+
+def failure_lines(outcomes: list[Outcome], limit: int = 10) -> list[str]:
+    """One line per failed expectation, errors first: column, expectation, observed vs expected.
+
+    At most `limit` lines, then one saying how many more the reports hold.
+    """
+    failed = sorted((o for o in outcomes if not o.success), key=lambda o: o.severity != "error")
+    lines = []
+    for o in failed[:limit]:
+        fraction = (
+            "" if o.unexpected_fraction is None else f", unexpected {o.unexpected_fraction:.2%}"
+        )
+        where = f"column {o.column!r}" if o.column else "table"
+        lines.append(
+            f"{o.severity}: {o.split}: {where}: {o.expectation}: "
+            f"observed {o.observed!r}{fraction}; expected {o.expected} (config key {o.key})"
+        )
+    if len(failed) > limit:
+        lines.append(f"... and {len(failed) - limit} more failed expectation(s)")
+    return lines
+
+
+def render_html(outcomes: list[Outcome], summary: dict[str, Any], title: str) -> str:
+    """A self-contained page: one table row per expectation and its result."""
+    rows = []
+    for o in outcomes:
+        status = "pass" if o.success else o.severity
+        fraction = "" if o.unexpected_fraction is None else f"{o.unexpected_fraction:.4%}"
+        cells = [o.split, o.column or "", o.expectation, o.expected, _json(o.observed), fraction]
+        cells = [html.escape(str(c)) for c in cells]
+        rows.append(
+            f'<tr class="{status}"><td>{status}</td><td>'
+            + "</td><td>".join(cells)
+            + f"</td><td><code>{html.escape(o.key)}</code></td></tr>"
+        )
+    verdict = "passed" if summary["success"] else "FAILED"
+    counts = "".join(
+        f"<li>{html.escape(name)}: "
+        + ", ".join(
+            f"{sev} {c['passed']}/{c['evaluated']} passed"
+            for sev, c in split.items()
+            if isinstance(c, dict)
+        )
+        + (f", {split['rows']} rows" if "rows" in split else "")
+        + "</li>"
+        for name, split in summary["splits"].items()
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Validation: {html.escape(title)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }} table {{ border-collapse: collapse; }}
+td, th {{ border: 1px solid #ccc; padding: 4px 8px; font-size: 14px; vertical-align: top; }}
+tr.pass td:first-child {{ background: #d4edda; }} tr.error td:first-child {{ background: #f8d7da; }}
+tr.warning td:first-child {{ background: #fff3cd; }}
+</style></head><body>
+<h1>Data validation of {html.escape(title)}: {verdict}</h1>
+<ul>{counts}</ul>
+<table><tr><th>result</th><th>split</th><th>column</th><th>expectation</th><th>expected</th>
+<th>observed</th><th>unexpected</th><th>config key</th></tr>
+{chr(10).join(rows)}
+</table></body></html>
+"""
+
+
+def _json(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,46 @@
+"""prepare → validate → train → evaluate in-process on `tiny`, without MLflow or DVC: the stages'
+pure `run()` functions chained as `dvc repro` chains their files (a fast dev run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from commands.compose import compose
+from ml_pipeline.core.config import TASK_METRICS, load_params
+from ml_pipeline.evaluation.metrics import score
+from stages import evaluate, prepare, train, validate
+from tests.conftest import ROOT
+
+
+def test_tiny_runs_through_every_stage_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quick = ["cv=fast", "model.max_iter=30", "evaluate.importance_repeats=1"]
+    compose(tmp_path / "params.yaml", ["data=tiny", *quick], ROOT / "conf")
+    params = load_params(tmp_path / "params.yaml")
+    monkeypatch.chdir(ROOT)  # the raw data is read where the config points; nothing is written
+
+    train_rows, test_rows, report = prepare.run(params)
+    assert report["rows"] == {"train": len(train_rows), "test": len(test_rows)}
+
+    outcomes = validate.run(params, train_rows, test_rows)
+    assert outcomes and not [o for o in outcomes if not o.success and o.severity == "error"]
+
+    model, train_report = train.run(params, train_rows)
+    assert len(train_report["cv_scores"]) == params.cv.n_splits
+
+    result = evaluate.run(params, model, test_rows, train_report)
+    expected = [*TASK_METRICS["classification"], "cv_accuracy_mean", "cv_accuracy_std"]
+    assert list(result.metrics) == expected
+    assert result.metrics["roc_auc"] >= 0.8  # tiny's registration threshold, even when quick
+    assert set(result.plots) == {
+        "confusion.csv",
+        "roc.csv",
+        "precision_recall.csv",
+        "importance.csv",
+        "learning_curve.csv",  # boosting: test loss per iteration
+    }
+    # The champion re-score of `register` is the same function: same numbers.
+    assert score(model, test_rows, params.data).metrics.items() <= result.metrics.items()

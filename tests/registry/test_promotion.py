@@ -1,0 +1,160 @@
+"""The registration decision, every branch, without MLflow (ml_pipeline/registry/promotion.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ml_pipeline.core.config import RegisterConfig
+from ml_pipeline.core.errors import StageError
+from ml_pipeline.registry.promotion import (
+    CHAMPION,
+    REJECTED,
+    Candidate,
+    Champion,
+    at_least,
+    champion_uri,
+    check_metrics_exist,
+    check_thresholds,
+    decide,
+    passes_thresholds,
+)
+
+NAME = "ml-pipeline-tiny"
+GATE = RegisterConfig.model_validate(
+    {
+        "primary_metric": "roc_auc",
+        "direction": "higher",
+        "compare_with_champion": True,
+        "thresholds": [
+            {"metric": "accuracy", "direction": "higher", "value": 0.85},
+            {"metric": "log_loss", "direction": "lower", "value": 0.4},
+        ],
+        "beat_baseline": False,
+        "baseline_margin": 0.0,
+    }
+)
+GOOD = {"accuracy": 0.9, "log_loss": 0.3, "roc_auc": 0.95}
+
+
+def candidate(**metrics: float) -> Candidate:
+    return Candidate("run1", GOOD | metrics)
+
+
+def test_first_passing_model_becomes_champion() -> None:
+    decided = decide(candidate(), None, GATE, NAME)
+    assert (decided.decision, decided.alias, decided.register_version) == ("champion",) * 2 + (
+        True,
+    )
+    assert decided.reasons == ("no champion yet: the first passing model becomes champion",)
+    registered = decided.registered(1)
+    assert registered.version == 1 and not registered.register_version
+    assert registered.champion_before is None
+    assert registered.champion_after == {"version": 1, "value": 0.95}
+    assert registered.run_tags() == {"registry.decision": "champion", "registry.version": "1"}
+    assert registered.version_tags() == {
+        "gate": "passed",
+        "alias.at_registration": "champion",
+        "primary_metric": "roc_auc",
+    }
+
+
+def test_better_or_equal_model_replaces_the_champion() -> None:
+    old = Champion(3, value=0.95, basis="recorded on the same test data", recorded=0.95)
+    decided = decide(candidate(), old, GATE, NAME).registered(4)
+    assert decided.alias == "champion"
+    assert decided.reasons == (
+        "roc_auc 0.95 is at least as good as champion v3's 0.95 (recorded on the same test data)",
+    )
+    assert decided.champion_before == {
+        "version": 3,
+        "value": 0.95,
+        "basis": "recorded on the same test data",
+    }
+    assert decided.champion_after == {"version": 4, "value": 0.95}
+
+
+def test_worse_model_is_a_challenger_and_the_champion_stays() -> None:
+    old = Champion(3, value=0.96, basis="recorded on the same test data")
+    decided = decide(candidate(), old, GATE, NAME).registered(4)
+    assert (decided.decision, decided.alias, decided.version) == ("challenger", "challenger", 4)
+    assert "roc_auc 0.95 is worse than champion v3's 0.96" in decided.reasons[0]
+    assert decided.champion_after == {"version": 3, "value": 0.96}
+
+
+def test_lower_is_better_follows_the_direction() -> None:
+    gate = GATE.model_copy(update={"primary_metric": "log_loss", "direction": "lower"})
+    assert decide(candidate(), Champion(1, value=0.31), gate, NAME).alias == "champion"
+    assert decide(candidate(), Champion(1, value=0.29), gate, NAME).alias == "challenger"
+
+
+def test_a_champion_that_is_not_comparable_is_kept() -> None:
+    basis = "was trained and tested on other data (data.md5.*): not comparable"
+    decided = decide(candidate(), Champion(2, value=None, basis=basis), GATE, NAME)
+    assert decided.alias == "challenger" and decided.register_version
+    assert decided.reasons == (f"champion v2 {basis}: kept as champion",)
+    assert decided.registered(5).champion_after == {"version": 2, "value": None}
+
+
+def test_comparison_off_promotes_without_comparing() -> None:
+    gate = GATE.model_copy(update={"compare_with_champion": False})
+    decided = decide(candidate(), Champion(2, value=0.99, basis="b"), gate, NAME).registered(3)
+    assert decided.alias == "champion"
+    assert decided.reasons == (
+        "register.compare_with_champion is false: promoted without comparison",
+    )
+    assert decided.champion_before == {"version": 2, "value": 0.99, "basis": "b"}
+    assert decided.champion_after == {"version": 3, "value": 0.95}
+
+
+@pytest.mark.parametrize(("champion_version", "alias"), [(4, "champion"), (5, "challenger")])
+def test_a_run_registered_before_is_not_registered_again(champion_version: int, alias: str) -> None:
+    registered = Candidate("run1", GOOD, registered_as=4)
+    decided = decide(registered, Champion(champion_version, recorded=0.9), GATE, NAME)
+    assert not decided.register_version
+    assert (decided.decision, decided.alias, decided.version) == (alias, alias, 4)
+    assert decided.reasons == ("run run1 is already registered as v4: not registered again",)
+    kept = {"version": champion_version, "value": 0.9}
+    assert decided.champion_before == decided.champion_after == kept
+
+
+def test_failed_thresholds_reject_whatever_the_champion() -> None:
+    decided = decide(candidate(log_loss=0.5), Champion(1, value=0.1), GATE, NAME)
+    assert (decided.decision, decided.alias, decided.version) == ("rejected", None, None)
+    assert not decided.register_version
+    assert decided.reasons == ("log_loss <= 0.4 failed: observed 0.5",)
+    assert decided.run_tags() == {"registry.decision": "rejected"}
+    report = decided.report()
+    assert report["thresholds"][1]["passed"] is False and "register_version" not in report
+    assert report["primary_metric"] == {"name": "roc_auc", "direction": "higher", "value": 0.95}
+    assert report["registered_model"] == NAME
+
+
+def test_thresholds_report_each_rule_with_its_observed_value() -> None:
+    checks = check_thresholds(GATE, {"accuracy": 0.9, "log_loss": 0.5, "roc_auc": 0.95})
+    assert [(c["rule"], c["observed"], c["passed"]) for c in checks] == [
+        ("accuracy >= 0.85", 0.9, True),
+        ("log_loss <= 0.4", 0.5, False),
+    ]
+    assert passes_thresholds(GATE, GOOD) and not passes_thresholds(GATE, GOOD | {"accuracy": 0.8})
+    assert at_least(0.5, 0.5, "higher") and at_least(0.5, 0.5, "lower")
+    assert not at_least(0.4, 0.5, "higher") and not at_least(0.6, 0.5, "lower")
+
+
+def test_a_threshold_on_a_metric_the_task_lacks_names_the_key() -> None:
+    regression = {"rmse": 500.0, "r2": 0.98}
+    with pytest.raises(StageError, match=r"register.primary_metric: metric 'roc_auc' .*rmse"):
+        check_metrics_exist(GATE, regression)
+
+
+def test_champion_uri() -> None:
+    assert champion_uri(NAME) == "models:/ml-pipeline-tiny@champion"
+
+
+def test_a_model_that_does_not_beat_the_baseline_is_rejected() -> None:
+    gate = GATE.model_copy(update={"beat_baseline": True, "baseline_margin": 0.1})
+    close = candidate(**{"baseline.roc_auc": 0.94})  # skill 1 - 0.05/0.06 = 0.17 >= 0.1
+    assert decide(close, None, gate, NAME).decision == CHAMPION
+    level = candidate(**{"baseline.roc_auc": 0.95})  # skill 0: no better than the baseline
+    decided = decide(level, None, gate, NAME)
+    assert decided.decision == REJECTED and not decided.register_version
+    assert "register.beat_baseline" in decided.reasons[0]

@@ -1,0 +1,58 @@
+"""`register` logs `evaluate`'s outputs into the run (evaluate itself does not touch MLflow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ml_pipeline.core import paths
+from ml_pipeline.core.config import load_params
+from ml_pipeline.tracking.session import active_run, connect
+from stages import prepare
+from stages.register import EVALUATION_TAG, log_evaluation
+
+
+def evaluate_outputs(accuracy: float) -> None:
+    """What `evaluate` writes, small: metrics, the loss curve table, a figure, timings."""
+    paths.METRICS.write_text(json.dumps({"accuracy": accuracy, "roc_auc": None}))
+    paths.PLOTS_DIR.mkdir(parents=True, exist_ok=True)
+    curve = pd.DataFrame({"iteration": [1, 2, 3], "loss": [0.6, 0.51, 0.4875]})
+    curve.to_csv(paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV, index=False)
+    paths.FIGURES_DIR.mkdir(parents=True, exist_ok=True)
+    (paths.FIGURES_DIR / "roc.png").write_bytes(b"\x89PNG")
+    paths.TIMINGS.write_text(json.dumps({"fit_seconds": 0.1}))
+
+
+def test_the_evaluation_is_logged_once_and_again_when_it_changes(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    monkeypatch.chdir(tiny_dir)
+    assert prepare.main([]) == 0
+    params = load_params(paths.PARAMS)
+    tracking = connect(params.tracking.experiment)
+    with active_run(tracking) as run:
+        run_id = run.info.run_id
+        run_info = {"run_id": run_id, "model_id": mlflow.create_external_model(name="m").model_id}
+        for accuracy in (0.8, 0.8, 0.9):  # the second: a `register` re-run, new thresholds
+            evaluate_outputs(accuracy)
+            metrics = json.loads(paths.METRICS.read_text())
+            tags = tracking.client.get_run(run_id).data.tags
+            log_evaluation(tracking, params, run_info, metrics, tags)
+
+    history = tracking.client.get_metric_history(run_id, "accuracy")
+    assert [m.value for m in history] == [0.8, 0.9]
+    curve = tracking.client.get_metric_history(run_id, "test_log_loss")
+    assert [(m.step, m.value) for m in curve] == [(0, 0.6), (1, 0.51), (2, 0.4875)] * 2
+    logged = tracking.client.get_run(run_id)
+    assert "roc_auc" not in logged.data.metrics  # null: undefined, not logged
+    assert logged.data.tags[EVALUATION_TAG]
+    assert [d.dataset.name for d in logged.inputs.dataset_inputs] == ["test"]
+    artifacts = {a.path for a in tracking.client.list_artifacts(run_id)}
+    assert {"figures", "timings.json"} <= artifacts
+    model_metrics = tracking.client.get_logged_model(run_info["model_id"]).metrics
+    assert {m.value for m in model_metrics if m.key == "accuracy"} == {0.8, 0.9}

@@ -1,0 +1,82 @@
+"""The model server answers bad requests with a 4xx and one line, never a stack trace (item 3).
+
+MLflow's real scoring app for a real model saved as `train` saves it, in-process (TestClient).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+
+from ml_pipeline.serving import app as serving
+from ml_pipeline.serving.app import build_app
+from tests.serving.test_predict import saved_toy_model
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return saved_toy_model(tmp_path_factory.mktemp("served"))
+
+
+@pytest.fixture(scope="module")
+def client(model_path: Any) -> Any:
+    import mlflow.pyfunc
+    from fastapi.testclient import TestClient
+
+    return TestClient(build_app(mlflow.pyfunc.load_model(str(model_path))))
+
+
+def answer(client: Any, body: bytes) -> tuple[int, dict]:
+    response = client.post(
+        "/invocations", content=body, headers={"content-type": "application/json"}
+    )
+    return response.status_code, response.json()
+
+
+def records(*rows: dict) -> bytes:
+    return json.dumps({"dataframe_records": list(rows)}).encode()
+
+
+THREADS = "OMP_NUM_THREADS"
+GOOD = {"x": 0.5, "colour": "red", "size": "S"}
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        (json.dumps({"dataframe_split": {"columns": ["x"], "data": []}}).encode(), "no rows"),
+        (records(), "no rows"),
+        (records({"x": 1.0}), "missing column(s) 'colour', 'size'"),
+        (records(GOOD | {"x": "old"}), "column 'x' must be float64"),
+        (b'{"dataframe_split": {"columns": ["x"], "data": [[1', "valid JSON"),
+    ],
+    ids=["empty-split", "empty-records", "missing-columns", "wrong-type", "malformed-json"],
+)
+def test_a_bad_request_is_a_4xx_with_one_line(client: Any, body: bytes, needle: str) -> None:
+    status, payload = answer(client, body)
+    assert 400 <= status < 500, payload
+    assert set(payload) == {"error_code", "message"}  # no stack_trace
+    assert needle in payload["message"] and "\n" not in payload["message"]
+    assert "Traceback" not in payload["message"] and ".py" not in payload["message"]
+
+
+def test_a_good_request_is_scored(client: Any) -> None:
+    status, payload = answer(client, records(GOOD, GOOD | {"size": "M"}))
+    assert status == 200 and len(payload["predictions"]) == 2
+
+
+def test_the_server_answers_with_one_thread_per_request(
+    model_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make serve` gives OpenMP one thread (`--threads N` for more) before the model loads."""
+    import uvicorn
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: seen.append(os.environ.get(THREADS)))
+    monkeypatch.setenv(THREADS, "2")  # what a shell may carry; restored afterwards
+    assert serving.main([str(model_path), "--port", "5999"]) == 0
+    assert serving.main([str(model_path), "--port", "5999", "--threads", "3"]) == 0
+    assert seen == ["1", "3"]

@@ -1,0 +1,74 @@
+"""Environment faults of the MLflow store: one line naming the store, exit 2 (issue 14, item 2).
+
+Real MLflow on a real SQLite store in a temporary directory; the stages run in-process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ml_pipeline.core.errors import StageError
+from ml_pipeline.tracking.session import connect
+from stages import prepare, train
+from tests.conftest import seed_store
+
+UNWRITABLE = "/sys/ml-pipeline-test-artifacts"  # refused even to root (sysfs)
+
+
+def test_a_damaged_sqlite_store_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "mlflow.db"
+    db.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{db}")
+    with pytest.raises(StageError, match="is damaged") as caught:
+        connect("ml-pipeline")
+    assert str(db) in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_an_unwritable_artifact_store_fails_the_run_in_one_line(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import mlflow
+
+    monkeypatch.chdir(tiny_dir)
+    assert prepare.main([]) == 0
+    uri = f"sqlite:///{tiny_dir / 'mlflow.db'}"
+    client = mlflow.MlflowClient(uri)
+    experiment_id = client.create_experiment("ml-pipeline", artifact_location=UNWRITABLE)
+    capsys.readouterr()
+
+    status = train.main([])
+    err = capsys.readouterr().err.strip()
+    assert status == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("train: error: "), err
+    assert UNWRITABLE in err and "marked FAILED" in err
+    runs = client.search_runs([experiment_id])
+    assert [run.info.status for run in runs] == ["FAILED"]
+    models = client.search_logged_models([experiment_id])
+    assert [str(model.status) for model in models if str(model.status) != "READY"] == []
+    assert not (tiny_dir / "models/run.json").exists()
+
+
+def test_a_logged_model_that_failed_to_upload_is_discarded(
+    tmp_path: Path, migrated_db: Path
+) -> None:
+    import mlflow
+    from mlflow.entities import LoggedModelStatus
+
+    from ml_pipeline.core.faults import discard_unfinished_models
+
+    client = mlflow.MlflowClient(seed_store(migrated_db, tmp_path))
+    experiment_id = client.create_experiment("e", artifact_location=(tmp_path / "a").as_uri())
+    run = client.create_run(experiment_id)
+    failed = client.create_logged_model(experiment_id, source_run_id=run.info.run_id)
+    client.finalize_logged_model(failed.model_id, LoggedModelStatus.FAILED)
+    ready = client.create_logged_model(experiment_id, source_run_id=run.info.run_id)
+    client.finalize_logged_model(ready.model_id, LoggedModelStatus.READY)
+
+    assert discard_unfinished_models(client, experiment_id, run.info.run_id) == [failed.model_id]
+    left = client.search_logged_models([experiment_id])
+    assert [model.model_id for model in left] == [ready.model_id]
