@@ -108,6 +108,10 @@ RUNS ?= 1
 bench: setup ## Pipeline cost vs the same ML work in one process (SIZES=tiny,adult,1m RUNS=1) → reports/bench.json
 	python -m benchmarks.bench --sizes $(SIZES) --runs $(RUNS)
 
+.PHONY: docs
+docs: setup ## Build the documentation site (mkdocs.yml, docs/) into site/ in strict mode: broken links fail
+	NO_MKDOCS_2_WARNING=1 mkdocs build --strict -d site
+
 format: setup ## Ruff fix and format
 	ruff check --fix . && ruff format .
 
