@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.table import machine, table
 from tests.conftest import ROOT, make_repo, pipeline_env
 from tests.services import free_port, served
 
@@ -214,33 +215,6 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
     return result
 
 
-def table(results: dict) -> str:
-    """The figures as a Markdown table."""
-    lines = [
-        "| size | pipeline CPU s | reference CPU s | ratio | pipeline wall s | reference wall s "
-        "| pipeline peak RSS MB | reference peak RSS MB |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for size, r in results["sizes"].items():
-        p, ref = r["pipeline"], r["reference"]
-        lines.append(
-            f"| {size} | {p['cpu_s']} | {ref['cpu_s']} | {r['ratio']['cpu_s']}× | {p['wall_s']} "
-            f"| {ref['wall_s']} | {p['peak_rss_mb']} | {ref['peak_rss_mb']} |"
-        )
-    extras = []
-    sizes = results["sizes"]
-    if "tiny" in sizes:
-        extras.append(f"no-op `dvc repro`: {sizes['tiny']['noop_repro']['wall_s']} s wall")
-        extras.append(f"`dvc exp run` on tiny: {sizes['tiny']['exp_run']['wall_s']} s wall")
-        ui = sizes["tiny"]["mlflow_ui"]
-        extras.append(f"`make mlflow-ui`: {ui['processes']} processes, {ui['rss_mb']} MB RSS")
-    if "adult" in sizes:
-        extras.append(f"predict 10,000 rows: {sizes['adult']['predict_10k']['wall_s']} s wall")
-        served = sizes["adult"]["served"]
-        extras.append(f"served single row: p50 {served['p50_ms']} ms, p99 {served['p99_ms']} ms")
-    return "\n".join(lines) + "\n\n" + "; ".join(extras)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="tiny,adult,1m", help="comma-separated: tiny,adult,1m")
@@ -255,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    results: dict = {"machine": {"cpus": os.cpu_count()}, "runs": args.runs, "sizes": {}}
+    results: dict = {"machine": machine(), "runs": args.runs, "sizes": {}}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         for size in sizes:
             results["sizes"][size] = bench_size(size, Path(tmp), args.runs)
