@@ -105,8 +105,8 @@ hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-pa
 	pre-commit install
 SIZES ?= tiny,adult,1m
 RUNS ?= 1
-bench: setup ## Pipeline cost vs the same ML work in one process (SIZES=tiny,adult,1m RUNS=1) → reports/bench.json
-	python -m benchmarks.bench --sizes $(SIZES) --runs $(RUNS)
+bench: setup ## Pipeline cost vs the same ML work in one process (SIZES=tiny,adult,1m RUNS=1) → reports/bench.json, docs/performance.md
+	python -m benchmarks.bench --sizes $(SIZES) --runs $(RUNS) && python -m benchmarks.table
 
 .PHONY: docs
 docs: setup ## Build the documentation site (mkdocs.yml, docs/) into site/ in strict mode: broken links fail

@@ -28,7 +28,7 @@ def shipped_params_dict() -> dict:
     """The shipped adult + hgb configuration composed from conf/, as a fresh dict to modify.
 
     Not the workspace's params.yaml: `dvc exp run -S data=<yours>` leaves that one pointing at
-    another dataset (README, "Add your own dataset").
+    another dataset (docs/configuration.md, "Add your own dataset").
     """
     return yaml.safe_load(_shipped_text())
 

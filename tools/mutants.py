@@ -314,6 +314,20 @@ MUTANTS = [
         '    model = __import__("mlflow.sklearn").sklearn.load_model(str(paths.MODEL_DIR))\n',
         ("tests/modeling/test_model_dir.py",),
     ),
+    Mutant(
+        "bench table shows the wall-time ratio as the CPU ratio",
+        "benchmarks/table.py",
+        "| {r['ratio']['cpu_s']}× |",
+        "| {r['ratio']['wall_s']}× |",
+        ("tests/project/test_bench.py",),
+    ),
+    Mutant(
+        "docs site accepts links to missing headings",
+        "mkdocs.yml",
+        "  anchors: warn\n",
+        "  anchors: info\n",
+        ("tests/project/test_docs.py",),
+    ),
 ]
 
 

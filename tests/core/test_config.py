@@ -31,7 +31,8 @@ def composed(tmp_path: Path, *overrides: str) -> dict:
 
 def test_committed_params_match_conf(tmp_path: Path) -> None:
     """params.yaml follows conf/; after `dvc exp run -S ...` the workspace holds that experiment's
-    params.yaml (README, "Add your own dataset"): then the committed one must follow conf/."""
+    params.yaml (docs/configuration.md, "Add your own dataset"): then the committed one must
+    follow conf/."""
     params = ROOT / "params.yaml"
     if experiment_of(params, ROOT) is not None:
         committed = run(["git", "show", "HEAD:params.yaml"], ROOT).stdout
@@ -78,7 +79,7 @@ def test_each_dataset_brings_its_default_split(tmp_path: Path, data: str) -> Non
     own_split = params.data.test_file or params.data.split_column
     if own_split:
         assert params.split.method == "predefined"
-    else:  # a dataset of the README's recipe (make suite) may pick stratified or time
+    else:  # a dataset added as docs/configuration.md says (make suite) may pick stratified or time
         assert params.split.method in {"random", "stratified", "time"}
         assert params.split.method != "time" or params.data.time_column
 

@@ -1,5 +1,5 @@
-"""The README's "Add a model family" steps, done in a copy of the repository, give a family that
-composes, validates, trains and scores; a variant of a family is a YAML file alone."""
+"""The "A new model family" steps of docs/extending.md, done in a copy of the repository, give a
+family that composes, validates, trains and scores; a variant of a family is a YAML file alone."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ print(json.dumps({
 
 def insert_before(path: Path, anchor: str, text: str) -> None:
     source = path.read_text()
-    assert anchor in source, f"{path}: {anchor!r} moved; update the README's steps and this test"
+    assert anchor in source, f"{path}: {anchor!r} moved; update docs/extending.md and this test"
     path.write_text(source.replace(anchor, text + anchor, 1))
 
 

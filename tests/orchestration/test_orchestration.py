@@ -29,8 +29,8 @@ from tests.conftest import ROOT, run
 def dvc_dag(repo: Path) -> tuple[set[str], set[tuple[str, str]]]:
     """Stages and edges of `dvc dag --dot` (the CLI, as people see it).
 
-    The `.dvc` files of data added with `dvc add` (README, "Add your own dataset") are nodes
-    there too; they are no stage to run.
+    The `.dvc` files of data added with `dvc add` (docs/configuration.md, "Add your own
+    dataset") are nodes there too; they are no stage to run.
     """
     dot = run(["dvc", "dag", "--dot"], repo).stdout
     nodes = set(re.findall(r'^"([^"]+)";$', dot, flags=re.MULTILINE))

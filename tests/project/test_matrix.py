@@ -579,7 +579,7 @@ def test_accepted_input_is_scored_in_full(
     pd.testing.assert_frame_equal(scored[rows.columns], rows)  # the input rows, as they came
 
 
-def test_readme_states_the_matrix_size() -> None:
+def test_docs_state_the_matrix_size() -> None:
     from tests.conftest import ROOT
 
-    assert f"**{len(ROWS)} rows, all passing**" in (ROOT / "README.md").read_text()
+    assert f"**{len(ROWS)} rows, all passing**" in (ROOT / "docs" / "reliability.md").read_text()

@@ -35,7 +35,7 @@ def houses(n: int = 300) -> pd.DataFrame:
 @pytest.fixture
 def repo(tiny_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tiny_dir)
-    for own in tiny_dir.glob("conf/*/houses.yaml"):  # a user's own `houses`, added per README
+    for own in tiny_dir.glob("conf/*/houses.yaml"):  # a user's own `houses` (docs/configuration.md)
         own.unlink()
     (tiny_dir / "data/raw/houses").mkdir(parents=True)
     houses().to_csv(tiny_dir / "data/raw/houses/houses.csv", index=False)
