@@ -4,7 +4,8 @@ Trials are asked from Optuna in batches of `search.batch`. Each batch runs in tw
 joblib tasks: the first fold of every trial, then (after median pruning on that fold) the other
 folds of the trials still alive. So the work is spread as (trial, fold) fits, which keeps every
 core or Dask worker busy, and the result depends only on the seed and the batch size, never on
-where or in which order the fits ran.
+where or in which order the fits ran. The folds and the fit-and-score of one fold are train's
+(ml_pipeline/modeling/cv.py), so a trial scores exactly as train's CV of its hyperparameters.
 """
 
 from __future__ import annotations
