@@ -21,8 +21,8 @@ from ml_pipeline.evaluation.plots import (
     write_tables,
 )
 from ml_pipeline.features.recipe import model_data
+from ml_pipeline.modeling.cv import CV_METRIC
 from ml_pipeline.modeling.model_dir import load_pipeline
-from ml_pipeline.modeling.pipeline import CV_METRIC
 from ml_pipeline.tracking.ui import iteration_losses
 
 

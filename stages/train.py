@@ -19,10 +19,11 @@ from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.data.columns import features_and_target
 from ml_pipeline.features.guards import check as check_features
-from ml_pipeline.features.recipe import cv_gap, model_data
+from ml_pipeline.features.recipe import model_data
+from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.modeling.families import requirements
-from ml_pipeline.modeling.pipeline import CV_METRIC, build_pipeline, cross_validate
+from ml_pipeline.modeling.pipeline import build_pipeline
 from ml_pipeline.tracking.lineage import file_md5, flatten, run_lineage
 from ml_pipeline.tracking.session import (
     Tracking,
@@ -48,13 +49,13 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         print(f"train: warning: {line}", file=sys.stderr)
     features, target = features_and_target(train, data)
     pipeline = build_pipeline(data, params.model, params.seed)
-    gap = cv_gap(params)
-    scores = cross_validate(pipeline, features, target, data, params.cv, params.seed, gap)
+    folds = cv.folds(params, features, target)  # the search's trials fit on these too
+    scores = cv.cross_validate(pipeline, features, target, folds, data.task, params.cv.n_jobs)
     started = time.perf_counter()
     progress.note(f"train: fitting {params.model.name} on {len(features):,} rows")
     pipeline.fit(features, target)
     report = {
-        "cv_metric": CV_METRIC[params.data.task][0],
+        "cv_metric": cv.CV_METRIC[params.data.task][0],
         "cv_scores": scores,
         "cv_mean": statistics.fmean(scores),
         "cv_std": statistics.pstdev(scores),

@@ -328,6 +328,38 @@ MUTANTS = [
         "  anchors: info\n",
         ("tests/project/test_docs.py",),
     ),
+    Mutant(
+        "search drops the walk-forward gap",
+        "ml_pipeline/modeling/tuning.py",
+        "    folds = cv.folds(params, features, target)  # train's CV folds (modeling/cv.py)\n",
+        "    folds = list(cv.splitter(model_data(params), params.cv, params.seed, 0)"
+        ".split(features, target))\n",
+        ("tests/modeling/test_cv.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "train's CV drops the gap",
+        "stages/train.py",
+        "    folds = cv.folds(params, features, target)  # the search's trials fit on these too\n",
+        "    folds = list(cv.splitter(data, params.cv, params.seed, 0).split(features, target))\n",
+        ("tests/modeling/test_cv.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "CV folds ignore cv.gap",
+        "ml_pipeline/modeling/cv.py",
+        "params.seed, cv_gap(params))",
+        "params.seed, 0)",
+        ("tests/modeling/test_cv.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "search scores a trial's first fold twice, never its last",
+        "ml_pipeline/modeling/tuning.py",
+        "for f in range(1, n_folds)]",
+        "for f in range(n_folds - 1)]",
+        ("tests/modeling/test_cv.py",),
+    ),
 ]
 
 

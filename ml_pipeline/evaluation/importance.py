@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline
 from ml_pipeline.core import parallel, progress
 from ml_pipeline.core.config import EvaluateConfig, Task
 from ml_pipeline.evaluation.plots import importance_table
-from ml_pipeline.modeling.pipeline import CV_METRIC
+from ml_pipeline.modeling.cv import CV_METRIC
 
 
 def permutable(model: Pipeline, rows: pd.DataFrame) -> tuple[Any, Any]:

@@ -1,4 +1,4 @@
-"""Build the scikit-learn Pipeline (preprocessing + estimator) and cross-validate it."""
+"""Build the scikit-learn Pipeline (preprocessing + estimator); modeling/cv.py scores it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
-from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     HistGradientBoostingClassifier,
@@ -19,22 +17,13 @@ from sklearn.ensemble import (
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.metrics import get_scorer
-from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from ml_pipeline.core import parallel, progress
-from ml_pipeline.core.config import CvConfig, DataConfig, ModelConfig
+from ml_pipeline.core.config import DataConfig, ModelConfig
 from ml_pipeline.modeling.families import lgbm_estimator
 
 MISSING = "__missing__"
-
-# The metric cross-validation reports per task: (name in metrics.json, scikit-learn scorer).
-CV_METRIC = {
-    "classification": ("accuracy", "accuracy"),
-    "regression": ("rmse", "neg_root_mean_squared_error"),
-}
 
 
 @dataclass(frozen=True)
@@ -138,44 +127,3 @@ def _estimator(data: DataConfig, model: ModelConfig, family: Family, seed: int) 
     elif family.preprocessing == "native":
         kwargs["categorical_features"] = None
     return cls(**kwargs)
-
-
-def cv_splitter(
-    data: DataConfig, cv: CvConfig, seed: int, gap: int = 0
-) -> KFold | StratifiedKFold | TimeSeriesSplit:
-    """Time-ordered folds when there is a time column (walk-forward: `gap` rows between train
-    and validation, at most cv.max_train_size train rows), stratified ones for classification."""
-    if data.time_column:
-        return TimeSeriesSplit(n_splits=cv.n_splits, gap=gap, max_train_size=cv.max_train_size)
-    if data.task == "classification":
-        return StratifiedKFold(n_splits=cv.n_splits, shuffle=True, random_state=seed)
-    return KFold(n_splits=cv.n_splits, shuffle=True, random_state=seed)
-
-
-def cross_validate(
-    pipeline: Pipeline,
-    features: pd.DataFrame,
-    target: pd.Series,
-    data: DataConfig,
-    cv: CvConfig,
-    seed: int,
-    gap: int = 0,
-) -> list[float]:
-    """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign, in fold order.
-
-    Folds run on `cv.n_jobs` threads (ml_pipeline/core/parallel.py); each fits its own clone of the
-    pipeline, whose estimator is seeded with `seed`, on folds fixed by the seeded splitter first.
-    """
-    scorer_name = CV_METRIC[data.task][1]
-    scorer, sign = get_scorer(scorer_name), -1.0 if scorer_name.startswith("neg_") else 1.0
-    folds = list(cv_splitter(data, cv, seed, gap).split(features, target))
-
-    def fit_and_score(train_index: np.ndarray, test_index: np.ndarray) -> float:
-        fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
-        return sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
-
-    with parallel.threads(cv.n_jobs, len(folds)) as count:
-        scores = Parallel(n_jobs=count, return_as="generator")(
-            delayed(fit_and_score)(train_index, test_index) for train_index, test_index in folds
-        )
-        return list(progress.each(scores, len(folds), "train: cv folds"))

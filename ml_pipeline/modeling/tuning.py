@@ -4,7 +4,8 @@ Trials are asked from Optuna in batches of `search.batch`. Each batch runs in tw
 joblib tasks: the first fold of every trial, then (after median pruning on that fold) the other
 folds of the trials still alive. So the work is spread as (trial, fold) fits, which keeps every
 core or Dask worker busy, and the result depends only on the seed and the batch size, never on
-where or in which order the fits ran.
+where or in which order the fits ran. The folds and the fit-and-score of one fold are train's
+(ml_pipeline/modeling/cv.py), so a trial scores exactly as train's CV of its hyperparameters.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ml_pipeline.core.config import SEARCH_METRICS, Params, SearchConfig, SearchParam
 from ml_pipeline.core.errors import StageError
-from ml_pipeline.features.recipe import cv_gap, model_data
-from ml_pipeline.modeling.pipeline import CV_METRIC, build_pipeline, cv_splitter
+from ml_pipeline.features.recipe import model_data
+from ml_pipeline.modeling import cv
+from ml_pipeline.modeling.cv import CV_METRIC
+from ml_pipeline.modeling.pipeline import build_pipeline
 
 DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 
@@ -123,26 +125,6 @@ class SearchResult:
         return sum(t.cpu_seconds for t in self.trials)
 
 
-def score_fold(
-    pipeline: Any,
-    features: pd.DataFrame,
-    target: pd.Series,
-    train_index: np.ndarray,
-    test_index: np.ndarray,
-    scorer_name: str,
-    sign: float,
-) -> tuple[float, float, float]:
-    """Fit on one fold and score it: (score, wall seconds, CPU seconds). Runs on a worker."""
-    from sklearn.base import clone
-    from sklearn.metrics import get_scorer
-
-    wall, cpu = time.perf_counter(), time.process_time()
-    fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
-    scorer = get_scorer(scorer_name)
-    score = sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
-    return score, time.perf_counter() - wall, time.process_time() - cpu
-
-
 def run_search(
     params: Params,
     features: pd.DataFrame,
@@ -151,21 +133,13 @@ def run_search(
 ) -> SearchResult:
     """Run the configured search; `on_batch` sees each batch's trials as they finish."""
     import optuna
-    from joblib import Parallel, delayed
+    from joblib import Parallel
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     search = params.search
     metric, scorer_name, sign = metric_of(params)
-    higher = search.direction == "higher"
-    study = optuna.create_study(
-        direction="maximize" if higher else "minimize",
-        sampler=optuna.samplers.TPESampler(seed=search.seed, multivariate=True, constant_liar=True),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=search.batch, n_warmup_steps=0)
-        if search.prune
-        else optuna.pruners.NopPruner(),
-    )
-    splitter = cv_splitter(model_data(params), params.cv, params.seed, cv_gap(params))
-    folds = list(splitter.split(features, target))
+    study = _study(search)
+    folds = cv.folds(params, features, target)  # train's CV folds (modeling/cv.py)
     result = SearchResult(metric=metric, direction=search.direction)
     started = time.perf_counter()
     with backend(search) as where:
@@ -173,50 +147,10 @@ def run_search(
         # max_nbytes=None: no memory-mapped copies of the data, whose clean-up by loky's
         # resource tracker printed KeyError tracebacks at exit on adult.
         parallel = Parallel(n_jobs=search.n_jobs, max_nbytes=None)
-
-        def run_fits(jobs: list[tuple[int, int]], pipes: dict[int, Any]) -> list[Any]:
-            tasks = (
-                delayed(score_fold)(pipes[t], features, target, *folds[f], scorer_name, sign)
-                for t, f in jobs
-            )
-            return list(parallel(tasks))
-
+        fits = Fits(parallel, features, target, folds, scorer_name, sign)
         while len(study.trials) < search.trials:
             size = min(search.batch, search.trials - len(study.trials))
-            trials = [study.ask() for _ in range(size)]
-            chosen = {t.number: _suggest_all(t, search) for t in trials}
-            pipes = {n: _pipeline(params, p) for n, p in chosen.items()}
-            runs: dict[int, list[tuple[float, float, float]]] = {n: [] for n in chosen}
-            first = [(t.number, 0) for t in trials]
-            for (n, _), out in zip(first, run_fits(first, pipes), strict=True):
-                runs[n].append(out)
-            alive = []
-            for trial in trials:  # tell the pruner about every first fold before asking it
-                trial.report(runs[trial.number][0][0], step=0)
-            for trial in trials:
-                if len(folds) > 1 and trial.should_prune():
-                    continue
-                alive.append(trial.number)
-            rest = [(n, f) for n in alive for f in range(1, len(folds))]
-            for (n, _), out in zip(rest, run_fits(rest, pipes) if rest else [], strict=True):
-                runs[n].append(out)
-            batch = []
-            for trial in trials:
-                out = runs[trial.number]
-                pruned = trial.number not in alive
-                record = TrialResult(
-                    number=trial.number,
-                    params=chosen[trial.number],
-                    state="PRUNED" if pruned else "COMPLETE",
-                    scores=[s for s, _, _ in out],
-                    fit_seconds=sum(w for _, w, _ in out),
-                    cpu_seconds=sum(c for _, _, c in out),
-                )
-                if pruned:
-                    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                else:
-                    study.tell(trial, record.mean)
-                batch.append(record)
+            batch = _run_batch(params, study, [study.ask() for _ in range(size)], fits)
             result.trials += batch
             if on_batch:
                 on_batch(batch)
@@ -228,6 +162,86 @@ def run_search(
     result.best = next(t for t in result.trials if t.number == best)
     result.importance = importance(study)
     return result
+
+
+def _study(search: SearchConfig) -> Any:
+    """An Optuna study in the search's direction: seeded TPE, median pruning if configured."""
+    import optuna
+
+    higher = search.direction == "higher"
+    return optuna.create_study(
+        direction="maximize" if higher else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=search.seed, multivariate=True, constant_liar=True),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=search.batch, n_warmup_steps=0)
+        if search.prune
+        else optuna.pruners.NopPruner(),
+    )
+
+
+@dataclass
+class Fits:
+    """Scores (trial, fold) fits on the CV folds with a joblib `Parallel` (local or Dask)."""
+
+    parallel: Any
+    features: pd.DataFrame
+    target: pd.Series
+    folds: list[cv.Fold]
+    scorer_name: str
+    sign: float
+
+    def __call__(self, jobs: list[tuple[int, int]], pipes: dict[int, Any]) -> list[cv.FoldRun]:
+        """(score, wall seconds, CPU seconds) of each (trial number, fold number), in order."""
+        from joblib import delayed
+
+        if not jobs:
+            return []
+        tasks = (
+            delayed(cv.score_fold)(
+                pipes[t], self.features, self.target, *self.folds[f], self.scorer_name, self.sign
+            )
+            for t, f in jobs
+        )
+        return list(self.parallel(tasks))
+
+
+def _run_batch(params: Params, study: Any, trials: list[Any], fits: Fits) -> list[TrialResult]:
+    """Score a batch of asked trials: every first fold, then (after median pruning on it) the
+    other folds of the trials still alive; tell the study each outcome."""
+    chosen = {t.number: _suggest_all(t, params.search) for t in trials}
+    pipes = {n: _pipeline(params, p) for n, p in chosen.items()}
+    runs: dict[int, list[cv.FoldRun]] = {n: [] for n in chosen}
+    first = [(t.number, 0) for t in trials]
+    for (n, _), out in zip(first, fits(first, pipes), strict=True):
+        runs[n].append(out)
+    for trial in trials:  # tell the pruner about every first fold before asking it
+        trial.report(runs[trial.number][0][0], step=0)
+    n_folds = len(fits.folds)
+    alive = [t.number for t in trials if not (n_folds > 1 and t.should_prune())]
+    rest = [(n, f) for n in alive for f in range(1, n_folds)]
+    for (n, _), out in zip(rest, fits(rest, pipes), strict=True):
+        runs[n].append(out)
+    return [_tell(study, t, chosen[t.number], runs[t.number], t.number in alive) for t in trials]
+
+
+def _tell(
+    study: Any, trial: Any, chosen: dict[str, Any], out: list[cv.FoldRun], alive: bool
+) -> TrialResult:
+    """The trial's record; the study learns its mean score, or that it was pruned."""
+    import optuna
+
+    record = TrialResult(
+        number=trial.number,
+        params=chosen,
+        state="COMPLETE" if alive else "PRUNED",
+        scores=[s for s, _, _ in out],
+        fit_seconds=sum(w for _, w, _ in out),
+        cpu_seconds=sum(c for _, _, c in out),
+    )
+    if alive:
+        study.tell(trial, record.mean)
+    else:
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    return record
 
 
 def importance(study: Any) -> dict[str, float]:

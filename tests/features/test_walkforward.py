@@ -6,17 +6,17 @@ import numpy as np
 
 from ml_pipeline.core.config import CvConfig, FeaturesConfig
 from ml_pipeline.features.recipe import cv_gap
-from ml_pipeline.modeling.pipeline import cv_splitter
+from ml_pipeline.modeling.cv import splitter
 from tests.configs import shipped_params, toy_series
 
 DATA = toy_series()
 
 
 def test_folds_keep_a_gap_and_a_window() -> None:
-    splitter = cv_splitter(
+    walk = splitter(
         DATA, CvConfig(n_splits=3, n_jobs=1, gap=None, max_train_size=40), seed=0, gap=5
     )
-    folds = list(splitter.split(np.zeros((200, 1))))
+    folds = list(walk.split(np.zeros((200, 1))))
     assert len(folds) == 3
     for train, valid in folds:
         assert valid.min() - train.max() == 6  # 5 rows left out between them

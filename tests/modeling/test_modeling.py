@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_pipeline.core.config import CvConfig, DataConfig
+from ml_pipeline.core.config import DataConfig
 from ml_pipeline.evaluation.metrics import classification_metrics, regression_metrics
-from ml_pipeline.modeling.pipeline import build_pipeline, cross_validate, cv_splitter
+from ml_pipeline.modeling.pipeline import build_pipeline
 from tests.configs import model_config
 
 FAMILIES = [
@@ -64,37 +64,6 @@ def test_same_seed_same_model() -> None:
     )
 
 
-def test_cross_validation_scores_each_fold() -> None:
-    cfg, frame = toy("regression")
-    scores = cross_validate(
-        build_pipeline(cfg, model_config("linear"), 0),
-        frame[cfg.features],
-        frame["target"],
-        cfg,
-        CvConfig(n_splits=4, n_jobs=1, gap=None, max_train_size=None),
-        seed=0,
-    )
-    assert len(scores) == 4
-    assert all(score > 0 for score in scores)  # RMSE, reported positive
-
-
-def test_time_column_gives_time_ordered_folds() -> None:
-    cfg, _ = toy("regression")
-    timed = cfg.model_copy(update={"time_column": "day"})
-    assert (
-        type(
-            cv_splitter(timed, CvConfig(n_splits=3, n_jobs=1, gap=None, max_train_size=None), 0)
-        ).__name__
-        == "TimeSeriesSplit"
-    )
-    assert (
-        type(
-            cv_splitter(cfg, CvConfig(n_splits=3, n_jobs=1, gap=None, max_train_size=None), 0)
-        ).__name__
-        == "KFold"
-    )
-
-
 def test_classification_metrics_of_a_perfect_model() -> None:
     truth = pd.Series(["a", "b", "b", "a"])
     proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.1, 0.9], [0.7, 0.3]])
@@ -109,18 +78,3 @@ def test_regression_metrics_are_rounded() -> None:
     assert metrics["mae"] == 0.5
     assert metrics["rmse"] == round(np.sqrt((0.25 + 1) / 3), 6)
     assert metrics["mape"] == round((0.25 + 0.25) / 3, 6)
-
-
-@pytest.mark.parametrize("model", FAMILIES, ids=lambda m: m.name)
-def test_folds_on_threads_score_as_in_series(model) -> None:
-    """Same scores, fold by fold and in fold order, with n_jobs=2 as with n_jobs=1."""
-    cfg, frame = toy("classification")
-    pipeline = build_pipeline(cfg, model, 3)
-
-    def scores(n_jobs: int) -> list[float]:
-        cv = CvConfig(n_splits=4, n_jobs=n_jobs, gap=None, max_train_size=None)
-        return cross_validate(pipeline, frame[cfg.features], frame["target"], cfg, cv, seed=3)
-
-    serial = scores(1)
-    assert len(set(serial)) > 1  # folds differ, so an order change would show
-    assert scores(2) == serial
