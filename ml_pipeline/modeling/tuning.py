@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml_pipeline.core.config import SEARCH_METRICS, Params, SearchConfig, SearchParam
+from ml_pipeline.core.config import Direction, Params, SearchConfig, SearchParam
 from ml_pipeline.core.errors import StageError
+from ml_pipeline.evaluation.catalog import METRICS, SEARCH_METRICS
 from ml_pipeline.features.recipe import cv_gap, model_data
 from ml_pipeline.modeling.pipeline import CV_METRIC, build_pipeline, cv_splitter
 
@@ -56,6 +57,27 @@ def metric_of(params: Params) -> tuple[str, str, float]:
     name = search.metric or CV_METRIC[params.data.task][0]
     scorer = SEARCH_METRICS[params.data.task][name]
     return name, scorer, -1.0 if scorer.startswith("neg_") else 1.0
+
+
+def search_direction(params: Params) -> Direction:
+    """search.direction, else the search metric's own (evaluation/catalog.py): a regression
+    search that leaves it out minimises RMSE."""
+    return params.search.direction or METRICS[metric_of(params)[0]].direction
+
+
+def new_study(params: Params) -> Any:
+    """The Optuna study that proposes the trials: seeded TPE in the search's direction, with
+    median pruning after each trial's first fold when `search.prune`."""
+    import optuna
+
+    search = params.search
+    return optuna.create_study(
+        direction="maximize" if search_direction(params) == "higher" else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=search.seed, multivariate=True, constant_liar=True),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=search.batch, n_warmup_steps=0)
+        if search.prune
+        else optuna.pruners.NopPruner(),
+    )
 
 
 def scheduler_address(search: SearchConfig) -> str | None:
@@ -156,17 +178,10 @@ def run_search(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     search = params.search
     metric, scorer_name, sign = metric_of(params)
-    higher = search.direction == "higher"
-    study = optuna.create_study(
-        direction="maximize" if higher else "minimize",
-        sampler=optuna.samplers.TPESampler(seed=search.seed, multivariate=True, constant_liar=True),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=search.batch, n_warmup_steps=0)
-        if search.prune
-        else optuna.pruners.NopPruner(),
-    )
+    study = new_study(params)
     splitter = cv_splitter(model_data(params), params.cv, params.seed, cv_gap(params))
     folds = list(splitter.split(features, target))
-    result = SearchResult(metric=metric, direction=search.direction)
+    result = SearchResult(metric=metric, direction=search_direction(params))
     started = time.perf_counter()
     with backend(search) as where:
         result.where = where
@@ -183,40 +198,7 @@ def run_search(
 
         while len(study.trials) < search.trials:
             size = min(search.batch, search.trials - len(study.trials))
-            trials = [study.ask() for _ in range(size)]
-            chosen = {t.number: _suggest_all(t, search) for t in trials}
-            pipes = {n: _pipeline(params, p) for n, p in chosen.items()}
-            runs: dict[int, list[tuple[float, float, float]]] = {n: [] for n in chosen}
-            first = [(t.number, 0) for t in trials]
-            for (n, _), out in zip(first, run_fits(first, pipes), strict=True):
-                runs[n].append(out)
-            alive = []
-            for trial in trials:  # tell the pruner about every first fold before asking it
-                trial.report(runs[trial.number][0][0], step=0)
-            for trial in trials:
-                if len(folds) > 1 and trial.should_prune():
-                    continue
-                alive.append(trial.number)
-            rest = [(n, f) for n in alive for f in range(1, len(folds))]
-            for (n, _), out in zip(rest, run_fits(rest, pipes) if rest else [], strict=True):
-                runs[n].append(out)
-            batch = []
-            for trial in trials:
-                out = runs[trial.number]
-                pruned = trial.number not in alive
-                record = TrialResult(
-                    number=trial.number,
-                    params=chosen[trial.number],
-                    state="PRUNED" if pruned else "COMPLETE",
-                    scores=[s for s, _, _ in out],
-                    fit_seconds=sum(w for _, w, _ in out),
-                    cpu_seconds=sum(c for _, _, c in out),
-                )
-                if pruned:
-                    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-                else:
-                    study.tell(trial, record.mean)
-                batch.append(record)
+            batch = _run_batch(study, params, size, len(folds), run_fits)
             result.trials += batch
             if on_batch:
                 on_batch(batch)
@@ -228,6 +210,53 @@ def run_search(
     result.best = next(t for t in result.trials if t.number == best)
     result.importance = importance(study)
     return result
+
+
+def _run_batch(
+    study: Any,
+    params: Params,
+    size: int,
+    n_folds: int,
+    run_fits: Callable[[list[tuple[int, int]], dict[int, Any]], list[Any]],
+) -> list[TrialResult]:
+    """Ask `size` trials, fit every first fold, prune, fit the other folds of the rest, tell."""
+    import optuna
+
+    trials = [study.ask() for _ in range(size)]
+    chosen = {t.number: _suggest_all(t, params.search) for t in trials}
+    pipes = {n: _pipeline(params, p) for n, p in chosen.items()}
+    runs: dict[int, list[tuple[float, float, float]]] = {n: [] for n in chosen}
+    first = [(t.number, 0) for t in trials]
+    for (n, _), out in zip(first, run_fits(first, pipes), strict=True):
+        runs[n].append(out)
+    alive = []
+    for trial in trials:  # tell the pruner about every first fold before asking it
+        trial.report(runs[trial.number][0][0], step=0)
+    for trial in trials:
+        if n_folds > 1 and trial.should_prune():
+            continue
+        alive.append(trial.number)
+    rest = [(n, f) for n in alive for f in range(1, n_folds)]
+    for (n, _), out in zip(rest, run_fits(rest, pipes) if rest else [], strict=True):
+        runs[n].append(out)
+    batch = []
+    for trial in trials:
+        out = runs[trial.number]
+        pruned = trial.number not in alive
+        record = TrialResult(
+            number=trial.number,
+            params=chosen[trial.number],
+            state="PRUNED" if pruned else "COMPLETE",
+            scores=[s for s, _, _ in out],
+            fit_seconds=sum(w for _, w, _ in out),
+            cpu_seconds=sum(c for _, _, c in out),
+        )
+        if pruned:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            study.tell(trial, record.mean)
+        batch.append(record)
+    return batch
 
 
 def importance(study: Any) -> dict[str, float]:
