@@ -16,6 +16,7 @@ import sys
 import pandas as pd
 
 from ml_pipeline.core.errors import StageError, run_stage
+from ml_pipeline.evaluation.catalog import direction as catalog_direction
 
 WIDTH = 80
 
@@ -28,8 +29,12 @@ def _cell(value: object, digits: int = 4) -> str:
     return str(value)
 
 
-def table(frame: pd.DataFrame, primary: str, direction: str, width: int = WIDTH) -> str:
-    """One line per experiment, best `primary` first; every line at most `width` wide."""
+def table(
+    frame: pd.DataFrame, primary: str, direction: str | None = None, width: int = WIDTH
+) -> str:
+    """One line per experiment, best `primary` first (`direction`: the metric catalog's unless
+    given); every line at most `width` wide."""
+    direction = direction or catalog_direction(primary) or "higher"
     cv_mean = next((c for c in frame.columns if c.startswith("cv_") and c.endswith("_mean")), None)
     rows = []
     for _, row in frame.iterrows():
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = (result.stderr.strip() or "no output").splitlines()
         raise StageError(f"dvc exp show failed: {lines[-1].removeprefix('ERROR: ')}")
     frame = pd.read_csv(io.StringIO(result.stdout))
-    print(table(frame, config.primary_metric, config.direction))
+    print(table(frame, config.primary_metric, config.direction))  # checked against the catalog
     return 0
 
 

@@ -66,8 +66,11 @@ def lineage_from_tags(uri: str, tags: dict[str, str]) -> Lineage:
     return replace(lineage, data_md5=known)
 
 
-def differences(recorded: Mapping[str, float], reproduced: Mapping[str, float]) -> list[str]:
-    """One line per recorded metric that the reproduction does not give back exactly."""
+def differences(
+    recorded: Mapping[str, float | None], reproduced: Mapping[str, float | None]
+) -> list[str]:
+    """One line per recorded metric that the reproduction does not give back exactly (a null
+    one, tagged or not, must be null again)."""
     return [
         f"{name}: recorded {value}, reproduced {reproduced.get(name, 'nothing')}"
         for name, value in sorted(recorded.items())
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         reproduced, problems = reproduce(lineage, root, Path(tmp), params, search)
     for name, value in sorted(lineage.metrics.items()):
         mark = "ok" if reproduced.get(name) == value else "DIFFERS"
-        print(f"  {name:<20} recorded {value:<12} reproduced {reproduced.get(name)!s:<12} {mark}")
+        print(f"  {name:<20} recorded {value!s:<12} reproduced {reproduced.get(name)!s:<12} {mark}")
     if problems:
         print(f"reproduce: {uri} does NOT reproduce:\n  " + "\n  ".join(problems))
         return 1

@@ -10,6 +10,8 @@ check is in ml_pipeline/registry/promotion.py).
 
 Skill = 1 − model error / baseline error, where the error of a higher-is-better metric (all of
 them are at most 1: accuracy, R², ROC AUC, ...) is 1 − value: for R² it is 1 − MSE / MSE_baseline.
+Which metrics are lower-is-better, and which get a skill score, is the metric catalog's
+(evaluation/catalog.py).
 """
 
 from __future__ import annotations
@@ -20,12 +22,9 @@ import numpy as np
 import pandas as pd
 
 from ml_pipeline.core.config import Params
+from ml_pipeline.evaluation.catalog import SKILL_METRICS, direction
 from ml_pipeline.evaluation.metrics import classification_metrics, regression_metrics
 from ml_pipeline.features.recipe import PERSISTENCE, SEASONAL
-
-LOWER_IS_BETTER = {"rmse", "mae", "mape", "log_loss"}
-# The skill scores written to metrics.json (the gate computes the one it needs).
-SKILL_METRICS = {"regression": ("rmse", "mae"), "classification": ("accuracy", "log_loss")}
 
 
 def baseline_metrics(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
@@ -55,7 +54,7 @@ def skill(metric: str, value: float | None, baseline: float | None) -> float | N
     """1 − model error / baseline error; None when undefined (no value, or a perfect baseline)."""
     if value is None or baseline is None:
         return None
-    lower = metric in LOWER_IS_BETTER
+    lower = direction(metric) == "lower"
     model_error, baseline_error = (value, baseline) if lower else (1 - value, 1 - baseline)
     if baseline_error <= 0:
         return None
@@ -63,7 +62,8 @@ def skill(metric: str, value: float | None, baseline: float | None) -> float | N
 
 
 def skill_scores(task: str, metrics: dict[str, Any]) -> dict[str, float | None]:
-    """`skill.<metric>` for the task's skill metrics, from the model's and the baseline's."""
+    """`skill.<metric>` for the task's skill metrics (the gate computes any other it needs),
+    from the model's and the baseline's."""
     return {
         f"skill.{m}": skill(m, metrics.get(m), metrics.get(f"baseline.{m}"))
         for m in SKILL_METRICS[task]

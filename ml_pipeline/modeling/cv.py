@@ -19,13 +19,12 @@ from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 
 from ml_pipeline.core import parallel, progress
 from ml_pipeline.core.config import CvConfig, DataConfig, Params
+from ml_pipeline.evaluation.catalog import CV_METRICS, SEARCH_METRICS
 from ml_pipeline.features.recipe import cv_gap, model_data
 
-# The metric cross-validation reports per task: (name in metrics.json, scikit-learn scorer).
-CV_METRIC = {
-    "classification": ("accuracy", "accuracy"),
-    "regression": ("rmse", "neg_root_mean_squared_error"),
-}
+# The metric cross-validation reports per task: (name in metrics.json, scikit-learn scorer),
+# as the catalog (evaluation/catalog.py) names them.
+CV_METRIC = {task: (name, SEARCH_METRICS[task][name]) for task, name in CV_METRICS.items()}
 
 Fold = tuple[np.ndarray, np.ndarray]  # (train row positions, validation row positions)
 FoldRun = tuple[float, float, float]  # (score, wall seconds, CPU seconds) of one fit

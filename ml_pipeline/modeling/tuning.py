@@ -20,8 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-from ml_pipeline.core.config import SEARCH_METRICS, Params, SearchConfig, SearchParam
+from ml_pipeline.core.config import Direction, Params, SearchConfig, SearchParam
 from ml_pipeline.core.errors import StageError
+from ml_pipeline.evaluation.catalog import METRICS, SEARCH_METRICS
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.cv import CV_METRIC
@@ -58,6 +59,27 @@ def metric_of(params: Params) -> tuple[str, str, float]:
     name = search.metric or CV_METRIC[params.data.task][0]
     scorer = SEARCH_METRICS[params.data.task][name]
     return name, scorer, -1.0 if scorer.startswith("neg_") else 1.0
+
+
+def search_direction(params: Params) -> Direction:
+    """search.direction, else the search metric's own (evaluation/catalog.py): a regression
+    search that leaves it out minimises RMSE."""
+    return params.search.direction or METRICS[metric_of(params)[0]].direction
+
+
+def new_study(params: Params) -> Any:
+    """The Optuna study that proposes the trials: seeded TPE in the search's direction, with
+    median pruning after each trial's first fold when `search.prune`."""
+    import optuna
+
+    search = params.search
+    return optuna.create_study(
+        direction="maximize" if search_direction(params) == "higher" else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=search.seed, multivariate=True, constant_liar=True),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=search.batch, n_warmup_steps=0)
+        if search.prune
+        else optuna.pruners.NopPruner(),
+    )
 
 
 def scheduler_address(search: SearchConfig) -> str | None:
@@ -138,9 +160,9 @@ def run_search(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     search = params.search
     metric, scorer_name, sign = metric_of(params)
-    study = _study(search)
+    study = new_study(params)
     folds = cv.folds(params, features, target)  # train's CV folds (modeling/cv.py)
-    result = SearchResult(metric=metric, direction=search.direction)
+    result = SearchResult(metric=metric, direction=search_direction(params))
     started = time.perf_counter()
     with backend(search) as where:
         result.where = where
@@ -162,20 +184,6 @@ def run_search(
     result.best = next(t for t in result.trials if t.number == best)
     result.importance = importance(study)
     return result
-
-
-def _study(search: SearchConfig) -> Any:
-    """An Optuna study in the search's direction: seeded TPE, median pruning if configured."""
-    import optuna
-
-    higher = search.direction == "higher"
-    return optuna.create_study(
-        direction="maximize" if higher else "minimize",
-        sampler=optuna.samplers.TPESampler(seed=search.seed, multivariate=True, constant_liar=True),
-        pruner=optuna.pruners.MedianPruner(n_startup_trials=search.batch, n_warmup_steps=0)
-        if search.prune
-        else optuna.pruners.NopPruner(),
-    )
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from ml_pipeline.evaluation.catalog import direction
 from ml_pipeline.tracking.ui import headline
 
 
@@ -30,7 +31,7 @@ def data_summary(frame: pd.DataFrame, target: str, time_column: str | None) -> d
 
 def model_card(
     params: Any,
-    metrics: dict[str, float],
+    metrics: dict[str, Any],
     checks: list[dict[str, Any]],
     decision: str,
     data: dict[str, dict[str, Any]] | None = None,
@@ -56,33 +57,14 @@ def model_card(
         "",
         "### Data",
     ]
-    if data:
-        keys = sorted({k for summary in data.values() for k in summary if k != "rows"})
-        lines += [
-            "| split | rows | " + " | ".join(keys) + " |",
-            "|---" * (len(keys) + 2) + "|",
-        ]
-        for split, summary in data.items():
-            cells = [str(summary.get(k, "—")) for k in keys]
-            lines.append(f"| {split} | {summary['rows']:,} | " + " | ".join(cells) + " |")
+    lines += data_section(data or {})
     lines += [
         "",
         f"Split: `{params.split.method}`. Validated by Great Expectations before training "
         "(the validation report is linked below).",
         "",
-        "### Metrics (test split)",
-        "| metric | value |",
-        "|---|---|",
     ]
-    for name, value in sorted(metrics.items()):
-        if not name.startswith("cv_"):
-            shown = "null (undefined on this data)" if value is None else f"{value:.6g}"
-            lines.append(f"| {name} | {shown} |")
-    spreads = [k for k in sorted(metrics) if k.startswith("cv_") and k.endswith("_mean")]
-    for mean in spreads:
-        std = metrics.get(mean.removesuffix("_mean") + "_std")
-        shown = f"{metrics[mean]:.6g}" + (f" ± {std:.2g}" if std is not None else "")
-        lines.append(f"| {mean.removesuffix('_mean')} (CV mean ± std) | {shown} |")
+    lines += metrics_section(metrics)
     lines += ["", "### Gate"]
     lines += [
         f"- {'passed' if c['passed'] else 'FAILED'}: {c['rule']} (observed {c['observed']})"
@@ -101,6 +83,35 @@ def model_card(
     if links:
         lines += ["", "### Links"] + [f"- [{label}]({url})" for label, url in links.items()]
     return "\n".join(lines)
+
+
+def data_section(data: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per split of `data_summary` (nothing without data)."""
+    if not data:
+        return []
+    keys = sorted({k for summary in data.values() for k in summary if k != "rows"})
+    lines = ["| split | rows | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+    for split, summary in data.items():
+        cells = [str(summary.get(k, "—")) for k in keys]
+        lines.append(f"| {split} | {summary['rows']:,} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def metrics_section(metrics: dict[str, Any]) -> list[str]:
+    """The test metrics (null: undefined on this data) and the CV mean ± std, each with the
+    metric catalog's better direction."""
+    lines = ["### Metrics (test split)", "| metric | value | better |", "|---|---|---|"]
+    for name, value in sorted(metrics.items()):
+        if not name.startswith("cv_"):
+            shown = "null (undefined on this data)" if value is None else f"{value:.6g}"
+            lines.append(f"| {name} | {shown} | {direction(name) or '—'} |")
+    spreads = [k for k in sorted(metrics) if k.startswith("cv_") and k.endswith("_mean")]
+    for mean in spreads:
+        std = metrics.get(mean.removesuffix("_mean") + "_std")
+        shown = f"{metrics[mean]:.6g}" + (f" ± {std:.2g}" if std is not None else "")
+        name = mean.removesuffix("_mean")
+        lines.append(f"| {name} (CV mean ± std) | {shown} | {direction(mean) or '—'} |")
+    return lines
 
 
 def card_context(run_info: dict[str, str], params: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ class Candidate:
     """The run being registered: its test metrics, and its version if registered before."""
 
     run_id: str
-    metrics: Mapping[str, float]
+    metrics: Mapping[str, float | None]  # None: null, undefined on this data (MAPE near zero)
     registered_as: int | None = None
 
 
@@ -161,7 +161,8 @@ def decide(
 ) -> Registration:
     """Rejected on a failed threshold; else champion or challenger, with the reason.
 
-    First passing model: champion. Comparison off: champion. Champion not comparable: challenger.
+    First passing model: champion. Comparison off: champion. Not comparable (a null primary
+    metric, or a champion tested elsewhere): challenger.
     Else champion when at least as good as the champion on the same test data. A run registered
     before keeps its version (nothing is registered again).
     """
@@ -193,24 +194,36 @@ def decide(
         )
     before = {"version": champion.version, "value": champion.value, "basis": champion.basis}
     kept = {"version": champion.version, "value": champion.value}
-    if not config.compare_with_champion:
-        reason = "register.compare_with_champion is false: promoted without comparison"
-        alias = CHAMPION
-    elif champion.value is None:
-        reason = f"champion v{champion.version} {champion.basis}: kept as champion"
-        alias = CHALLENGER
-    else:
-        better = at_least(value, champion.value, config.direction)
-        alias = CHAMPION if better else CHALLENGER
-        verb = "at least as good as" if better else "worse than"
-        reason = (
-            f"{metric} {value} is {verb} champion v{champion.version}'s {champion.value} "
-            f"({champion.basis})"
-        )
+    alias, reason = compare(metric, value, champion, config)
     after = kept if alias == CHALLENGER else None
     return Registration(
         alias, (reason,), alias, None, before, after, **common, register_version=True
     )
+
+
+def compare(
+    metric: str, value: float | None, champion: Champion, config: RegisterConfig
+) -> tuple[Decision, str]:
+    """Champion or challenger against the current champion, and why in one line. A null
+    primary metric (undefined on this data) on either side is not comparable: challenger."""
+    if not config.compare_with_champion:
+        return CHAMPION, "register.compare_with_champion is false: promoted without comparison"
+    if value is None:
+        return CHALLENGER, (
+            f"not comparable: {metric} is null (undefined on this test data); champion "
+            f"v{champion.version} kept"
+        )
+    if champion.value is None:
+        return CHALLENGER, f"champion v{champion.version} {champion.basis}: kept as champion"
+    better = at_least(value, champion.value, config.direction)
+    alias: Decision
+    verb = "at least as good as" if better else "worse than"
+    reason = (
+        f"{metric} {value} is {verb} champion v{champion.version}'s {champion.value} "
+        f"({champion.basis})"
+    )
+    alias = CHAMPION if better else CHALLENGER
+    return alias, reason
 
 
 def champion_uri(registered_model: str) -> str:

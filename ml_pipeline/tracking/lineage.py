@@ -30,13 +30,20 @@ EXP_NAME = "dvc.exp_name"
 BASELINE_REV = "dvc.baseline_rev"
 DVC_PREFIX = "dvc."  # dvc.<stage>.<path>: md5 of an earlier stage's output in dvc.lock
 DATA_PREFIX = "data.md5."  # data.md5.<split>: md5 of a prepared split
-METRIC_PREFIX = "metric."  # metric.<name>: a test metric of metrics.json
+METRIC_PREFIX = "metric."  # metric.<name>: a test metric of metrics.json (a null one: no tag)
+# What releases before the metric catalog wrote for a null metric; read back as null.
+NULL_TAGS = ("None", "null", "")
 REPRODUCE = "reproduce"
 RUN_ID = "mlflow.run_id"
 
 
 def _flag(value: bool | None) -> str | None:
     return None if value is None else str(value).lower()
+
+
+def metric_value(text: str) -> float | None:
+    """A `metric.<name>` tag's value; None for a null metric (legacy tags say "None")."""
+    return None if text.strip() in NULL_TAGS else float(text)
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class Lineage:
     data_md5: Mapping[str, str] = field(default_factory=dict)  # split → md5
     reproduce: str | None = None
     run_id: str | None = None
-    metrics: Mapping[str, float] = field(default_factory=dict)
+    metrics: Mapping[str, float | None] = field(default_factory=dict)  # None: null, no tag
 
     @property
     def params_run_id(self) -> str | None:
@@ -75,7 +82,11 @@ class Lineage:
         tags = {key: value for key, value in single.items() if value is not None}
         tags |= {f"{DVC_PREFIX}{out}": md5 for out, md5 in self.dvc_outs.items()}
         tags |= {f"{DATA_PREFIX}{split}": md5 for split, md5 in self.data_md5.items()}
-        tags |= {f"{METRIC_PREFIX}{name}": str(value) for name, value in self.metrics.items()}
+        tags |= {
+            f"{METRIC_PREFIX}{name}": str(value)
+            for name, value in self.metrics.items()
+            if value is not None
+        }
         return tags
 
     @classmethod
@@ -100,7 +111,7 @@ class Lineage:
             data_md5=prefixed(DATA_PREFIX),
             reproduce=tags.get(REPRODUCE),
             run_id=tags.get(RUN_ID),
-            metrics={name: float(value) for name, value in prefixed(METRIC_PREFIX).items()},
+            metrics={name: metric_value(v) for name, v in prefixed(METRIC_PREFIX).items()},
         )
 
 

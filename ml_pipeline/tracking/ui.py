@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ml_pipeline.evaluation.catalog import CV_METRICS, describe, direction
 from ml_pipeline.tracking.lineage import BASELINE_REV, DVC_PREFIX, EXP_NAME
 
 # Without it MLflow 3's UI guesses the kind and opens on its GenAI overview (traces, tokens).
@@ -38,9 +39,8 @@ VIEW_KEY = "people"  # the UI's shared view: `...?viewStateShareKey=people`
 
 def runs_view(primary: str, task: str) -> dict[str, Any]:
     """The runs table's columns people compare, sorted by the primary metric (best first)."""
-    second = "accuracy" if task == "classification" else "rmse"
-    cv = "accuracy" if task == "classification" else "rmse"
-    metrics = dict.fromkeys([primary, second, f"cv_{cv}_mean"])
+    cv = CV_METRICS[task]
+    metrics = dict.fromkeys([primary, cv, f"cv_{cv}_mean"])
     columns = [f"metrics.`{m}`" for m in metrics]
     columns += ["params.`data.name`", "params.`model.name`", "tags.`registry.decision`"]
     ascending = direction_of(primary) == "lower"
@@ -52,8 +52,7 @@ def runs_view(primary: str, task: str) -> dict[str, Any]:
 
 
 def direction_of(metric: str) -> str:
-    from ml_pipeline.reporting.verdicts import direction
-
+    """The metric catalog's direction; `higher` for a metric it does not rank."""
     return direction(metric) or "higher"
 
 
@@ -123,7 +122,8 @@ def registered_model_description(params: Any) -> str:
         f"Predicts `{params.data.target}` ({params.data.task}) on rows of the "
         f"**{params.data.name}** dataset's columns; the whole scikit-learn pipeline, so it takes "
         f"raw feature rows. Alias `champion`: the best version that passed the gate by "
-        f"`{config.primary_metric}` ({config.direction} is better); `challenger`: passed, "
+        f"`{config.primary_metric}` ({config.direction} is better; "
+        f"{describe(config.primary_metric)}); `challenger`: passed, "
         "not better. Each version's description is its model card."
     )
 

@@ -221,3 +221,48 @@ def test_an_applied_experiments_params_is_named_not_called_stale(
     assert experiment_of(tmp_path / "params.yaml", tmp_path) is None
     assert compose_module.main(["--check"]) == 1
     assert "differs from conf/; run `make params`" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("section", "change", "key"),
+    [
+        ("register", {"direction": "lower"}, "register.direction"),
+        (
+            "register",
+            {"thresholds": [{"metric": "accuracy", "direction": "lower", "value": 0.5}]},
+            "register.thresholds.0.direction",
+        ),
+        (
+            "report",
+            {"gate": [{"metric": "rmse", "direction": "higher", "tolerance": 0.01}]},
+            "report.gate.0.direction",
+        ),
+    ],
+)
+def test_a_direction_that_contradicts_the_catalog_is_refused_naming_the_key(
+    section: str, change: dict, key: str
+) -> None:
+    raw = shipped_params_dict()
+    raw[section] = raw[section] | change
+    with pytest.raises(StageError, match=rf"^params\.yaml: {key}: '\w+' contradicts the metric"):
+        parse_params(raw)
+
+
+def test_an_omitted_direction_is_the_catalogs() -> None:
+    raw = shipped_params_dict()
+    register = {k: v for k, v in raw["register"].items() if k != "direction"}
+    register["thresholds"] = [{"metric": "log_loss", "value": 0.5}]
+    raw["register"], raw["report"] = register, {"gate": [{"metric": "rmse", "tolerance": 0.1}]}
+    params = parse_params(raw)
+    assert params.registration.direction == "higher"  # roc_auc
+    assert params.registration.thresholds[0].direction == "lower"
+    assert params.report.gate[0].direction == "lower"
+
+
+def test_a_metric_the_catalog_does_not_rank_needs_its_direction() -> None:
+    raw = shipped_params_dict()
+    raw["register"] = raw["register"] | {"thresholds": [{"metric": "cv_accuracy_std", "value": 1}]}
+    with pytest.raises(StageError, match=r"register\.thresholds\.0: metric 'cv_accuracy_std' is"):
+        parse_params(raw)
+    raw["register"]["thresholds"][0]["direction"] = "lower"  # a spread: the config decides
+    assert parse_params(raw).registration.thresholds[0].direction == "lower"

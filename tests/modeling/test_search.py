@@ -16,7 +16,7 @@ from ml_pipeline.core.config import Params, SearchParam, parse_params
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.data.columns import features_and_target
 from ml_pipeline.modeling.best_params import apply_search, read_best, with_best
-from ml_pipeline.modeling.tuning import distributions, run_search
+from ml_pipeline.modeling.tuning import distributions, new_study, run_search, search_direction
 from tests.configs import model_config
 from tests.conftest import ROOT
 
@@ -76,7 +76,10 @@ def test_bad_ranges_fail_naming_the_parameter(quick_raw: dict, spec: dict, messa
     [
         ({"family": "hgb"}, "search.family 'hgb' but model.name is 'lgbm'; pass -S model=hgb"),
         ({"space": {"depth": {"type": "int", "low": 1, "high": 3}}}, "search.space.depth: not a"),
-        ({"metric": "rmse"}, "search.metric 'rmse' is not a classification CV metric"),
+        (
+            {"metric": "rmse", "direction": "lower"},
+            "search.metric 'rmse' is not a classification CV metric",
+        ),
         ({"direction": "up"}, "search.direction"),
         (
             {"space": {"num_leaves": {"type": "int", "low": 1, "high": 8}}},
@@ -193,6 +196,35 @@ def test_direction_lower_picks_the_lowest_score(quick_raw: dict, tiny_train) -> 
     scores = [t.mean for t in result.trials]
     assert all(s > 0 for s in scores)  # log loss itself, not scikit-learn's negated scorer
     assert result.best.mean == min(scores) and len(set(scores)) > 1
+
+
+@pytest.fixture(scope="module")
+def regression_raw(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A diamonds (regression) search whose file names neither a metric nor a direction."""
+    raw = composed(tmp_path_factory.mktemp("reg"), "data=diamonds", "search=lgbm_quick")
+    search = {k: v for k, v in raw["search"].items() if k not in ("metric", "direction")}
+    return raw | {"search": search}
+
+
+def test_a_regression_search_without_direction_minimises_rmse(regression_raw: dict) -> None:
+    params = parse_params(regression_raw)
+    assert params.search.metric is None and params.search.direction is None
+    assert search_direction(params) == "lower"  # the default CV metric, RMSE, per the catalog
+    study = new_study(params)
+    for rmse in (3.0, 1.0, 2.0):  # what each trial's CV RMSE came to
+        study.tell(study.ask(), rmse)
+    assert study.best_value == 1.0
+
+
+def test_a_search_direction_that_contradicts_its_metric_is_refused(
+    quick_raw: dict, regression_raw: dict
+) -> None:
+    with pytest.raises(StageError, match=r"search\.direction: 'higher' contradicts .* rmse"):
+        parse_params(with_search(regression_raw, direction="higher"))  # the default metric
+    with pytest.raises(StageError, match=r"search\.direction: 'higher' contradicts .* log_loss"):
+        parse_params(with_search(quick_raw, metric="log_loss", direction="higher"))
+    mae = parse_params(with_search(regression_raw, metric="mae"))
+    assert mae.search.direction == "lower"  # filled in from the catalog
 
 
 def test_a_lightgbm_model_pins_lightgbm_and_an_sklearn_one_does_not(quick_raw: dict) -> None:

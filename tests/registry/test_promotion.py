@@ -158,3 +158,24 @@ def test_a_model_that_does_not_beat_the_baseline_is_rejected() -> None:
     decided = decide(level, None, gate, NAME)
     assert decided.decision == REJECTED and not decided.register_version
     assert "register.beat_baseline" in decided.reasons[0]
+
+
+def test_a_null_primary_metric_is_not_comparable_and_says_so() -> None:
+    """MAPE is null near a zero target: the candidate cannot be ranked against the champion."""
+    gate = GATE.model_copy(
+        update={"primary_metric": "mape", "direction": "lower", "thresholds": []}
+    )
+    decided = decide(Candidate("run1", {"mape": None}), Champion(2, 0.1, "same data"), gate, NAME)
+    assert (decided.decision, decided.alias, decided.register_version) == (
+        "challenger",
+        "challenger",
+        True,
+    )
+    assert decided.reasons == (
+        "not comparable: mape is null (undefined on this test data); champion v2 kept",
+    )
+    assert decided.report()["primary_metric"] == {
+        "name": "mape",
+        "direction": "lower",
+        "value": None,
+    }

@@ -25,6 +25,14 @@ def test_verdict_is_direction_aware_and_knows_the_noise() -> None:
     assert verdict("accuracy", None, 0.8, noise=None) == "—"
 
 
+def test_a_skill_score_is_better_when_higher_whatever_its_metric() -> None:
+    """skill.log_loss rises when the log loss falls below the baseline's: that is ✅ better."""
+    assert verdict("skill.log_loss", 0.40, 0.49, noise=0.01) == "✅ better"
+    assert verdict("skill.rmse", 0.30, 0.20, noise=0.01) == "❌ worse"
+    assert verdict("baseline.log_loss", 0.55, 0.50, noise=0.01) == "✅ better"
+    assert verdict("cv_rmse_std", 1.0, 2.0, noise=None) == "—"
+
+
 def test_curve_chart_resamples_both_revisions_in_grey_and_blue() -> None:
     roc = pd.DataFrame({"fpr": [0.0, 0.5, 1.0], "tpr": [0.0, 0.9, 1.0]})
     text = chart("roc.csv", "line", "fpr", "tpr", "ROC", roc, roc.assign(tpr=[0.0, 0.5, 1.0]))

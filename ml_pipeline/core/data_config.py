@@ -1,0 +1,109 @@
+"""What the data is and how it is split and turned into features: `data`, `split`, `features`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from ml_pipeline.core.config_base import Strict, Task
+
+
+class ReadOptions(Strict):
+    header: bool = True
+    columns: list[str] = []
+    na_values: list[str] = []
+    comment: str | None = None
+    thousands: str | None = None  # e.g. "," to read "1,234.50" as 1234.5 (numeric columns)
+
+
+class ValueMap(Strict):
+    old: str
+    new: str
+
+
+class DataConfig(Strict):
+    name: str
+    task: Task
+    dir: str
+    train_file: str
+    test_file: str | None = None
+    read: ReadOptions = ReadOptions()
+    target: str
+    target_map: list[ValueMap] = []
+    positive_label: str | None = None
+    numeric: list[str] = []
+    categorical: list[str] = []
+    ordinal: dict[str, list[str]] = {}
+    time_column: str | None = None
+    # The dataset's own split as a true/false column (true = train row), for split=predefined.
+    split_column: str | None = None
+
+    @property
+    def features(self) -> list[str]:
+        """Feature columns in a fixed order: numeric, categorical, ordinal."""
+        return [*self.numeric, *self.categorical, *self.ordinal]
+
+    @model_validator(mode="after")
+    def _check_columns(self) -> DataConfig:
+        seen: set[str] = set()
+        for column in self.features:
+            if column in seen:
+                raise ValueError(
+                    f"column {column!r} is listed twice in data.numeric/categorical/ordinal"
+                )
+            seen.add(column)
+        if self.target in seen:
+            raise ValueError(f"data.target {self.target!r} is also listed as a feature column")
+        if not seen:
+            raise ValueError("no feature columns: list some in data.numeric/categorical/ordinal")
+        return self
+
+
+class SplitConfig(Strict):
+    method: Literal["predefined", "random", "stratified", "time"]
+    test_size: float | None = None
+
+    @model_validator(mode="after")
+    def _check_size(self) -> SplitConfig:
+        if self.method != "predefined" and not (
+            self.test_size is not None and 0.0 < self.test_size < 1.0
+        ):
+            raise ValueError(f"split.test_size must be between 0 and 1 for method {self.method!r}")
+        return self
+
+
+class RollingConfig(Strict):
+    """Rolling statistics of one column over past windows (rows)."""
+
+    windows: list[Annotated[int, Field(ge=2)]] = Field(min_length=1)
+    stats: list[Literal["mean", "std", "min", "max"]] = ["mean"]
+
+
+CalendarPart = Literal["day_of_week", "month", "quarter", "hour", "day", "day_of_year", "year"]
+
+
+class FeaturesConfig(Strict):
+    """Time-aware features built by `prepare` (features/recipe.py); `none` builds nothing."""
+
+    horizon: int = Field(0, ge=0)
+    lags: dict[str, list[Annotated[int, Field(ge=0)]]] = {}
+    rolling: dict[str, RollingConfig] = {}
+    diff: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    pct_change: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    log_return: dict[str, list[Annotated[int, Field(ge=1)]]] = {}
+    calendar: list[CalendarPart] = []
+    group_column: str | None = None
+    raw_features: bool = True
+    season: int | None = Field(None, ge=2)
+    # The naive forecast: the last known value, or zero (no change: persistence of the level
+    # for a target that is itself a change or a return).
+    baseline: Literal["persistence", "zero"] = "persistence"
+    leakage: Literal["error", "warning"] = "error"
+    leakage_threshold: float = Field(0.99, gt=0, le=1)
+
+    @property
+    def active(self) -> bool:
+        """Whether any feature (or a target horizon) is configured."""
+        built = (self.lags, self.rolling, self.diff, self.pct_change, self.log_return)
+        return bool(self.horizon or self.calendar or any(built))
