@@ -314,6 +314,46 @@ MUTANTS = [
         '    model = __import__("mlflow.sklearn").sklearn.load_model(str(paths.MODEL_DIR))\n',
         ("tests/modeling/test_model_dir.py",),
     ),
+    Mutant(
+        "champion re-scoring catches every exception",
+        "stages/register.py",
+        "    except (MlflowException, OSError, ImportError, ValueError, KeyError) as exc:\n",
+        "    except Exception as exc:\n",
+        ("tests/registry/test_register.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "stage's own error is transient",
+        "orchestration/stage.py",
+        "return StageFailed(run.stage, errors[0], retryable=False)",
+        "return StageFailed(run.stage, errors[0], retryable=True)",
+        ("tests/orchestration/test_orchestration.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "flow passes over a failed stage",
+        "orchestration/prefect_flow.py",
+        "summaries = [future.result() for future in futures.values()]",
+        "summaries = [future.result(raise_on_failure=False) for future in futures.values()]",
+        ("tests/orchestration/test_prefect_flow.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "flow retries a stage's own error",
+        "orchestration/prefect_flow.py",
+        "(isinstance(failure, StageFailed) and failure.retryable)",
+        "True",
+        ("tests/orchestration/test_prefect_flow.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "flow's stage error exits 1",
+        "orchestration/prefect_flow.py",
+        'return 1 if TRANSIENT in line or "encountered an exception" in line else 2',
+        "return 1",
+        ("tests/orchestration/test_prefect_flow.py",),
+        must_kill=True,
+    ),
 ]
 
 
