@@ -29,7 +29,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
-.PHONY: help setup repro test test-fast mutants params check-params report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
+.PHONY: help setup repro test test-fast mutants params check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -56,6 +56,9 @@ params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for
 
 check-params: setup ## Fail if params.yaml differs from what conf/ composes to
 	python -m commands.compose --check
+
+deps: setup ## Regenerate the code deps of dvc.yaml's stages from their imports (ARGS=--check: only compare)
+	python -m commands.deps $(ARGS)
 
 suite: setup ## Profile DATA=<name> into a starter conf/validation/<name>.yaml (FORCE=1 replaces); TARGET=<col> also drafts conf/data, conf/register
 	python -m commands.suite $(DATA) $(if $(FORCE),--force) $(if $(TARGET),--target "$(TARGET)")
@@ -101,7 +104,7 @@ mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0
 lint: setup ## Ruff lint and format check, mypy type check (pydantic plugin)
 	ruff check . && ruff format --check . && mypy
 
-hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-params, secrets)
+hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-params, check-deps, secrets)
 	pre-commit install
 SIZES ?= tiny,adult,1m
 RUNS ?= 1

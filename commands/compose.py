@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 from ml_pipeline.core import paths
 from ml_pipeline.core.errors import StageError, entry_point
 
@@ -25,6 +27,14 @@ def compose(output: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> No
     from dvc.utils.hydra import compose_and_dump
 
     compose_and_dump(str(output), str(conf_dir.resolve()), None, "config", None, overrides)
+
+
+def compose_errors() -> tuple[type[Exception], ...]:
+    """What composing a bad conf/ or override raises: Hydra's, OmegaConf's or YAML's errors."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    return (HydraException, OmegaConfBaseException, yaml.YAMLError)
 
 
 def stale_diff(params: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> str:
@@ -61,7 +71,7 @@ def experiment_of(params: Path, repo: Path = Path(".")) -> str | None:
 def _composed(action: Callable[[], str | None]) -> str | None:
     try:
         return action()
-    except Exception as exc:  # Hydra's messages already name the group and list the options
+    except compose_errors() as exc:  # Hydra's messages already name the group and list the options
         raise StageError(str(exc).replace("\n", " ")) from None
 
 

@@ -37,6 +37,8 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
     number is left for `check_schema` to name). A file of a dataset without header line may have
     one or not (`headerless.input_names`).
     """
+    from pyarrow import ArrowException
+
     from ml_pipeline.data.dataset import read_csv, to_numbers
     from ml_pipeline.data.headerless import input_names
 
@@ -55,7 +57,7 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
         raise
     except pd.errors.EmptyDataError:
         raise StageError(f"--input {path}: the file is empty; give it rows to score") from None
-    except Exception as exc:
+    except (ValueError, OSError, ArrowException) as exc:  # not a CSV or Parquet pandas reads
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
     if rows.empty:
         raise StageError(f"--input {path}: no rows to score (a header line only?)")
@@ -107,6 +109,8 @@ def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
 
 def predict(model: Any, rows: pd.DataFrame, source: str) -> pd.DataFrame:
     """Predictions (and class probabilities) for rows that match the model's signature."""
+    from mlflow.exceptions import MlflowException
+
     features = check_schema(rows, model.metadata.get_input_schema(), source)
     out = rows.copy()
     try:
@@ -116,7 +120,7 @@ def predict(model: Any, rows: pd.DataFrame, source: str) -> pd.DataFrame:
             proba = in_chunks(raw.predict_proba, features, "probabilities")
             for i, label in enumerate(raw.classes_):
                 out[f"proba_{label}"] = proba[:, i]
-    except Exception as exc:
+    except (MlflowException, ValueError, KeyError) as exc:  # the rows, not the code
         raise StageError(f"{source}: cannot be scored ({reason(exc)})") from None
     return out
 
@@ -183,11 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     store = reachable_store()
     uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
     import mlflow.pyfunc
+    from mlflow.exceptions import MlflowException
 
     os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri  # where models:/ URIs resolve
     try:
         model = mlflow.pyfunc.load_model(uri)
-    except Exception as exc:
+    except (MlflowException, OSError, ImportError) as exc:  # no such model, files, a library
         message = str(getattr(exc, "message", exc)).splitlines()[0]
         raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
     params = load_params(paths.PARAMS) if paths.PARAMS.exists() else None

@@ -107,10 +107,12 @@ def version_tags(client: Any, where: str, uri: str) -> dict[str, str]:
 
 def fetch_params(client: Any, run_id: str, workdir: Path) -> Path:
     """The params.yaml that run `run_id` logged, downloaded into `workdir`."""
+    from mlflow.exceptions import MlflowException
+
     workdir.mkdir(parents=True, exist_ok=True)
     try:
         return Path(client.download_artifacts(run_id, paths.PARAMS.name, str(workdir)))
-    except Exception as exc:
+    except (MlflowException, OSError) as exc:
         raise StageError(f"run {run_id}: cannot fetch its params.yaml artifact ({exc})") from None
 
 

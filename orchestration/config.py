@@ -26,12 +26,12 @@ def load_run_config(repo: Path, overrides: list[str]) -> RunConfig:
     Raises StageError with one line: a bad override, key or value fails here, before any stage.
     """
     if overrides:
-        from commands.compose import compose
+        from commands.compose import compose, compose_errors
 
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 compose(Path(tmp) / "params.yaml", overrides, repo / "conf")
-            except Exception as exc:  # Hydra's message names the group and lists the options
+            except compose_errors() as exc:  # Hydra's message names the group and lists the options
                 why = " ".join((str(exc).strip().splitlines() or [repr(exc)])[:2])
                 raise StageError(f"overrides {' '.join(overrides)}: {why}") from None
             text = (Path(tmp) / "params.yaml").read_text()

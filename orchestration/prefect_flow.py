@@ -33,14 +33,10 @@ from orchestration.stage import ERROR_LINE, TRANSIENT, StageFailed, classify, re
 
 
 def _retryable(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook signature)
-    """Retry a stage unless it failed with its own error line (exit 2)."""
-    try:
-        state.result()
-    except StageFailed as exc:
-        return exc.retryable
-    except Exception:
-        return True
-    return False
+    """Retry a transient failure of a stage, or `dvc` that could not be started (OSError); not
+    the stage's own error line (exit 2), and not a bug of the flow itself."""
+    failure = state.result(raise_on_failure=False)
+    return isinstance(failure, OSError) or (isinstance(failure, StageFailed) and failure.retryable)
 
 
 # DVC's run cache is the only cache: Prefect caches nothing and keeps no results.

@@ -60,6 +60,7 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
     """
     import mlflow.sklearn
     import pandas as pd
+    from mlflow.exceptions import MlflowException
 
     from ml_pipeline.evaluation.metrics import score
 
@@ -74,7 +75,9 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
         model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
         test = pd.read_parquet(paths.PREPARED_TEST)
         value = score(model, test, model_data(params)).metrics.get(metric)
-    except Exception as exc:  # a champion that cannot score this data is not comparable
+    # Not comparable: a champion that cannot be loaded here (MLflow, its files, a library it
+    # needs) or cannot score this data (columns, types). Anything else is a bug: it raises.
+    except (MlflowException, OSError, ImportError, ValueError, KeyError) as exc:
         return None, f"could not be re-evaluated on this test data ({type(exc).__name__}: {exc})"
     if value is None:
         return None, f"{metric} cannot be re-computed on the test data"

@@ -52,6 +52,7 @@ LONGEST_FIRST = (
     "test_browser.py",
     "test_team_setup.py",
     "test_validation.py",
+    "test_prefect_flow.py",
     "test_forecast_e2e.py",
 )
 

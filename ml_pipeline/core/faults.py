@@ -14,9 +14,16 @@ from ml_pipeline.core.errors import StageError
 STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
-def is_database_error(exc: BaseException) -> bool:
-    """sqlalchemy's or sqlite3's DatabaseError: a file that is not (or no longer) a database."""
-    return any(kind.__name__ == "DatabaseError" for kind in type(exc).__mro__)
+def database_errors() -> tuple[type[Exception], ...]:
+    """sqlalchemy's and sqlite3's DatabaseError: a file that is not (or no longer) a database.
+
+    Imported when an exception is being matched (`except database_errors():`), not before.
+    """
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError
+
+    return (DatabaseError, sqlite3.DatabaseError)
 
 
 def damaged_store(shown_uri: str, reason: str) -> StageError:

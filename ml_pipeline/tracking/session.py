@@ -20,8 +20,8 @@ from typing import Any
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.core.faults import (
     damaged_store,
+    database_errors,
     discard_unfinished_models,
-    is_database_error,
     is_storage_error,
     storage_failure,
 )
@@ -99,9 +99,7 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
             killed = reconcile(client, experiment_id, store.root)  # runs of killed processes
         except MlflowException as exc:
             raise StageError(f"MLflow store {store.shown_uri}: {_first_line(exc)}") from None
-        except Exception as exc:
-            if not is_database_error(exc):
-                raise
+        except database_errors() as exc:
             raise damaged_store(store.shown_uri, _first_line(exc)) from None
     if killed:
         print(summary(killed))
@@ -218,10 +216,13 @@ def log_files(files: list[Path], artifact_path: str | None = None) -> None:
 
 def _storage_failure(tracking: Tracking, run_id: str, exc: OSError) -> StageError:
     """Delete the run's half-uploaded models (or say they are left) and make the one line."""
+    from mlflow.exceptions import MlflowException
+
+    store_errors: tuple[type[Exception], ...] = (MlflowException, OSError, *database_errors())
     try:
         discarded = discard_unfinished_models(tracking.client, tracking.experiment_id, run_id)
         left = ""
-    except Exception as cleanup:  # the store itself may be the one that is full
+    except store_errors as cleanup:  # the store itself may be the one that is full
         discarded, left = [], f"; unfinished logged models not cleaned up: {_first_line(cleanup)}"
     return storage_failure(exc, run_id, discarded, left)
 

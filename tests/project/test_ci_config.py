@@ -50,8 +50,9 @@ def test_hooks_are_local_tools_of_the_venv_and_scan_for_secrets() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
     assert [repo["repo"] for repo in config["repos"]] == ["local"]
     hooks = {hook["id"]: hook for hook in config["repos"][0]["hooks"]}
-    assert {"ruff", "ruff-format", "check-params", "detect-secrets"} <= hooks.keys()
+    assert {"ruff", "ruff-format", "check-params", "check-deps", "detect-secrets"} <= hooks.keys()
     assert hooks["check-params"]["entry"] == "make check-params"
+    assert hooks["check-deps"]["entry"].endswith("-m commands.deps --check")
     for hook in hooks.values():
         tool = hook["entry"].split()[0]
         assert tool == "make" or (ROOT / tool).exists() or tool.startswith(".venv/"), tool

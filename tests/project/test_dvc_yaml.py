@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import ast
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from dvc.repo import Repo
 from dvc.stage import PipelineStage
 
 from ml_pipeline.core import paths
-from tests.conftest import ROOT
+from ml_pipeline.core.imports import import_closure
+from ml_pipeline.core.stage_deps import is_code, stale_stages
+from tests.conftest import ROOT, pipeline_env
 
 EXPECTED_ORDER = ["check", "prepare", "validate", "search", "train", "evaluate", "register"]
 
@@ -28,27 +31,6 @@ def module_of(cmd: str) -> str:
     parts = cmd.split()
     assert parts[:2] == ["python", "-m"], f"stage command should be `python -m stages.X`: {cmd}"
     return parts[2]
-
-
-def stage_imports(module: str) -> set[str]:
-    """Files of the project modules (`stages.*`, `ml_pipeline.*`) `module` imports, transitively."""
-    seen: set[str] = set()
-    todo = [module]
-    while todo:
-        name = todo.pop()
-        path = f"{name.replace('.', '/')}.py"
-        if path in seen or not (ROOT / path).is_file():
-            continue
-        seen.add(path)
-        tree = ast.parse((ROOT / path).read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                if node.module.split(".")[0] in ("stages", "ml_pipeline"):
-                    todo.append(node.module)  # a module, or a package whose names are modules:
-                    todo += [f"{node.module}.{alias.name}" for alias in node.names]
-            elif isinstance(node, ast.Import):
-                todo += [a.name for a in node.names if a.name.split(".")[0] == "ml_pipeline"]
-    return seen
 
 
 def git_tracked() -> set[str]:
@@ -71,8 +53,20 @@ def test_every_command_is_an_existing_stage_module(stages: list) -> None:
 def test_every_imported_project_module_is_a_declared_dep(stages: list) -> None:
     for stage in stages:
         declared = {dep.def_path for dep in stage.deps}
-        missing = stage_imports(module_of(stage.cmd)) - declared
+        missing = set(import_closure(ROOT, module_of(stage.cmd))) - declared
         assert not missing, f"stage {stage.name!r} imports undeclared {sorted(missing)}"
+
+
+def test_code_deps_are_generated_by_make_deps() -> None:
+    """Exactly the import closure, in `make deps`'s order: no stale or extra code dep."""
+    assert stale_stages(ROOT, (ROOT / "dvc.yaml").read_text()) == []
+
+
+def test_an_edit_to_the_pr_charts_or_an_unimported_init_reruns_no_stage(stages: list) -> None:
+    for stage in stages:
+        declared = {dep.def_path for dep in stage.deps}
+        assert "ml_pipeline/reporting/charts.py" not in declared, stage.name
+        assert not {path for path in declared if path.endswith("__init__.py")}, stage.name
 
 
 def test_every_params_key_exists_in_params_yaml(stages: list) -> None:
@@ -120,3 +114,34 @@ def test_metrics_files_are_not_cached(stages: list) -> None:
         for out in stage.outs:
             if out.metric:
                 assert not out.use_cache, f"{out.def_path} should be `cache: false`"
+
+
+def test_dvc_status_ignores_a_charts_edit_and_sees_a_verdicts_edit(tmp_path: Path) -> None:
+    """Real DVC on the stages' code deps (commands that do nothing, no data)."""
+    for folder in ("stages", "ml_pipeline"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__py*"))
+    declared = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    code_only = {
+        name: {"cmd": "true", "deps": [d for d in stage["deps"] if is_code(d)]}
+        for name, stage in declared.items()
+    }
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": code_only}))
+    env = pipeline_env()
+    for cmd in (["dvc", "init", "--no-scm", "-q"], ["dvc", "repro", "-q"]):
+        subprocess.run(cmd, cwd=tmp_path, env=env, check=True, capture_output=True)
+
+    def stale_after_editing(module: str) -> set[str]:
+        with (tmp_path / module).open("a") as file:
+            file.write("# edited\n")
+        status = subprocess.run(
+            ["dvc", "status", "--json"], cwd=tmp_path, env=env, check=True, capture_output=True
+        )
+        return set(json.loads(status.stdout))
+
+    assert stale_after_editing("ml_pipeline/reporting/charts.py") == set()
+    assert stale_after_editing("ml_pipeline/__init__.py") == set()
+    assert stale_after_editing("ml_pipeline/reporting/verdicts.py") == {
+        "train",
+        "evaluate",
+        "register",
+    }

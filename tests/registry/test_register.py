@@ -56,3 +56,43 @@ def test_the_evaluation_is_logged_once_and_again_when_it_changes(
     assert {"figures", "timings.json"} <= artifacts
     model_metrics = tracking.client.get_logged_model(run_info["model_id"]).metrics
     assert {m.value for m in model_metrics if m.key == "accuracy"} == {0.8, 0.9}
+
+
+def test_a_bug_while_re_scoring_the_champion_raises_instead_of_making_a_challenger(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a champion that cannot score this data is "not comparable"; a bug is a traceback."""
+    import mlflow.sklearn
+    from sklearn.compose import ColumnTransformer
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from ml_pipeline.evaluation import metrics
+    from ml_pipeline.tracking.lineage import Lineage
+    from stages.register import champion_value
+
+    monkeypatch.chdir(tiny_dir)
+    assert prepare.main([]) == 0
+    params = load_params(paths.PARAMS)
+    tracking = connect(params.tracking.experiment)
+    other_columns = pd.DataFrame({"no_such_column": [1.0, 2.0]})
+    champion = make_pipeline(
+        ColumnTransformer([("x", "passthrough", ["no_such_column"])]), DummyClassifier()
+    ).fit(other_columns, ["a", "b"])
+    with active_run(tracking):
+        mlflow.sklearn.log_model(champion, name="model", registered_model_name="champ")
+    same_train = Lineage(data_md5={"train": "t", "test": "other test split"})
+    for key, value in same_train.to_tags().items():
+        tracking.client.set_model_version_tag("champ", "1", key, value)
+    version = tracking.client.get_model_version("champ", "1")
+    lineage = Lineage(data_md5={"train": "t", "test": "this test split"})
+
+    value, how = champion_value(params, version, lineage)  # columns it was not trained on
+    assert value is None and how.startswith("could not be re-evaluated on this test data (")
+
+    def buggy_score(*args: object, **kwargs: object) -> None:
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+
+    monkeypatch.setattr(metrics, "score", buggy_score)
+    with pytest.raises(TypeError, match="unsupported operand"):
+        champion_value(params, version, lineage)
