@@ -37,12 +37,28 @@ def model_card(
     links: dict[str, str] | None = None,
 ) -> str:
     """Intended use, data, metrics with the CV spread, gate decision, limitations, links."""
+    lines = _use_and_model(params, metrics)
+    lines += _data_table(data or {})
+    lines += [
+        "",
+        f"Split: `{params.split.method}`. Validated by Great Expectations before training "
+        "(the validation report is linked below).",
+        "",
+    ]
+    lines += _metrics_table(metrics)
+    lines += _gate_and_limitations(params, checks, decision)
+    if links:
+        lines += ["", "### Links"] + [f"- [{label}]({url})" for label, url in links.items()]
+    return "\n".join(lines)
+
+
+def _use_and_model(params: Any, metrics: dict[str, float]) -> list[str]:
     model = params.model.model_dump()
     family = model.pop("name")
     hyper = ", ".join(f"{k}={v}" for k, v in model.items())
-    config = params.registration
-    lines = [
-        f"**{params.data.name} · {family}**: {headline(metrics, config.primary_metric)}",
+    return [
+        f"**{params.data.name} · {family}**: "
+        f"{headline(metrics, params.registration.primary_metric)}",
         "",
         "### Intended use",
         f"Predicts `{params.data.target}` ({params.data.task}) from raw rows with the columns of "
@@ -56,24 +72,23 @@ def model_card(
         "",
         "### Data",
     ]
-    if data:
-        keys = sorted({k for summary in data.values() for k in summary if k != "rows"})
-        lines += [
-            "| split | rows | " + " | ".join(keys) + " |",
-            "|---" * (len(keys) + 2) + "|",
-        ]
-        for split, summary in data.items():
-            cells = [str(summary.get(k, "—")) for k in keys]
-            lines.append(f"| {split} | {summary['rows']:,} | " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        f"Split: `{params.split.method}`. Validated by Great Expectations before training "
-        "(the validation report is linked below).",
-        "",
-        "### Metrics (test split)",
-        "| metric | value |",
-        "|---|---|",
-    ]
+
+
+def _data_table(data: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per split: rows and the other summaries (`data_summary`); none without data."""
+    if not data:
+        return []
+    keys = sorted({k for summary in data.values() for k in summary if k != "rows"})
+    lines = ["| split | rows | " + " | ".join(keys) + " |", "|---" * (len(keys) + 2) + "|"]
+    for split, summary in data.items():
+        cells = [str(summary.get(k, "—")) for k in keys]
+        lines.append(f"| {split} | {summary['rows']:,} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _metrics_table(metrics: dict[str, float]) -> list[str]:
+    """Test metrics by name, then each CV metric as mean ± std."""
+    lines = ["### Metrics (test split)", "| metric | value |", "|---|---|"]
     for name, value in sorted(metrics.items()):
         if not name.startswith("cv_"):
             shown = "null (undefined on this data)" if value is None else f"{value:.6g}"
@@ -83,12 +98,16 @@ def model_card(
         std = metrics.get(mean.removesuffix("_mean") + "_std")
         shown = f"{metrics[mean]:.6g}" + (f" ± {std:.2g}" if std is not None else "")
         lines.append(f"| {mean.removesuffix('_mean')} (CV mean ± std) | {shown} |")
-    lines += ["", "### Gate"]
+    return lines
+
+
+def _gate_and_limitations(params: Any, checks: list[dict[str, Any]], decision: str) -> list[str]:
+    lines = ["", "### Gate"]
     lines += [
         f"- {'passed' if c['passed'] else 'FAILED'}: {c['rule']} (observed {c['observed']})"
         for c in checks
     ] or ["- no thresholds"]
-    lines += [
+    return lines + [
         f"- Gate: {'; '.join(c['rule'] for c in checks) or 'none'}. Decision: {decision}.",
         "",
         "### Limitations",
@@ -98,9 +117,6 @@ def model_card(
         "- The model learns the patterns of its training data, biases included; check the class "
         "balance above and per-group errors before decisions about people.",
     ]
-    if links:
-        lines += ["", "### Links"] + [f"- [{label}]({url})" for label, url in links.items()]
-    return "\n".join(lines)
 
 
 def card_context(run_info: dict[str, str], params: Any) -> dict[str, Any]:
