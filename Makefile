@@ -48,7 +48,7 @@ test: setup ## Run the whole test suite, end-to-end tests included (PYTEST_WORKE
 test-fast: setup ## Run the tests that take seconds (not end-to-end, no external service)
 	pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not integration"
 
-mutants: setup ## Apply one-line mutations of stages/ in a temp copy; print which the fast tests miss
+mutants: setup ## Apply one-line mutations of the code in a temp copy (its tests must pass unmutated); print which the fast tests miss
 	python tools/mutants.py
 
 params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for overrides)

@@ -12,6 +12,7 @@ from ml_pipeline.core.config import Params, load_params
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
+from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.evaluation.importance import importance
 from ml_pipeline.evaluation.metrics import rounded, score
 from ml_pipeline.evaluation.plots import (
@@ -23,7 +24,6 @@ from ml_pipeline.evaluation.plots import (
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.cv import CV_METRIC
 from ml_pipeline.modeling.model_dir import load_pipeline
-from ml_pipeline.tracking.ui import iteration_losses
 
 
 @dataclass(frozen=True)

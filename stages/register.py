@@ -19,6 +19,7 @@ from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, load_params
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
+from ml_pipeline.evaluation.curves import loss_name
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.registry.model_card import card_context, model_card
@@ -43,7 +44,6 @@ from ml_pipeline.tracking.session import (
 from ml_pipeline.tracking.store import store_lock
 from ml_pipeline.tracking.ui import (
     NOTE,
-    loss_name,
     registered_model_description,
     run_note,
     version_tags,

@@ -1,16 +1,13 @@
-"""Stage `train`: cross-validate the configured model on the train split, then fit and save it."""
+"""Stage `train`: cross-validate the configured model on the train split, then fit it; log the
+run and save the model (packaging: ml_pipeline/tracking/model_save.py)."""
 
 from __future__ import annotations
 
 import statistics
 import sys
 import time
-import warnings
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
 from sklearn.pipeline import Pipeline
 
 from ml_pipeline.core import paths, progress
@@ -18,25 +15,16 @@ from ml_pipeline.core.config import Params, load_params
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.data.columns import features_and_target
+from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.features.guards import check as check_features
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
-from ml_pipeline.modeling.families import requirements
 from ml_pipeline.modeling.pipeline import build_pipeline
-from ml_pipeline.tracking.lineage import file_md5, flatten, run_lineage
-from ml_pipeline.tracking.session import (
-    Tracking,
-    active_run,
-    connect,
-    log_batch,
-    log_dataset,
-    log_files,
-)
-from ml_pipeline.tracking.ui import declare_experiment, iteration_losses, loss_name, run_params
-
-if TYPE_CHECKING:
-    from mlflow.models import ModelSignature
+from ml_pipeline.tracking.lineage import file_md5, run_lineage
+from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
+from ml_pipeline.tracking.session import active_run, connect
+from ml_pipeline.tracking.ui import declare_experiment
 
 
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
@@ -63,114 +51,6 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         "warnings": warnings,
     }
     return pipeline, report
-
-
-def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
-    """How the model is saved and logged: signature, example rows, pinned requirements, format.
-
-    Explicit requirements skip MLflow's ~4 s inference; cloudpickle loads every shipped family
-    (skops rejects random-forest trees by default).
-    """
-    import cloudpickle
-    import mlflow
-    import numpy
-    import sklearn
-    from mlflow.models import infer_signature
-
-    return {
-        "signature": required_signature(infer_signature(example, pipeline.predict(example))),
-        "input_example": example.head(5),
-        "pip_requirements": [
-            f"mlflow=={mlflow.__version__}",
-            f"scikit-learn=={sklearn.__version__}",
-            f"pandas=={pd.__version__}",
-            f"numpy=={numpy.__version__}",
-            f"cloudpickle=={cloudpickle.__version__}",
-            *requirements(pipeline[-1]),
-        ],
-        "serialization_format": "cloudpickle",
-    }
-
-
-def required_signature(signature: ModelSignature) -> ModelSignature:
-    """The signature with every input column required.
-
-    `infer_signature` makes a column optional when the example has a null in it, and MLflow then
-    lets a request without that column through to the pipeline, which needs every column.
-    Required columns still accept null values (the pipeline imputes them).
-    """
-    from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
-
-    inputs = Schema([ColSpec(spec.type, spec.name) for spec in signature.inputs.inputs])
-    return ModelSignature(inputs, signature.outputs, signature.params)
-
-
-def save_model(pipeline: Pipeline, kwargs: dict, path: Path) -> None:
-    """Save the whole pipeline as an MLflow model directory (the DVC-tracked copy)."""
-    import mlflow.sklearn
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*cloudpickle.*")
-        mlflow.sklearn.save_model(pipeline, str(path), **kwargs)
-
-
-def log_run(
-    tracking: Tracking,
-    params: Params,
-    pipeline: Pipeline,
-    report: dict,
-    kwargs: dict,
-    train: pd.DataFrame,
-    losses: list[float] | None = None,
-) -> dict:
-    """Log params, CV scores, fit time, train loss per iteration, the train dataset, reports,
-    the validation contract and the model to the run."""
-    import mlflow
-    import mlflow.sklearn
-
-    active = mlflow.active_run()
-    if active is None:
-        raise RuntimeError("log_run needs an active MLflow run")
-    run_id = active.info.run_id
-    timer = tracking.timer
-    with timer("log"):
-        raw = yaml.safe_load(paths.PARAMS.read_text())
-        folds = [
-            (f"cv_fold_{report['cv_metric']}", score, i)
-            for i, score in enumerate(report["cv_scores"])
-        ]
-        folds += [
-            (f"train_{loss_name(params.data.task)}", v, i) for i, v in enumerate(losses or [])
-        ]
-        log_batch(
-            tracking,
-            run_id,
-            params=run_params(flatten(raw) | flatten({"model": params.model.model_dump()})),
-            metrics={"fit_seconds": report["fit_seconds"]},
-            steps=folds,
-        )
-        log_dataset(paths.PREPARED_TRAIN, train, params.data.target, "training")
-        log_files(
-            [
-                paths.PARAMS,
-                paths.PREPARE_REPORT,
-                paths.VALIDATION_REPORT,
-                paths.VALIDATION_HTML,
-                paths.SEARCH_REPORT,
-            ]
-        )
-        mlflow.log_dict(raw.get("validation", {}), "validation_contract.yaml")
-    with timer("log_model"), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*cloudpickle.*")
-        info = mlflow.sklearn.log_model(pipeline, name="model", **kwargs)
-    return {
-        "experiment": params.tracking.experiment,
-        "experiment_id": tracking.experiment_id,
-        "model_id": info.model_id,
-        "model_uri": info.model_uri,
-        "run_id": run_id,
-    }
 
 
 @entry_point("train")

@@ -20,9 +20,9 @@ from ml_pipeline.validation.checks import (
     class_balance,
     consistency,
     failure_lines,
-    render_html,
     summarize,
 )
+from ml_pipeline.validation.html import render_html
 
 
 def read_split(path: Path) -> pd.DataFrame:

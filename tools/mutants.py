@@ -1,9 +1,11 @@
-"""`make mutants`: apply one-line mutations of stages/ to a copy and run the fast tests on each.
+"""`make mutants`: apply one-line mutations of the code to a copy and run the fast tests on each.
 
-Each mutant replaces one exact snippet of a stage module (it must occur once) and runs the fast
-tests that cover that module; a failing test run kills it. Prints killed/survived per mutant
-and exits 1 when a mutant marked `must_kill` survives. Runs in a temporary copy of the
-repository's files, so the work tree is never touched.
+Each mutant replaces one exact snippet of a module (it must occur once) and runs the fast tests
+that cover that module; a failing test run kills it. First, every test file the chosen mutants
+name runs once on the unmutated copy: if one already fails, a "kill" proves nothing, so the
+check stops there with one line naming it (exit 2). Prints killed/survived per mutant and exits
+1 when a mutant marked `must_kill` survives. Runs in a temporary copy of the repository's files,
+so the work tree is never touched.
 
     python tools/mutants.py [NAME_FILTER]
 """
@@ -30,6 +32,8 @@ FAST = [
     "-o",
     "addopts=",
 ]
+# The unmutated run: every failure listed (no -x), each on a `FAILED path::test` line.
+UNMUTATED = [arg for arg in FAST if arg != "-x"] + ["-rfE"]
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,8 @@ MUTANTS = [
     Mutant(
         "not comparable promotes",
         "ml_pipeline/registry/promotion.py",
-        "    elif champion.value is None:\n"
-        '        reason = f"champion v{champion.version} {champion.basis}: kept as champion"\n'
-        "        alias = CHALLENGER\n",
-        "    elif champion.value is None:\n"
-        '        reason = f"champion v{champion.version} {champion.basis}: kept as champion"\n'
-        "        alias = CHAMPION\n",
+        "    if champion.value is None:\n        return CHALLENGER, ",
+        "    if champion.value is None:\n        return CHAMPION, ",
         ("tests/registry/test_promotion.py",),
     ),
     Mutant(
@@ -168,7 +168,7 @@ MUTANTS = [
     ),
     Mutant(
         "misspelt key reported as missing",
-        "ml_pipeline/core/config.py",
+        "ml_pipeline/core/config_errors.py",
         'first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])',
         "first = errors[0]",
         ("tests/core/test_config.py",),
@@ -288,16 +288,16 @@ MUTANTS = [
     ),
     Mutant(
         "learning curve without scikit-learn's clipping",
-        "ml_pipeline/tracking/ui.py",
+        "ml_pipeline/evaluation/curves.py",
         "np.log(np.clip(proba, eps, 1 - eps)[picked])",
         "np.log(proba[picked])",
-        ("tests/tracking/test_mlflow_view.py",),
+        ("tests/evaluation/test_curves.py",),
     ),
     Mutant(
         "search imports pandas before knowing it searches",
         "stages/search.py",
-        "from stages import paths\n",
-        "import pandas\n\nfrom stages import paths\n",
+        "from ml_pipeline.core import paths\n",
+        "import pandas\n\nfrom ml_pipeline.core import paths\n",
         ("tests/project/test_imports.py",),
     ),
     Mutant(
@@ -313,6 +313,99 @@ MUTANTS = [
         "    model = load_pipeline(paths.MODEL_DIR)\n",
         '    model = __import__("mlflow.sklearn").sklearn.load_model(str(paths.MODEL_DIR))\n',
         ("tests/modeling/test_model_dir.py",),
+    ),
+    # The modules split out of checks.py, ui.py, train.py, model_card.py and recipe.py (issue 22).
+    Mutant(
+        "validation page cells unescaped",
+        "ml_pipeline/validation/html.py",
+        "cells = [html.escape(str(c)) for c in cells]",
+        "cells = [str(c) for c in cells]",
+        ("tests/validation/test_html.py",),
+    ),
+    Mutant(
+        "validation page title unescaped",
+        "ml_pipeline/validation/html.py",
+        "<title>Validation: {html.escape(title)}</title>",
+        "<title>Validation: {title}</title>",
+        ("tests/validation/test_html.py",),
+    ),
+    Mutant(
+        "validation page always says passed",
+        "ml_pipeline/validation/html.py",
+        'verdict = "passed" if summary["success"] else "FAILED"',
+        'verdict = "passed"',
+        ("tests/validation/test_html.py",),
+    ),
+    Mutant(
+        "unseen categories as a share of train rows",
+        "ml_pipeline/validation/checks.py",
+        "fraction = len(unseen) / len(test) if len(test) else 0.0",
+        "fraction = len(unseen) / len(train) if len(train) else 0.0",
+        ("tests/validation/test_validation.py",),
+    ),
+    Mutant(
+        "drift of train against itself",
+        "ml_pipeline/validation/checks.py",
+        "score(train[column].to_numpy(dtype=float), test[column].to_numpy(dtype=float))",
+        "score(train[column].to_numpy(dtype=float), train[column].to_numpy(dtype=float))",
+        ("tests/validation/test_validation.py",),
+    ),
+    Mutant(
+        "a changed column type goes unnoticed",
+        "ml_pipeline/validation/checks.py",
+        "if train_types.get(c) != test_types.get(c)",
+        "if (c in train_types) != (c in test_types)",
+        ("tests/validation/test_validation.py",),
+    ),
+    Mutant(
+        "RMSE curve without the square root",
+        "ml_pipeline/evaluation/curves.py",
+        "float(np.sqrt(np.mean((truth - pred) ** 2)))",
+        "float(np.mean((truth - pred) ** 2))",
+        ("tests/evaluation/test_curves.py",),
+    ),
+    Mutant(
+        "learning curve on every row",
+        "ml_pipeline/evaluation/curves.py",
+        "    rows = features.iloc[:CURVE_MAX_ROWS]\n"
+        "    truth = np.asarray(target)[:CURVE_MAX_ROWS]\n",
+        "    rows = features\n    truth = np.asarray(target)\n",
+        ("tests/evaluation/test_curves.py",),
+    ),
+    Mutant(
+        "learning curve skips the preprocessing",
+        "ml_pipeline/evaluation/curves.py",
+        "transformed = model[:-1].transform(rows) if len(model) > 1 else rows",
+        "transformed = rows",
+        ("tests/evaluation/test_curves.py",),
+    ),
+    Mutant(
+        "saved signature keeps optional columns",
+        "ml_pipeline/tracking/model_save.py",
+        "inputs = Schema([ColSpec(spec.type, spec.name) for spec in signature.inputs.inputs])",
+        "inputs = signature.inputs",
+        ("tests/serving/test_predict.py",),
+    ),
+    Mutant(
+        "model card without the CV spread",
+        "ml_pipeline/registry/model_card.py",
+        '(f" ± {std:.2g}" if std is not None else "")',
+        '""',
+        ("tests/tracking/test_mlflow_view.py",),
+    ),
+    Mutant(
+        "model card without the data table",
+        "ml_pipeline/registry/model_card.py",
+        "    if not data:\n        return []\n",
+        "    if True:\n        return []\n",
+        ("tests/tracking/test_mlflow_view.py",),
+    ),
+    Mutant(
+        "built features borrow rows across groups",
+        "ml_pipeline/features/recipe.py",
+        "        if not group:\n            return series.shift(k)\n",
+        "        if True:\n            return series.shift(k)\n",
+        ("tests/features/test_timefeatures.py",),
     ),
     Mutant(
         "bench table shows the wall-time ratio as the CPU ratio",
@@ -482,6 +575,35 @@ def copy_repository(dest: Path) -> None:
             shutil.copy2(source, dest / name)
 
 
+def pytest(args: list[str], copy: Path) -> subprocess.CompletedProcess[str]:
+    """Run pytest in the copy, one thread per library, no bytecode written."""
+    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *args], cwd=copy, env=env, capture_output=True, text=True
+    )
+
+
+def check_unmutated(chosen: list[Mutant], copy: Path) -> None:
+    """Every test file of the chosen mutants passes on the unmutated copy, in one pytest run:
+    a mutant "killed" by a test that already fails is no evidence."""
+    files = sorted({test for mutant in chosen for test in mutant.tests})
+    started = time.monotonic()
+    result = pytest([*UNMUTATED, *files], copy)
+    if result.returncode != 0:
+        failing = sorted(
+            {
+                line.split()[1].split("::")[0]
+                for line in result.stdout.splitlines()
+                if line.startswith(("FAILED ", "ERROR ")) and len(line.split()) > 1
+            }
+        )
+        named = ", ".join(failing) or f"pytest exit {result.returncode} on {', '.join(files)}"
+        print(f"mutants: fails without any mutation, fix it first: {named}", file=sys.stderr)
+        raise SystemExit(2)
+    seconds = time.monotonic() - started
+    print(f"unmutated: {len(files)} test files pass ({seconds:.1f} s)", flush=True)
+
+
 def killed(mutant: Mutant, copy: Path) -> tuple[bool, float]:
     """Apply the mutant, run its tests, restore the module; True when a test failed."""
     module = copy / mutant.module
@@ -489,16 +611,9 @@ def killed(mutant: Mutant, copy: Path) -> tuple[bool, float]:
     if original.count(mutant.old) != 1:
         raise SystemExit(f"mutants: {mutant.name}: snippet not found once in {mutant.module}")
     module.write_text(original.replace(mutant.old, mutant.new))
-    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     started = time.monotonic()
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", *FAST, *mutant.tests],
-            cwd=copy,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        result = pytest([*FAST, *mutant.tests], copy)
     finally:
         module.write_text(original)
     if result.returncode not in (0, 1):
@@ -510,10 +625,13 @@ def killed(mutant: Mutant, copy: Path) -> tuple[bool, float]:
 
 def main(argv: list[str]) -> int:
     chosen = [m for m in MUTANTS if not argv or any(a in m.name for a in argv)]
+    if not chosen:
+        raise SystemExit(f"mutants: no mutant's name contains {' or '.join(map(repr, argv))}")
     survivors: list[Mutant] = []
     with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
         copy = Path(tmp)
         copy_repository(copy)
+        check_unmutated(chosen, copy)
         for mutant in chosen:
             dead, seconds = killed(mutant, copy)
             if not dead:

@@ -12,6 +12,7 @@ and, with `season`, the seasonal naive one are kept beside them for `evaluate`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -138,13 +139,49 @@ def build(
     keys = [group, time] if group else [time]
     no_time = frame[time].isna()
     table = frame[~no_time].sort_values(keys, kind="stable").reset_index(drop=True)
-    grouped = table.groupby(group, sort=False, dropna=False) if group else None
+    shift = _shifter(table, group)
+    built = _built_columns(table, data, features, shift)
+    if forecast:
+        out = pd.concat([table, pd.DataFrame(built, index=table.index)], axis=1)
+        incomplete = out[list(built)].isna().any(axis=1)
+        dropped = Dropped(int(no_time.sum()), int(incomplete.sum()), 0)
+        return out[~incomplete].reset_index(drop=True), dropped
+    last_known = 1 if features.horizon == 0 else 0
+    built[PERSISTENCE] = shift(data.target, last_known)
+    if features.season:
+        steps = -(-(features.horizon + last_known) // features.season) * features.season
+        built[SEASONAL] = shift(data.target, steps - features.horizon)
+    ahead = shift(data.target, -features.horizon) if features.horizon else table[data.target]
+    out = pd.concat([table, pd.DataFrame(built, index=table.index)], axis=1)
+    out[data.target] = ahead
+    no_target = ahead.isna()
+    incomplete = out[list(built)].isna().any(axis=1) & ~no_target
+    dropped = Dropped(int(no_time.sum()), int(incomplete.sum()), int(no_target.sum()))
+    kept = out[~(no_target | incomplete)].sort_values(time, kind="stable")  # groups interleaved
+    return kept.reset_index(drop=True), dropped
+
+
+Shift = Callable[[str | pd.Series, int], pd.Series]
+
+
+def _shifter(table: pd.DataFrame, group: str | None) -> Shift:
+    """`shift(column, k)`: the column (a name of `table`, or a series on its index) k rows
+    later within each `group` series (k < 0: earlier)."""
 
     def shift(column: str | pd.Series, k: int) -> pd.Series:
         series = table[column] if isinstance(column, str) else column
-        if grouped is None:
+        if not group:
             return series.shift(k)
         return series.groupby(table[group], sort=False, dropna=False).shift(k)
+
+    return shift
+
+
+def _built_columns(
+    table: pd.DataFrame, data: DataConfig, features: FeaturesConfig, shift: Shift
+) -> dict[str, pd.Series]:
+    """The columns `features.*` declare, in `feature_columns` order, on `table`'s index."""
+    group = features.group_column
 
     def known(column: str) -> pd.Series:  # the column as of the last known row
         at_target = column == data.target and features.horizon == 0
@@ -169,29 +206,12 @@ def build(
             source = known(column)
             for k in ks:
                 built[f"{column}_{suffix}{k}"] = CHANGE_OPS[key](source, shift(source, k))
-    stamps = pd.to_datetime(table[time])
+    stamps = pd.to_datetime(table[data.time_column])
     for part in features.calendar:
         values = _calendar(stamps, part)
         categorical = part in CALENDAR_CATEGORICAL
         built[part] = values.astype(str).astype(object) if categorical else values.astype(float)
-    if forecast:
-        out = pd.concat([table, pd.DataFrame(built, index=table.index)], axis=1)
-        incomplete = out[list(built)].isna().any(axis=1)
-        dropped = Dropped(int(no_time.sum()), int(incomplete.sum()), 0)
-        return out[~incomplete].reset_index(drop=True), dropped
-    last_known = 1 if features.horizon == 0 else 0
-    built[PERSISTENCE] = shift(data.target, last_known)
-    if features.season:
-        steps = -(-(features.horizon + last_known) // features.season) * features.season
-        built[SEASONAL] = shift(data.target, steps - features.horizon)
-    ahead = shift(data.target, -features.horizon) if features.horizon else table[data.target]
-    out = pd.concat([table, pd.DataFrame(built, index=table.index)], axis=1)
-    out[data.target] = ahead
-    no_target = ahead.isna()
-    incomplete = out[list(built)].isna().any(axis=1) & ~no_target
-    dropped = Dropped(int(no_time.sum()), int(incomplete.sum()), int(no_target.sum()))
-    kept = out[~(no_target | incomplete)].sort_values(time, kind="stable")  # groups interleaved
-    return kept.reset_index(drop=True), dropped
+    return built
 
 
 def purge_boundary(

@@ -1,5 +1,6 @@
-"""Read back the model directory that `train.save_model` writes (an MLflow sklearn model with
-cloudpickle serialization) without importing MLflow (about 2 s of CPU per stage)."""
+"""Read back the model directory that ml_pipeline/tracking/model_save.py writes (an MLflow
+sklearn model with cloudpickle serialization) without importing MLflow (about 2 s of CPU per
+stage)."""
 
 from __future__ import annotations
 

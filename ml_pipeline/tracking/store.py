@@ -111,8 +111,9 @@ def configure_env() -> None:
 
     MLflow prints `View run ... at: <tracking URI>` with the URI as given, password included, on
     every run start/end against a server, and DVC keeps that output in its queue logs: always off.
-    The model's requirements are pinned explicitly (stages/train.py `model_kwargs`): MLflow's uv
-    project detection would only log "Detected uv project" and tag the model as using uv.
+    The model's requirements are pinned explicitly (tracking/model_save.py `model_kwargs`):
+    MLflow's uv project detection would only log "Detected uv project" and tag the model as using
+    uv.
     """
     os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

@@ -1,5 +1,5 @@
 """What a person sees in the MLflow UI: the experiment's kind, the params worth a column, the run's
-description, the registered model's description, fewer version tags, per-iteration losses.
+description, the registered model's description, fewer version tags.
 
 Pure functions over plain values, plus two thin calls to the client.
 """
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-
-import numpy as np
 
 from ml_pipeline.evaluation.catalog import CV_METRICS, describe, direction
 from ml_pipeline.tracking.lineage import BASELINE_REV, DVC_PREFIX, EXP_NAME
@@ -22,7 +20,6 @@ NOTE = "mlflow.note.content"  # the run's (and MLflow's) "description"
 PARAM_PREFIXES = ("model.", "cv.", "split.")
 DATA_PARAMS = ("data.name", "data.task", "data.target", "data.positive_label", "data.time_column")
 KEPT_DVC_TAGS = (EXP_NAME, BASELINE_REV)
-CURVE_MAX_ROWS = 10_000
 
 
 def run_params(flat: dict[str, str]) -> dict[str, str]:
@@ -131,43 +128,6 @@ def registered_model_description(params: Any) -> str:
 def version_tags(tags: dict[str, str]) -> dict[str, str]:
     """A version's tags without the per-output DVC hashes (they stay on the linked run)."""
     return {k: v for k, v in tags.items() if not k.startswith(DVC_PREFIX) or k in KEPT_DVC_TAGS}
-
-
-def iteration_losses(model: Any, features: Any, target: Any) -> list[float]:
-    """Loss after each boosting iteration of an already-fitted pipeline, without refitting.
-
-    Log loss for classifiers, RMSE for regressors; empty for estimators without stages. Uses at
-    most the first CURVE_MAX_ROWS rows.
-    """
-    estimator = model[-1]
-    staged = getattr(estimator, "staged_predict_proba", None) or getattr(
-        estimator, "staged_predict", None
-    )
-    if staged is None:
-        return []
-    rows = features.iloc[:CURVE_MAX_ROWS]
-    truth = np.asarray(target)[:CURVE_MAX_ROWS]
-    transformed = model[:-1].transform(rows) if len(model) > 1 else rows
-    if hasattr(estimator, "staged_predict_proba"):
-        return staged_log_losses(truth, staged(transformed), list(estimator.classes_))
-    return [float(np.sqrt(np.mean((truth - pred) ** 2))) for pred in staged(transformed)]
-
-
-def staged_log_losses(truth: Any, probas: Any, classes: list[Any]) -> list[float]:
-    """scikit-learn's `log_loss(truth, proba, labels=classes)` for each array of `probas`, to
-    the last bit (same clipping, same mean), with the labels matched once instead of validated
-    per iteration (200 calls cost ~0.3 s). Every label of `truth` is one of `classes`."""
-    position = {label: column for column, label in enumerate(classes)}
-    picked = (np.arange(len(truth)), np.array([position[label] for label in truth]))
-    losses = []
-    for proba in probas:
-        eps = np.finfo(proba.dtype).eps
-        losses.append(float(np.average(-np.log(np.clip(proba, eps, 1 - eps)[picked]))))
-    return losses
-
-
-def loss_name(task: str) -> str:
-    return "log_loss" if task == "classification" else "rmse"
 
 
 def ui_address(tracking_uri: str, experiment: str, base_url: str) -> str:

@@ -1,12 +1,12 @@
 """Data-contract checks that need no Great Expectations: train/test consistency, drift, class
-balance; plus the summary (reports/validation.json), the console lines and the HTML page.
+balance; plus the summary (reports/validation.json) and the console lines (the HTML page:
+ml_pipeline/validation/html.py).
 
 Every check returns `Outcome`s: plain records with aggregates only, never raw rows.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ import pandas as pd
 from ml_pipeline.core.config import ValidationConfig
 
 SPLITS = ("train", "test")
+CONSISTENCY = "consistency"  # the split name of the checks that compare train with test
 
 
 @dataclass(frozen=True)
@@ -66,68 +67,84 @@ def _kind(series: pd.Series) -> str:
 
 def consistency(train: pd.DataFrame, test: pd.DataFrame, suite: ValidationConfig) -> list[Outcome]:
     """Compare the splits: same columns and types, unseen test categories, numeric drift."""
-    pair = "consistency"
-    out: list[Outcome] = []
     train_types = {c: _kind(train[c]) for c in train.columns}
     test_types = {c: _kind(test[c]) for c in test.columns}
+    out = [_same_columns(train_types, test_types, suite)]
+    shared = [c for c in train.columns if c in test.columns]
+    for column in shared:
+        if train_types[column] == "string" and test_types[column] == "string":
+            out += _unseen_categories(train, test, column, suite)
+    for column in shared:
+        if train_types[column] == "numeric" and test_types[column] == "numeric":
+            out += _drift(train, test, column, suite)
+    return out
+
+
+def _same_columns(
+    train_types: dict[str, str], test_types: dict[str, str], suite: ValidationConfig
+) -> Outcome:
     differ = sorted(
         c for c in set(train_types) | set(test_types) if train_types.get(c) != test_types.get(c)
     )
-    out.append(
-        Outcome(
-            pair,
-            "same_columns_and_types",
-            ", ".join(differ) or None,
-            suite.same_columns.severity,
-            not differ,
-            "train and test have the same columns with the same types",
-            "validation.same_columns",
-            observed={c: [train_types.get(c), test_types.get(c)] for c in differ} or "same",
-        )
+    return Outcome(
+        CONSISTENCY,
+        "same_columns_and_types",
+        ", ".join(differ) or None,
+        suite.same_columns.severity,
+        not differ,
+        "train and test have the same columns with the same types",
+        "validation.same_columns",
+        observed={c: [train_types.get(c), test_types.get(c)] for c in differ} or "same",
     )
-    shared = [c for c in train.columns if c in test.columns]
-    if suite.unseen_categories is not None:
-        check = suite.unseen_categories
-        for column in shared:
-            if train_types[column] != "string" or test_types[column] != "string":
-                continue
-            seen = set(train[column].dropna().unique())
-            values = test[column].dropna()
-            unseen = values[~values.isin(seen)]
-            fraction = len(unseen) / len(test) if len(test) else 0.0
-            out.append(
-                Outcome(
-                    pair,
-                    "test_categories_seen_in_train",
-                    column,
-                    check.severity,
-                    fraction <= check.max_fraction,
-                    f"at most {check.max_fraction:g} of test rows in categories train never saw",
-                    "validation.unseen_categories.max_fraction",
-                    observed=sorted(map(str, unseen.unique()))[:5],
-                    unexpected_fraction=round(fraction, 6),
-                )
-            )
-    if suite.drift is not None:
-        drift = suite.drift
-        score = ks_statistic if drift.statistic == "ks" else psi
-        for column in shared:
-            if train_types[column] != "numeric" or test_types[column] != "numeric":
-                continue
-            value = score(train[column].to_numpy(dtype=float), test[column].to_numpy(dtype=float))
-            out.append(
-                Outcome(
-                    pair,
-                    f"{drift.statistic}_drift_below_threshold",
-                    column,
-                    drift.severity,
-                    value <= drift.threshold,
-                    f"{drift.statistic} statistic <= {drift.threshold:g}",
-                    "validation.drift.threshold",
-                    observed=round(value, 6),
-                )
-            )
-    return out
+
+
+def _unseen_categories(
+    train: pd.DataFrame, test: pd.DataFrame, column: str, suite: ValidationConfig
+) -> list[Outcome]:
+    """The share of test rows in `column` whose category train never saw (if configured)."""
+    check = suite.unseen_categories
+    if check is None:
+        return []
+    seen = set(train[column].dropna().unique())
+    values = test[column].dropna()
+    unseen = values[~values.isin(seen)]
+    fraction = len(unseen) / len(test) if len(test) else 0.0
+    return [
+        Outcome(
+            CONSISTENCY,
+            "test_categories_seen_in_train",
+            column,
+            check.severity,
+            fraction <= check.max_fraction,
+            f"at most {check.max_fraction:g} of test rows in categories train never saw",
+            "validation.unseen_categories.max_fraction",
+            observed=sorted(map(str, unseen.unique()))[:5],
+            unexpected_fraction=round(fraction, 6),
+        )
+    ]
+
+
+def _drift(
+    train: pd.DataFrame, test: pd.DataFrame, column: str, suite: ValidationConfig
+) -> list[Outcome]:
+    """The drift statistic of numeric `column` between the splits (if configured)."""
+    drift = suite.drift
+    if drift is None:
+        return []
+    score = ks_statistic if drift.statistic == "ks" else psi
+    value = score(train[column].to_numpy(dtype=float), test[column].to_numpy(dtype=float))
+    return [
+        Outcome(
+            CONSISTENCY,
+            f"{drift.statistic}_drift_below_threshold",
+            column,
+            drift.severity,
+            value <= drift.threshold,
+            f"{drift.statistic} statistic <= {drift.threshold:g}",
+            "validation.drift.threshold",
+            observed=round(value, 6),
+        )
+    ]
 
 
 def class_balance(
@@ -202,49 +219,3 @@ def failure_lines(outcomes: list[Outcome], limit: int = 10) -> list[str]:
     if len(failed) > limit:
         lines.append(f"... and {len(failed) - limit} more failed expectation(s)")
     return lines
-
-
-def render_html(outcomes: list[Outcome], summary: dict[str, Any], title: str) -> str:
-    """A self-contained page: one table row per expectation and its result."""
-    rows = []
-    for o in outcomes:
-        status = "pass" if o.success else o.severity
-        fraction = "" if o.unexpected_fraction is None else f"{o.unexpected_fraction:.4%}"
-        cells = [o.split, o.column or "", o.expectation, o.expected, _json(o.observed), fraction]
-        cells = [html.escape(str(c)) for c in cells]
-        rows.append(
-            f'<tr class="{status}"><td>{status}</td><td>'
-            + "</td><td>".join(cells)
-            + f"</td><td><code>{html.escape(o.key)}</code></td></tr>"
-        )
-    verdict = "passed" if summary["success"] else "FAILED"
-    counts = "".join(
-        f"<li>{html.escape(name)}: "
-        + ", ".join(
-            f"{sev} {c['passed']}/{c['evaluated']} passed"
-            for sev, c in split.items()
-            if isinstance(c, dict)
-        )
-        + (f", {split['rows']} rows" if "rows" in split else "")
-        + "</li>"
-        for name, split in summary["splits"].items()
-    )
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Validation: {html.escape(title)}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; }} table {{ border-collapse: collapse; }}
-td, th {{ border: 1px solid #ccc; padding: 4px 8px; font-size: 14px; vertical-align: top; }}
-tr.pass td:first-child {{ background: #d4edda; }} tr.error td:first-child {{ background: #f8d7da; }}
-tr.warning td:first-child {{ background: #fff3cd; }}
-</style></head><body>
-<h1>Data validation of {html.escape(title)}: {verdict}</h1>
-<ul>{counts}</ul>
-<table><tr><th>result</th><th>split</th><th>column</th><th>expectation</th><th>expected</th>
-<th>observed</th><th>unexpected</th><th>config key</th></tr>
-{chr(10).join(rows)}
-</table></body></html>
-"""
-
-
-def _json(value: Any) -> str:
-    return "" if value is None else str(value)

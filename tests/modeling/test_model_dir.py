@@ -14,6 +14,7 @@ from commands.compose import compose
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import load_params
 from ml_pipeline.modeling.model_dir import load_pipeline
+from ml_pipeline.tracking.model_save import model_kwargs, save_model
 from stages import prepare, train
 from tests.conftest import ROOT, pipeline_env
 
@@ -35,7 +36,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     test_rows.to_parquet(here / paths.PREPARED_TEST, index=False)
     model, report = train.run(params, train_rows)
     features = train_rows[params.data.features]
-    train.save_model(model, train.model_kwargs(model, features.head(20)), here / paths.MODEL_DIR)
+    save_model(model, model_kwargs(model, features.head(20)), here / paths.MODEL_DIR)
     (here / paths.TRAIN_REPORT).parent.mkdir(parents=True, exist_ok=True)
     (here / paths.TRAIN_REPORT).write_text(json.dumps(report))
     return here

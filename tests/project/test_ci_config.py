@@ -46,6 +46,24 @@ def test_ci_workflow_runs_lint_and_tests_with_the_uv_cache_once_per_branch() -> 
     assert {"github-actions", "uv"} <= {u["package-ecosystem"] for u in ecosystems}
 
 
+def test_a_workflow_runs_the_mutation_check_weekly_and_on_code_pull_requests() -> None:
+    runs = {}
+    for workflow in WORKFLOWS:
+        config = yaml.safe_load(workflow.read_text())
+        steps = [step for job in config["jobs"].values() for step in job["steps"]]
+        commands = [step.get("run", "") for step in steps]
+        if any("make mutants" in command for command in commands):
+            runs[workflow.name] = (config.get("on", config.get(True)), " ".join(commands))
+    assert runs, "no workflow runs `make mutants`"
+    for name, (triggers, commands) in runs.items():
+        assert commands.index("make setup") < commands.index("make mutants"), name
+        assert triggers["schedule"][0]["cron"], name
+        paths = set(triggers["pull_request"]["paths"])
+        assert {"stages/**", "ml_pipeline/**", "orchestration/**", "tools/**"} <= paths, name
+    makefile = (ROOT / "Makefile").read_text()
+    assert "\n\tpython tools/mutants.py" in makefile.split("\nmutants:", 1)[1].split("\n\n")[0]
+
+
 def test_hooks_are_local_tools_of_the_venv_and_scan_for_secrets() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
     assert [repo["repo"] for repo in config["repos"]] == ["local"]

@@ -463,7 +463,7 @@ def tiny_model(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """A model of `tiny` saved as `train` saves one (few iterations), beside its test split."""
     from ml_pipeline.core.config import load_params
     from ml_pipeline.modeling.pipeline import build_pipeline
-    from stages.train import model_kwargs, save_model
+    from ml_pipeline.tracking.model_save import model_kwargs, save_model
     from tests.configs import model_config
 
     here = tmp_path_factory.mktemp("tiny-model")

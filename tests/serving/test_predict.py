@@ -14,7 +14,7 @@ import pytest
 from commands.predict import check_schema, main, predict
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.modeling.pipeline import build_pipeline
-from stages.train import model_kwargs, save_model
+from ml_pipeline.tracking.model_save import model_kwargs, save_model
 from tests.configs import model_config, shipped_params
 from tests.modeling.test_modeling import toy
 

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from commands import image as serving_image
 from ml_pipeline.core.errors import StageError
-from stages.train import model_kwargs, save_model
+from ml_pipeline.tracking.model_save import model_kwargs, save_model
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "uv.lock"

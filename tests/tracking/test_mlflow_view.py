@@ -1,4 +1,4 @@
-"""What the MLflow UI shows: experiment kind and view, params, notes, model card, curves."""
+"""What the MLflow UI shows: experiment kind and view, params, notes, model card."""
 
 from __future__ import annotations
 
@@ -6,14 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from ml_pipeline.registry.model_card import data_summary, model_card
 from ml_pipeline.tracking import ui as mlflow_view
@@ -95,32 +89,6 @@ def test_experiment_is_declared_classic_ml_with_its_view(tmp_path: Path, migrate
         == f"http://h:1/#/experiments/{experiment_id}/runs?viewStateShareKey=people&workflowType=machine_learning"
     )
     assert mlflow_view.ui_address(client.tracking_uri, "absent", "http://h:1") == "http://h:1"
-
-
-def test_iteration_losses_read_the_fitted_model_without_changing_it() -> None:
-    rng = np.random.default_rng(0)
-    features = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
-    target = np.where(features["a"] + rng.normal(scale=0.5, size=300) > 0, "yes", "no")
-    model = make_pipeline(StandardScaler(), HistGradientBoostingClassifier(max_iter=15))
-    model.fit(features, target)
-    before = model.predict_proba(features)
-    losses = mlflow_view.iteration_losses(model, features, target)
-    assert len(losses) == model[-1].n_iter_ == 15
-    assert losses[-1] == pytest.approx(log_loss(target, before))
-    assert losses[0] > losses[-1]
-    assert np.array_equal(model.predict_proba(features), before)
-    linear = make_pipeline(StandardScaler(), LogisticRegression()).fit(features, target)
-    assert mlflow_view.iteration_losses(linear, features, target) == []
-
-
-@pytest.mark.parametrize("classes", [["no", "yes"], ["a", "b", "c"]])
-def test_staged_log_losses_equal_scikit_learns_to_the_bit(classes: list[str]) -> None:
-    rng = np.random.default_rng(1)
-    truth = rng.choice(classes, size=500)
-    probas = [rng.dirichlet(np.ones(len(classes)), size=500) for _ in range(5)]
-    probas[0][:3] = np.eye(len(classes))[0]  # certain answers: clipped at eps as scikit-learn does
-    expected = [log_loss(truth, proba, labels=classes) for proba in probas]
-    assert mlflow_view.staged_log_losses(truth, probas, classes) == expected
 
 
 def test_run_note_names_data_model_headline_and_decision(params) -> None:
