@@ -161,10 +161,10 @@ MUTANTS = [
     ),
     Mutant(
         "password shown",
-        "ml_pipeline/tracking/store.py",
-        'netloc=f"{parts.username}:***@{host}"',
-        'netloc=f"{parts.username}:{parts.password}@{host}"',
-        ("tests/tracking/test_store.py",),
+        "ml_pipeline/core/errors.py",
+        "return f\"{found['scheme']}{found['user']}:***@\"",
+        "return found[0]",
+        ("tests/core/test_errors.py",),
     ),
     Mutant(
         "misspelt key reported as missing",
@@ -313,6 +313,20 @@ MUTANTS = [
         "    model = load_pipeline(paths.MODEL_DIR)\n",
         '    model = __import__("mlflow.sklearn").sklearn.load_model(str(paths.MODEL_DIR))\n',
         ("tests/modeling/test_model_dir.py",),
+    ),
+    Mutant(
+        "MLflow errors not handled",
+        "ml_pipeline/core/errors.py",
+        "        if not is_store_fault(exc):\n            raise\n",
+        "        raise\n",
+        ("tests/core/test_errors.py",),
+    ),
+    Mutant(
+        "handler does not redact",
+        "ml_pipeline/core/errors.py",
+        "    print(redacted(line), file=sys.stderr)\n",
+        "    print(line, file=sys.stderr)\n",
+        ("tests/core/test_errors.py",),
     ),
 ]
 
