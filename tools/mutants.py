@@ -328,6 +328,20 @@ MUTANTS = [
         "    print(line, file=sys.stderr)\n",
         ("tests/core/test_errors.py",),
     ),
+    Mutant(
+        "header naming a column twice read on",
+        "ml_pipeline/data/dataset.py",
+        "    if header:\n        refuse_repeated_names(path, read)\n",
+        "",
+        ("tests/data/test_dataset.py", "tests/serving/test_predict.py"),
+    ),
+    Mutant(
+        "request key given twice keeps its last value",
+        "ml_pipeline/serving/app.py",
+        "object_pairs_hook=unique_keys",
+        "object_pairs_hook=dict",
+        ("tests/serving/test_serving.py",),
+    ),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,10 @@ def read_csv(
 ) -> pd.DataFrame:
     """A CSV (gzipped or not) read with the dataset's `data.read` options, as `prepare` reads the
     dataset's files and `predict` its input: `na_values` and empty cells are missing, a space
-    after a delimiter is skipped (a blank `' '` is missing), `comment` starts a comment."""
+    after a delimiter is skipped (a blank `' '` is missing), `comment` starts a comment. A header
+    line naming a column twice is refused (pandas would rename the second `<name>.1`)."""
+    if header:
+        refuse_repeated_names(path, read)
     return pd.read_csv(
         path,
         header=0 if header else None,
@@ -71,6 +75,33 @@ def read_csv(
         dtype=dtype,
         keep_default_na=True,
     )
+
+
+def repeated_name(names: Iterable[object]) -> str | None:
+    """The first column name given twice (blank ones aside: pandas numbers them), else None."""
+    seen: set[str] = set()
+    for name in map(str, names):
+        if name in seen and name.strip():
+            return name
+        seen.add(name)
+    return None
+
+
+def refuse_repeated_names(path: Path, read: ReadOptions) -> None:
+    """Fail, naming the column and the file, when the header line names a column twice."""
+    first = pd.read_csv(
+        path,
+        header=None,
+        nrows=1,
+        comment=read.comment,
+        skipinitialspace=True,
+        dtype=str,
+        keep_default_na=False,
+    )
+    if not first.empty and (name := repeated_name(first.iloc[0])) is not None:
+        raise StageError(
+            f"{path}: column {name!r} appears twice in the header line; rename one of them"
+        )
 
 
 def to_numbers(values: pd.Series, read: ReadOptions) -> pd.Series:

@@ -2,8 +2,8 @@
 
 MLflow's app answers a bad request with its server's stack trace in the body (file paths
 included), and an empty `data` list with a 500. Here every error answer keeps MLflow's status and
-one-line message but never the stack trace, a request with no rows is a 400, and a server-side
-error caused by the request's columns is a 400 that leads with the column.
+one-line message but never the stack trace, a request with no rows or naming a column twice is a
+400, and a server-side error caused by the request's columns is a 400 that leads with the column.
 
 python -m ml_pipeline.serving.app MODEL_URI --port 5001 [--threads 1]    (what `make serve` runs)
 """
@@ -11,6 +11,7 @@ python -m ml_pipeline.serving.app MODEL_URI --port 5001 [--threads 1]    (what `
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -32,6 +33,44 @@ def no_rows(body: Any) -> bool:
                 rows = rows.get("data", rows)
             return isinstance(rows, list | dict) and len(rows) == 0
     return False
+
+
+class RepeatedName(ValueError):
+    """A request naming a column (a JSON key) twice."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`json.loads`'s object hook: a key given twice would silently keep only its last value."""
+    from ml_pipeline.data.dataset import repeated_name
+
+    if (name := repeated_name(key for key, _ in pairs)) is not None:
+        raise RepeatedName(name)
+    return dict(pairs)
+
+
+def request_fault(raw: bytes, content_type: str) -> str | None:
+    """What makes a request's rows unreadable before MLflow reads them, in one line: no rows, or
+    a column named twice (a JSON object's key, `dataframe_split.columns`, a CSV header)."""
+    from ml_pipeline.data.dataset import repeated_name
+
+    name: str | None = None
+    if "csv" in content_type:
+        header = raw.split(b"\n", 1)[0].decode(errors="replace")
+        name = repeated_name(column.strip() for column in next(csv.reader([header]), []))
+    elif "json" in content_type:
+        try:
+            body = json.loads(raw or b"null", object_pairs_hook=unique_keys)
+        except RepeatedName as repeated:
+            name = str(repeated)
+        except ValueError:
+            return None  # MLflow's own answer names the JSON error
+        else:
+            if no_rows(body):
+                return "the request has no rows: send one"
+            split = body.get("dataframe_split") if isinstance(body, dict) else None
+            columns = split.get("columns") if isinstance(split, dict) else None
+            name = repeated_name(columns) if isinstance(columns, list) else None
+    return f"column {name!r} appears twice in the request: send each column once" if name else None
 
 
 def readable(status: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -64,17 +103,10 @@ def build_app(model: Any) -> Any:
 
     @app.middleware("http")
     async def readable_errors(request: Request, call_next: Any) -> Response:
-        if request.url.path == "/invocations" and "json" in request.headers.get("content-type", ""):
-            raw = await request.body()
-            try:
-                body = json.loads(raw or b"null")
-            except ValueError:
-                body = None
-            if no_rows(body):
-                return JSONResponse(
-                    {"error_code": "BAD_REQUEST", "message": "the request has no rows: send one"},
-                    status_code=400,
-                )
+        if request.url.path == "/invocations":
+            fault = request_fault(await request.body(), request.headers.get("content-type", ""))
+            if fault is not None:
+                return JSONResponse({"error_code": "BAD_REQUEST", "message": fault}, 400)
         response = await call_next(request)
         if response.status_code < 400:
             return response

@@ -160,3 +160,13 @@ def test_cleaned_strings_are_what_parquet_gives_back(tmp_path: Path) -> None:
     assert typed["colour"].dtype == "str" and typed["colour"].isna().sum() == 1
     typed.to_parquet(tmp_path / "t.parquet", index=False)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), typed)
+
+
+def test_a_header_naming_a_column_twice_is_refused_naming_it_and_the_file(tmp_path: Path) -> None:
+    """pandas would rename the second `colour` to `colour.1` and read on (issue 23, item 7)."""
+    path = tmp_path / "toy.csv"
+    path.write_text("x, colour, label, colour\n1, red, yes, blue\n")
+    with pytest.raises(StageError, match=r"toy.csv: column 'colour' appears twice in the header"):
+        read_table(path, data_config(read={"header": True}), "data.train_file")
+    path.write_text("x, colour, label, colour.1\n1, red, yes, blue\n")  # distinct names: read
+    assert list(read_table(path, data_config(), "data.train_file").columns)[-1] == "colour.1"

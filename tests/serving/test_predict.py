@@ -214,3 +214,16 @@ def test_unseen_categories_are_counted_per_column() -> None:
     counts = unseen_counts(rows, params)
     assert counts == {"workclass": 2}
     assert "workclass 2" in unseen_line(counts, len(rows))
+
+
+def test_an_input_naming_a_column_twice_is_refused(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("x,colour,size,x\n0.5,red,S,7\n")
+    args = ["--input", str(source), "--output", str(tmp_path / "out.csv")]
+    assert main([*args, "--model-uri", str(model_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("predict: error: ") and len(err.splitlines()) == 1, err
+    assert "rows.csv" in err and "column 'x' appears twice" in err
+    assert not (tmp_path / "out.csv").exists()

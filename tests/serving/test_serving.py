@@ -40,6 +40,11 @@ def records(*rows: dict) -> bytes:
     return json.dumps({"dataframe_records": list(rows)}).encode()
 
 
+def split(columns: list[str], *rows: list[Any]) -> bytes:
+    return json.dumps({"dataframe_split": {"columns": columns, "data": list(rows)}}).encode()
+
+
+REPEATED_KEY = b'{"dataframe_records": [{"x": 0.5, "colour": "red", "size": "S", "size": "M"}]}'
 THREADS = "OMP_NUM_THREADS"
 GOOD = {"x": 0.5, "colour": "red", "size": "S"}
 
@@ -52,8 +57,18 @@ GOOD = {"x": 0.5, "colour": "red", "size": "S"}
         (records({"x": 1.0}), "missing column(s) 'colour', 'size'"),
         (records(GOOD | {"x": "old"}), "column 'x' must be float64"),
         (b'{"dataframe_split": {"columns": ["x"], "data": [[1', "valid JSON"),
+        (split(["x", "colour", "size", "x"], [0.5, "red", "S", 1.0]), "column 'x' appears twice"),
+        (REPEATED_KEY, "column 'size' appears twice"),
     ],
-    ids=["empty-split", "empty-records", "missing-columns", "wrong-type", "malformed-json"],
+    ids=[
+        "empty-split",
+        "empty-records",
+        "missing-columns",
+        "wrong-type",
+        "malformed-json",
+        "repeated-column",
+        "repeated-key",
+    ],
 )
 def test_a_bad_request_is_a_4xx_with_one_line(client: Any, body: bytes, needle: str) -> None:
     status, payload = answer(client, body)
@@ -61,6 +76,16 @@ def test_a_bad_request_is_a_4xx_with_one_line(client: Any, body: bytes, needle: 
     assert set(payload) == {"error_code", "message"}  # no stack_trace
     assert needle in payload["message"] and "\n" not in payload["message"]
     assert "Traceback" not in payload["message"] and ".py" not in payload["message"]
+
+
+def test_a_csv_request_naming_a_column_twice_is_a_400(client: Any) -> None:
+    body = b"x,colour,size,colour\n0.5,red,S,blue\n"
+    response = client.post("/invocations", content=body, headers={"content-type": "text/csv"})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("column 'colour' appears twice")
+    good = b"x,colour,size\n0.5,red,S\n"
+    response = client.post("/invocations", content=good, headers={"content-type": "text/csv"})
+    assert response.status_code == 200, response.json()
 
 
 def test_a_good_request_is_scored(client: Any) -> None:
