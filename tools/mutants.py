@@ -324,8 +324,8 @@ MUTANTS = [
     Mutant(
         "handler does not redact",
         "ml_pipeline/core/errors.py",
-        "    print(redacted(line), file=sys.stderr)\n",
-        "    print(line, file=sys.stderr)\n",
+        "    print(capped(redacted(line), LINE_CHARS), file=sys.stderr)\n",
+        "    print(capped(line, LINE_CHARS), file=sys.stderr)\n",
         ("tests/core/test_errors.py",),
     ),
     Mutant(
@@ -340,6 +340,38 @@ MUTANTS = [
         "ml_pipeline/serving/app.py",
         "object_pairs_hook=unique_keys",
         "object_pairs_hook=dict",
+        ("tests/serving/test_serving.py",),
+    ),
+    Mutant(
+        "echoed values not capped",
+        "ml_pipeline/core/errors.py",
+        "SHOWN_CHARS = 200 ",
+        "SHOWN_CHARS = 10**9 ",
+        (
+            "tests/core/test_errors.py",
+            "tests/data/test_dataset.py",
+            "tests/serving/test_predict.py",
+        ),
+    ),
+    Mutant(
+        "categories outside the contract not capped",
+        "ml_pipeline/validation/expectations.py",
+        "return [capped(value) for value in values[:5]]",
+        "return values[:5]",
+        ("tests/validation/test_validation.py",),
+    ),
+    Mutant(
+        "unseen test categories not capped",
+        "ml_pipeline/validation/checks.py",
+        "observed=[capped(value) for value in sorted(map(str, unseen.unique()))[:5]],",
+        "observed=sorted(map(str, unseen.unique()))[:5],",
+        ("tests/validation/test_validation.py",),
+    ),
+    Mutant(
+        "served error message not capped",
+        "ml_pipeline/serving/app.py",
+        'shown["message"] = capped(shown["message"], LINE_CHARS)',
+        'shown["message"] = shown["message"]',
         ("tests/serving/test_serving.py",),
     ),
 ]

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 ERROR_STATUS = 2
+SHOWN_CHARS = 200  # of a value echoed in a message or report (one field may be megabytes)
+LINE_CHARS = 4_000  # of the one error line, whatever its parts
 USERINFO = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/@:]*)(?P<secret>:[^\s/@]*)?@"
 )
@@ -30,6 +32,18 @@ def one_line(name: str, exc: BaseException) -> str:
         missing = exc.filename or exc
         return f"{name}: error: {missing}: no such file (dvc repro makes the pipeline's files)"
     return f"{name}: error: {exc}"
+
+
+def capped(text: str, limit: int = SHOWN_CHARS) -> str:
+    """`text`, or its first `limit` characters and its length: `abc… (52,428,800 characters)`."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def shown(value: object) -> str:
+    """A value from the data as messages echo it: its repr (quoted text), capped."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:  # no repr of megabytes
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value):,} characters)"
+    return capped(repr(value))
 
 
 def redacted(text: str) -> str:
@@ -56,7 +70,7 @@ def handled(name: str, body: Callable[[], int | None]) -> int:
         if not is_store_fault(exc):
             raise
         line = f"{name}: error: {store_fault(exc)}"
-    print(redacted(line), file=sys.stderr)
+    print(capped(redacted(line), LINE_CHARS), file=sys.stderr)
     return ERROR_STATUS
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ml_pipeline.core.config import DataConfig, ReadOptions, SplitConfig
-from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.errors import StageError, shown
 from ml_pipeline.data.changes import check_class_spelling
 from ml_pipeline.data.headerless import check_headerless
 
@@ -100,7 +100,7 @@ def refuse_repeated_names(path: Path, read: ReadOptions) -> None:
     )
     if not first.empty and (name := repeated_name(first.iloc[0])) is not None:
         raise StageError(
-            f"{path}: column {name!r} appears twice in the header line; rename one of them"
+            f"{path}: column {shown(name)} appears twice in the header line; rename one of them"
         )
 
 
@@ -147,7 +147,7 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
             if column == cfg.target and bad:
                 raise StageError(
                     f"target column {column!r} (data.target) has {bad} non-numeric value(s), "
-                    f"e.g. {values[numbers.isna() & values.notna()].iloc[0]!r}; "
+                    f"e.g. {shown(values[numbers.isna() & values.notna()].iloc[0])}; "
                     "a regression target (data.task) must be numeric"
                 )
             if bad:
@@ -179,7 +179,7 @@ def _refuse_dates(bad: pd.Series, column: str, cfg: DataConfig) -> None:
         dates = pd.to_datetime(sample, errors="coerce", format="mixed")
     if dates.notna().mean() >= 0.9:
         raise StageError(
-            f"column {column!r} (data.numeric) holds dates, e.g. {sample.iloc[0]!r}: make it "
+            f"column {column!r} (data.numeric) holds dates, e.g. {shown(sample.iloc[0])}: make it "
             "data.time_column (features.calendar builds its parts), not a numeric feature"
         )
 
@@ -195,7 +195,8 @@ def _train_flags(values: pd.Series, column: str) -> pd.Series:
     if flags.isna().any():
         bad = values[flags.isna()].iloc[0]
         raise StageError(
-            f"data.split_column {column!r} holds {bad!r}; it must be true (train) or false (test)"
+            f"data.split_column {column!r} holds {shown(bad)}; "
+            "it must be true (train) or false (test)"
         )
     return flags.astype(bool)
 
@@ -226,13 +227,13 @@ def check_target(frame: pd.DataFrame, cfg: DataConfig, split_name: str) -> None:
     classes = sorted(frame[cfg.target].unique())
     if len(classes) < 2:
         raise StageError(
-            f"target column {cfg.target!r} (data.target) has a single class {classes[0]!r} "
+            f"target column {cfg.target!r} (data.target) has a single class {shown(classes[0])} "
             f"in the {split_name} split; classification needs at least two"
         )
     if cfg.positive_label is not None and cfg.positive_label not in classes:
         raise StageError(
             f"data.positive_label {cfg.positive_label!r} is not a class of {cfg.target!r}; "
-            f"classes are: {', '.join(map(repr, classes))}"
+            f"classes are: {', '.join(map(shown, classes))}"
         )
 
 

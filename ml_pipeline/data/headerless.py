@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ml_pipeline.core.config import DataConfig
-from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.errors import StageError, capped
 
 SAMPLE_ROWS = 50
 
@@ -50,8 +50,9 @@ def check_headerless(path: Path, cfg: DataConfig, key: str) -> None:
             f"fix the file or data.read.columns (config key {key})"
         )
     if _is_header(sample.iloc[0], expected):
+        names = ", ".join(map(capped, sample.iloc[0][:4]))
         raise StageError(
-            f"{path}: the first line looks like a header ({', '.join(sample.iloc[0][:4])}, ...) "
+            f"{path}: the first line looks like a header ({names}, ...) "
             f"but data.read.header is false; set data.read.header: true (config key {key})"
         )
 

@@ -51,6 +51,7 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def request_fault(raw: bytes, content_type: str) -> str | None:
     """What makes a request's rows unreadable before MLflow reads them, in one line: no rows, or
     a column named twice (a JSON object's key, `dataframe_split.columns`, a CSV header)."""
+    from ml_pipeline.core.errors import shown
     from ml_pipeline.data.dataset import repeated_name
 
     name: str | None = None
@@ -70,7 +71,11 @@ def request_fault(raw: bytes, content_type: str) -> str | None:
             split = body.get("dataframe_split") if isinstance(body, dict) else None
             columns = split.get("columns") if isinstance(split, dict) else None
             name = repeated_name(columns) if isinstance(columns, list) else None
-    return f"column {name!r} appears twice in the request: send each column once" if name else None
+    return (
+        f"column {shown(name)} appears twice in the request: send each column once"
+        if name
+        else None
+    )
 
 
 def readable(status: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -99,6 +104,8 @@ def build_app(model: Any) -> Any:
     from fastapi.responses import JSONResponse, Response
     from mlflow.pyfunc import scoring_server
 
+    from ml_pipeline.core.errors import LINE_CHARS, capped
+
     app = scoring_server.init(model)
 
     @app.middleware("http")
@@ -116,6 +123,7 @@ def build_app(model: Any) -> Any:
         except ValueError:
             payload = {"message": content.decode(errors="replace")}
         status, shown = readable(response.status_code, payload if isinstance(payload, dict) else {})
+        shown["message"] = capped(shown["message"], LINE_CHARS)  # a value may be megabytes
         return JSONResponse(shown, status_code=status)
 
     return app

@@ -77,3 +77,24 @@ def test_any_other_error_is_a_bug_and_keeps_its_traceback() -> None:
 
     with pytest.raises(ValueError, match="a bug"):
         handled("train", body)
+
+
+HUGE = "9" * 5_000_000  # one field of a damaged file (issue 23, item 8: a 50 MB one)
+
+
+def test_shown_caps_an_echoed_value_and_says_how_long_it_was() -> None:
+    from ml_pipeline.core.errors import SHOWN_CHARS, shown
+
+    assert shown("old") == "'old'" and shown(3) == "3"
+    text = shown(HUGE)
+    assert text == f"'{'9' * SHOWN_CHARS}'… (5,000,000 characters)"
+    assert shown(["a", HUGE]).endswith("characters)") and len(shown(["a", HUGE])) < 300
+
+
+def test_the_one_line_is_capped_after_its_passwords_are_hidden(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    line = run(StageError(f"http://alice:{SECRET}@h:1 said {HUGE}"), capsys)
+    assert line.startswith("train: error: http://alice:***@h:1 said 999")
+    full = len("train: error: http://alice:***@h:1 said ") + len(HUGE)
+    assert line.endswith(f"… ({full:,} characters)") and len(line) < 5_000

@@ -170,3 +170,11 @@ def test_a_header_naming_a_column_twice_is_refused_naming_it_and_the_file(tmp_pa
         read_table(path, data_config(read={"header": True}), "data.train_file")
     path.write_text("x, colour, label, colour.1\n1, red, yes, blue\n")  # distinct names: read
     assert list(read_table(path, data_config(), "data.train_file").columns)[-1] == "colour.1"
+
+
+def test_a_huge_value_is_echoed_capped(tmp_path: Path) -> None:
+    """One 5 MB field must not become a 5 MB error line (issue 23, item 8)."""
+    frame = toy_frame().assign(label=["1.5"] * 19 + ["z" * 5_000_000])
+    with pytest.raises(StageError, match="non-numeric") as raised:
+        coerce_types(frame, data_config(task="regression", positive_label=None))
+    assert len(str(raised.value)) < 1_000 and "(5,000,000 characters)" in str(raised.value)

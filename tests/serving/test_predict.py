@@ -227,3 +227,11 @@ def test_an_input_naming_a_column_twice_is_refused(
     assert err.startswith("predict: error: ") and len(err.splitlines()) == 1, err
     assert "rows.csv" in err and "column 'x' appears twice" in err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_huge_value_in_a_numeric_column_is_echoed_capped(model: Any) -> None:
+    rows = ROWS.astype({"x": object})
+    rows.loc[1, "x"] = "old" * 2_000_000
+    with pytest.raises(StageError, match="must be numeric") as raised:
+        check_schema(rows, model.metadata.get_input_schema(), "rows.csv")
+    assert len(str(raised.value)) < 1_000 and "(6,000,000 characters)" in str(raised.value)

@@ -88,6 +88,12 @@ def test_a_csv_request_naming_a_column_twice_is_a_400(client: Any) -> None:
     assert response.status_code == 200, response.json()
 
 
+def test_a_huge_value_is_echoed_capped(client: Any) -> None:
+    status, payload = answer(client, records(GOOD | {"x": "old" * 1_000_000}))
+    assert status == 400 and payload["message"].startswith("column 'x' must be float64")
+    assert len(payload["message"]) < 5_000 and "characters)" in payload["message"]
+
+
 def test_a_good_request_is_scored(client: Any) -> None:
     status, payload = answer(client, records(GOOD, GOOD | {"size": "M"}))
     assert status == 200 and len(payload["predictions"]) == 2
