@@ -370,8 +370,29 @@ MUTANTS = [
     Mutant(
         "served error message not capped",
         "ml_pipeline/serving/app.py",
-        'shown["message"] = capped(shown["message"], LINE_CHARS)',
+        'shown["message"] = capped(shown["message"], MESSAGE_CHARS)',
         'shown["message"] = shown["message"]',
+        ("tests/serving/test_serving.py",),
+    ),
+    Mutant(
+        "served body size not limited",
+        "ml_pipeline/serving/app.py",
+        "    app.add_middleware(BodyLimit, limit=max_bytes)",
+        "    pass",
+        ("tests/serving/test_serving.py",),
+    ),
+    Mutant(
+        "--max-request-mb ignored",
+        "ml_pipeline/serving/app.py",
+        "max_bytes=int(args.max_request_mb * 2**20)",
+        "max_bytes=int(DEFAULT_MB * 2**20)",
+        ("tests/serving/test_serving.py",),
+    ),
+    Mutant(
+        "request body replayed empty",
+        "ml_pipeline/serving/app.py",
+        '"body": b"".join(chunks)',
+        '"body": b""',
         ("tests/serving/test_serving.py",),
     ),
 ]

@@ -94,6 +94,47 @@ def test_a_huge_value_is_echoed_capped(client: Any) -> None:
     assert len(payload["message"]) < 5_000 and "characters)" in payload["message"]
 
 
+def test_a_request_over_the_size_limit_is_a_413_with_one_line(model_path: Any) -> None:
+    """Issue 23, item 15: the server read any body (140 MB took it from 0.38 to 3.2 GB)."""
+    import mlflow.pyfunc
+    from fastapi.testclient import TestClient
+
+    small = TestClient(build_app(mlflow.pyfunc.load_model(str(model_path)), max_bytes=1_000))
+    body = records(*[GOOD] * 40)
+    assert len(body) > 1_000
+    for content in (body, iter([body[:600], body[600:]])):  # with Content-Length, and chunked
+        response = small.post(
+            "/invocations", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413, response.text
+        message = response.json()["message"]
+        assert "1,000 bytes" in message and "ML_PIPELINE_MAX_REQUEST_MB" in message
+        assert "\n" not in message
+    status, payload = answer(small, records(GOOD))  # under the limit: scored
+    assert status == 200 and len(payload["predictions"]) == 1
+
+
+def test_the_size_limit_is_ten_mb_or_as_configured(
+    model_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(TestClient(app)))
+    monkeypatch.delenv("ML_PIPELINE_MAX_REQUEST_MB", raising=False)
+    assert serving.main([str(model_path)]) == 0
+    monkeypatch.setenv("ML_PIPELINE_MAX_REQUEST_MB", "0.5")
+    assert serving.main([str(model_path)]) == 0
+    assert serving.main([str(model_path), "--max-request-mb", "20"]) == 0
+    body = records(*[GOOD] * 20_000) + b" " * (11 * 2**20)  # 11 MB: whitespace after the JSON
+    statuses = [
+        client.post("/invocations", content=body, headers={"content-type": "application/json"})
+        for client in served
+    ]
+    assert [response.status_code for response in statuses] == [413, 413, 200]
+
+
 def test_a_good_request_is_scored(client: Any) -> None:
     status, payload = answer(client, records(GOOD, GOOD | {"size": "M"}))
     assert status == 200 and len(payload["predictions"]) == 2
@@ -111,3 +152,15 @@ def test_the_server_answers_with_one_thread_per_request(
     assert serving.main([str(model_path), "--port", "5999"]) == 0
     assert serving.main([str(model_path), "--port", "5999", "--threads", "3"]) == 0
     assert seen == ["1", "3"]
+
+
+def test_the_servers_own_copies_of_the_shared_rules_agree_with_the_library() -> None:
+    """serving/app.py runs alone in the image: it copies two small rules instead of importing."""
+    from ml_pipeline.core import errors
+    from ml_pipeline.data.dataset import repeated_name
+
+    for names in (["a", "b", "a"], ["a", " ", " "], ["a", "A"], []):
+        assert serving.repeated_name(names) == repeated_name(names)
+    assert (serving.NAME_CHARS, serving.MESSAGE_CHARS) == (errors.SHOWN_CHARS, errors.LINE_CHARS)
+    for text in ("x" * 10, "x" * 5_000):
+        assert serving.capped(text, errors.LINE_CHARS) == errors.capped(text, errors.LINE_CHARS)
