@@ -331,7 +331,7 @@ MUTANTS = [
     Mutant(
         "header naming a column twice read on",
         "ml_pipeline/data/dataset.py",
-        "    if header:\n        refuse_repeated_names(path, read)\n",
+        "    if header:\n        check_header_line(path, read)\n",
         "",
         ("tests/data/test_dataset.py", "tests/serving/test_predict.py"),
     ),
@@ -394,6 +394,20 @@ MUTANTS = [
         '"body": b"".join(chunks)',
         '"body": b""',
         ("tests/serving/test_serving.py",),
+    ),
+    Mutant(
+        "data.read.delimiter ignored",
+        "ml_pipeline/data/dataset.py",
+        "        sep=read.delimiter,\n        header=0 if header else None,\n",
+        "        header=0 if header else None,\n",
+        ("tests/data/test_dataset.py",),
+    ),
+    Mutant(
+        "one column holding another delimiter read on",
+        "ml_pipeline/data/dataset.py",
+        "if len(names) == 1 and (hint := delimiter_hint(names[0], read.delimiter)):",
+        "if False and (hint := delimiter_hint(names[0], read.delimiter)):",
+        ("tests/data/test_dataset.py",),
     ),
 ]
 

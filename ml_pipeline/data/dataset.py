@@ -15,7 +15,7 @@ import pandas as pd
 from ml_pipeline.core.config import DataConfig, ReadOptions, SplitConfig
 from ml_pipeline.core.errors import StageError, shown
 from ml_pipeline.data.changes import check_class_spelling
-from ml_pipeline.data.headerless import check_headerless
+from ml_pipeline.data.headerless import check_headerless, delimiter_hint
 
 
 @dataclass(frozen=True)
@@ -61,12 +61,14 @@ def read_csv(
 ) -> pd.DataFrame:
     """A CSV (gzipped or not) read with the dataset's `data.read` options, as `prepare` reads the
     dataset's files and `predict` its input: `na_values` and empty cells are missing, a space
-    after a delimiter is skipped (a blank `' '` is missing), `comment` starts a comment. A header
-    line naming a column twice is refused (pandas would rename the second `<name>.1`)."""
+    after a delimiter (`delimiter`) is skipped (a blank `' '` is missing), `comment` starts a
+    comment. A header line naming a column twice is refused (pandas would rename the second
+    `<name>.1`), and so is one read as one column holding another delimiter."""
     if header:
-        refuse_repeated_names(path, read)
+        check_header_line(path, read)
     return pd.read_csv(
         path,
+        sep=read.delimiter,
         header=0 if header else None,
         names=names,
         na_values=read.na_values or None,
@@ -87,18 +89,25 @@ def repeated_name(names: Iterable[object]) -> str | None:
     return None
 
 
-def refuse_repeated_names(path: Path, read: ReadOptions) -> None:
-    """Fail, naming the column and the file, when the header line names a column twice."""
+def check_header_line(path: Path, read: ReadOptions) -> None:
+    """Fail, naming the file, when the header line names a column twice, or is one column that
+    holds another delimiter (`data.read.delimiter` is not the file's)."""
     first = pd.read_csv(
         path,
         header=None,
         nrows=1,
+        sep=read.delimiter,
         comment=read.comment,
         skipinitialspace=True,
         dtype=str,
         keep_default_na=False,
     )
-    if not first.empty and (name := repeated_name(first.iloc[0])) is not None:
+    if first.empty:
+        return
+    names = [str(name) for name in first.iloc[0]]
+    if len(names) == 1 and (hint := delimiter_hint(names[0], read.delimiter)):
+        raise StageError(f"{path}: one column found, named {shown(names[0])}{hint}")
+    if (name := repeated_name(names)) is not None:
         raise StageError(
             f"{path}: column {shown(name)} appears twice in the header line; rename one of them"
         )

@@ -178,3 +178,32 @@ def test_a_huge_value_is_echoed_capped(tmp_path: Path) -> None:
     with pytest.raises(StageError, match="non-numeric") as raised:
         coerce_types(frame, data_config(task="regression", positive_label=None))
     assert len(str(raised.value)) < 1_000 and "(5,000,000 characters)" in str(raised.value)
+
+
+def test_a_semicolon_delimited_file_is_read_with_data_read_delimiter(tmp_path: Path) -> None:
+    """Issue 23, item 10: `data.read.delimiter` for files that are not comma-separated."""
+    path = tmp_path / "toy.csv"
+    path.write_text("x;colour;label\n1,5;red;yes\n2;blue;no\n")
+    frame = read_table(path, data_config(read={"delimiter": ";"}), "data.train_file")
+    assert frame.to_dict("list") == {
+        "x": ["1,5", "2"],
+        "colour": ["red", "blue"],
+        "label": ["yes", "no"],
+    }
+    with gzip.open(tmp_path / "toy.csv.gz", "wt") as handle:
+        handle.write("1; red; yes\n2; blue; no\n")
+    read = {"delimiter": ";", "header": False, "columns": ["x", "colour", "label"]}
+    frame = read_table(tmp_path / "toy.csv.gz", data_config(read=read), "data.train_file")
+    assert frame["colour"].tolist() == ["red", "blue"]
+
+
+def test_a_file_read_as_one_column_holding_semicolons_names_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "toy.csv"
+    path.write_text("x;colour;label\n1;red;yes\n2;blue;no\n")
+    with pytest.raises(StageError) as raised:
+        read_table(path, data_config(), "data.train_file")
+    message = str(raised.value)
+    assert message.startswith(f"{path}: one column found") and "data.read.delimiter: ';'" in message
+    path.write_text("x;colour;label\n1;red;yes\n")
+    with pytest.raises(StageError, match="delimiter ','"):
+        read_table(path, data_config(read={"delimiter": ","}), "data.train_file")
