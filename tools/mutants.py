@@ -155,8 +155,8 @@ MUTANTS = [
     Mutant(
         "error exit 1",
         "ml_pipeline/core/errors.py",
-        "        return ERROR_STATUS\n",
-        "        return 1\n",
+        "    return ERROR_STATUS\n",
+        "    return 1\n",
         ("tests/data/test_prepare_bad_input.py",),
     ),
     Mutant(
