@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ml_pipeline.core.config import DataConfig, ReadOptions
-from ml_pipeline.core.errors import StageError, entry_point
+from ml_pipeline.core.errors import StageError, entry_point, shown
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
 DECIMAL_TYPES = {"double", "float"}  # parsed as prepare parses numeric columns
@@ -94,7 +94,7 @@ def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
             pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         ):
             bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
-            example = f", e.g. {bad.iloc[0]!r}" if len(bad) else ""
+            example = f", e.g. {shown(bad.iloc[0])}" if len(bad) else ""
             raise StageError(
                 f"{source}: column {column!r} must be numeric ({kind}), got {values.dtype}{example}"
             )

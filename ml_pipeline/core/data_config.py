@@ -15,6 +15,7 @@ class ReadOptions(Strict):
     na_values: list[str] = []
     comment: str | None = None
     thousands: str | None = None  # e.g. "," to read "1,234.50" as 1234.5 (numeric columns)
+    delimiter: str = Field(",", min_length=1, max_length=1)  # e.g. ";" or "\t"
 
 
 class ValueMap(Strict):

@@ -1,18 +1,25 @@
 """The one error type stages raise for bad input, and the one handler that turns it into an exit.
 
 Every entry point (`python -m stages.<name>`) goes through `entry_point` (or `run_stage`): a
-StageError or a missing input file prints one line `<name>: error: ...` to stderr and the exit
-status is 2; nothing else is caught, so a bug still shows its traceback.
+StageError, a missing input file or a failing MLflow store (core/faults.py) prints one line
+`<name>: error: ...` to stderr, without any URL's password, and the exit status is 2; nothing
+else is caught, so a bug still shows its traceback.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 from typing import Protocol
 
 ERROR_STATUS = 2
+SHOWN_CHARS = 200  # of a value echoed in a message or report (one field may be megabytes)
+LINE_CHARS = 4_000  # of the one error line, whatever its parts
+USERINFO = re.compile(
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/@:]*)(?P<secret>:[^\s/@]*)?@"
+)
 
 
 class StageError(Exception):
@@ -27,13 +34,44 @@ def one_line(name: str, exc: BaseException) -> str:
     return f"{name}: error: {exc}"
 
 
+def capped(text: str, limit: int = SHOWN_CHARS) -> str:
+    """`text`, or its first `limit` characters and its length: `abc… (52,428,800 characters)`."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def shown(value: object) -> str:
+    """A value from the data as messages echo it: its repr (quoted text), capped."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:  # no repr of megabytes
+        return f"{value[:SHOWN_CHARS]!r}… ({len(value):,} characters)"
+    return capped(repr(value))
+
+
+def redacted(text: str) -> str:
+    """Every URL's credentials hidden: `scheme://user:secret@` → `scheme://user:***@`, and a
+    user part alone (often a token) `scheme://token@` → `scheme://***@`."""
+
+    def hide(found: re.Match[str]) -> str:
+        if found["secret"] is None:
+            return f"{found['scheme']}***@"
+        return f"{found['scheme']}{found['user']}:***@"
+
+    return USERINFO.sub(hide, text)
+
+
 def handled(name: str, body: Callable[[], int | None]) -> int:
     """Run `body`; return its status (None counts as 0), or 2 after printing the one line."""
     try:
         return body() or 0
     except (StageError, FileNotFoundError) as exc:
-        print(one_line(name, exc), file=sys.stderr)
-        return ERROR_STATUS
+        line = one_line(name, exc)
+    except Exception as exc:
+        from ml_pipeline.core.faults import is_store_fault, store_fault
+
+        if not is_store_fault(exc):
+            raise
+        line = f"{name}: error: {store_fault(exc)}"
+    print(capped(redacted(line), LINE_CHARS), file=sys.stderr)
+    return ERROR_STATUS
 
 
 Body = Callable[[list[str] | None], int | None]

@@ -1,17 +1,46 @@
 """Environment faults met while tracking: recognised, cleaned up, and turned into one line.
 
 A damaged SQLite store and an artifact store that cannot be written (read-only, no permission,
-disk or quota full) are not bugs: the user sees one line naming the store and what to do.
+disk or quota full) are not bugs: the user sees one line naming the store and what to do. So is
+any error of MLflow or of the HTTP/S3 clients under it that reaches the entry point (a server or
+artifact store that stops answering mid-run): core/errors.py prints `store_fault`'s line.
 """
 
 from __future__ import annotations
 
 import errno
+import sys
 from typing import Any
 
 from ml_pipeline.core.errors import StageError
 
 STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+# Where MLflow's errors and those of the clients it talks to its stores with are defined.
+STORE_MODULES = ("mlflow.", "requests.", "urllib3.", "botocore.", "boto3.")
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message (MLflow's `message`), first line only; else its type's name."""
+    text = str(getattr(exc, "message", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def is_store_fault(exc: BaseException) -> bool:
+    """An error of MLflow, or of the HTTP/S3 clients under it (`requests`, `urllib3`, boto)."""
+    return any(kind.__module__.startswith(STORE_MODULES) for kind in type(exc).__mro__)
+
+
+def store_fault(exc: BaseException) -> str:
+    """The one line for an MLflow (or HTTP/S3 client) error, naming the tracking store."""
+    mlflow = sys.modules.get("mlflow")
+    try:
+        where = f" {mlflow.get_tracking_uri()}" if mlflow is not None else ""
+    except Exception:  # the URI itself may be what is wrong
+        where = ""
+    return (
+        f"MLflow store{where}: {first_line(exc)} ({type(exc).__name__}); check that the store "
+        "and its artifact store answer and are writable, then run the stage again"
+    )
 
 
 def database_errors() -> tuple[type[Exception], ...]:

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.errors import StageError, shown
 
 
 def changes_note(report: dict) -> str:
@@ -20,15 +20,15 @@ def changes_note(report: dict) -> str:
     for part in files:
         for column, count in part["values_coerced_to_missing"].items():
             coerced[column] += count
-    shown = []
+    parts = []
     if coerced:
         per_column = ", ".join(f"{column} {count}" for column, count in sorted(coerced.items()))
-        shown.append(f"values made missing: {per_column}")
+        parts.append(f"values made missing: {per_column}")
     if duplicates:
-        shown.append(f"{duplicates} duplicate rows dropped")
+        parts.append(f"{duplicates} duplicate rows dropped")
     if no_target:
-        shown.append(f"{no_target} rows without a target dropped")
-    return f"; changed: {'; '.join(shown)} (reports/prepare.json)" if shown else ""
+        parts.append(f"{no_target} rows without a target dropped")
+    return f"; changed: {'; '.join(parts)} (reports/prepare.json)" if parts else ""
 
 
 def check_class_spelling(labels: pd.Series, target: str) -> None:
@@ -41,10 +41,12 @@ def check_class_spelling(labels: pd.Series, target: str) -> None:
         return
     first = clashes[0]
     keep = first[0].strip()
-    mapping = ", ".join(f"{{old: {old!r}, new: {keep!r}}}" for old in first if old != keep)
+    mapping = ", ".join(
+        f"{{old: {shown(old)}, new: {shown(keep)}}}" for old in first if old != keep
+    )
     raise StageError(
         f"target column {target!r} (data.target) has classes that differ only in case or spaces: "
-        f"{', '.join(map(repr, first))}"
+        f"{', '.join(map(shown, first))}"
         f"{f' (and {len(clashes) - 1} more such group(s))' if len(clashes) > 1 else ''}; "
         f"merge them with data.target_map: [{mapping}]"
     )

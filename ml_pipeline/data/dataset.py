@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 from ml_pipeline.core.config import DataConfig, ReadOptions, SplitConfig
-from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.errors import StageError, shown
 from ml_pipeline.data.changes import check_class_spelling
-from ml_pipeline.data.headerless import check_headerless
+from ml_pipeline.data.headerless import check_headerless, delimiter_hint
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,14 @@ def read_csv(
 ) -> pd.DataFrame:
     """A CSV (gzipped or not) read with the dataset's `data.read` options, as `prepare` reads the
     dataset's files and `predict` its input: `na_values` and empty cells are missing, a space
-    after a delimiter is skipped (a blank `' '` is missing), `comment` starts a comment."""
+    after a delimiter (`delimiter`) is skipped (a blank `' '` is missing), `comment` starts a
+    comment. A header line naming a column twice is refused (pandas would rename the second
+    `<name>.1`), and so is one read as one column holding another delimiter."""
+    if header:
+        check_header_line(path, read)
     return pd.read_csv(
         path,
+        sep=read.delimiter,
         header=0 if header else None,
         names=names,
         na_values=read.na_values or None,
@@ -71,6 +77,40 @@ def read_csv(
         dtype=dtype,
         keep_default_na=True,
     )
+
+
+def repeated_name(names: Iterable[object]) -> str | None:
+    """The first column name given twice (blank ones aside: pandas numbers them), else None."""
+    seen: set[str] = set()
+    for name in map(str, names):
+        if name in seen and name.strip():
+            return name
+        seen.add(name)
+    return None
+
+
+def check_header_line(path: Path, read: ReadOptions) -> None:
+    """Fail, naming the file, when the header line names a column twice, or is one column that
+    holds another delimiter (`data.read.delimiter` is not the file's)."""
+    first = pd.read_csv(
+        path,
+        header=None,
+        nrows=1,
+        sep=read.delimiter,
+        comment=read.comment,
+        skipinitialspace=True,
+        dtype=str,
+        keep_default_na=False,
+    )
+    if first.empty:
+        return
+    names = [str(name) for name in first.iloc[0]]
+    if len(names) == 1 and (hint := delimiter_hint(names[0], read.delimiter)):
+        raise StageError(f"{path}: one column found, named {shown(names[0])}{hint}")
+    if (name := repeated_name(names)) is not None:
+        raise StageError(
+            f"{path}: column {shown(name)} appears twice in the header line; rename one of them"
+        )
 
 
 def to_numbers(values: pd.Series, read: ReadOptions) -> pd.Series:
@@ -116,7 +156,7 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
             if column == cfg.target and bad:
                 raise StageError(
                     f"target column {column!r} (data.target) has {bad} non-numeric value(s), "
-                    f"e.g. {values[numbers.isna() & values.notna()].iloc[0]!r}; "
+                    f"e.g. {shown(values[numbers.isna() & values.notna()].iloc[0])}; "
                     "a regression target (data.task) must be numeric"
                 )
             if bad:
@@ -148,7 +188,7 @@ def _refuse_dates(bad: pd.Series, column: str, cfg: DataConfig) -> None:
         dates = pd.to_datetime(sample, errors="coerce", format="mixed")
     if dates.notna().mean() >= 0.9:
         raise StageError(
-            f"column {column!r} (data.numeric) holds dates, e.g. {sample.iloc[0]!r}: make it "
+            f"column {column!r} (data.numeric) holds dates, e.g. {shown(sample.iloc[0])}: make it "
             "data.time_column (features.calendar builds its parts), not a numeric feature"
         )
 
@@ -164,7 +204,8 @@ def _train_flags(values: pd.Series, column: str) -> pd.Series:
     if flags.isna().any():
         bad = values[flags.isna()].iloc[0]
         raise StageError(
-            f"data.split_column {column!r} holds {bad!r}; it must be true (train) or false (test)"
+            f"data.split_column {column!r} holds {shown(bad)}; "
+            "it must be true (train) or false (test)"
         )
     return flags.astype(bool)
 
@@ -195,13 +236,13 @@ def check_target(frame: pd.DataFrame, cfg: DataConfig, split_name: str) -> None:
     classes = sorted(frame[cfg.target].unique())
     if len(classes) < 2:
         raise StageError(
-            f"target column {cfg.target!r} (data.target) has a single class {classes[0]!r} "
+            f"target column {cfg.target!r} (data.target) has a single class {shown(classes[0])} "
             f"in the {split_name} split; classification needs at least two"
         )
     if cfg.positive_label is not None and cfg.positive_label not in classes:
         raise StageError(
             f"data.positive_label {cfg.positive_label!r} is not a class of {cfg.target!r}; "
-            f"classes are: {', '.join(map(repr, classes))}"
+            f"classes are: {', '.join(map(shown, classes))}"
         )
 
 

@@ -12,9 +12,19 @@ from pathlib import Path
 import pandas as pd
 
 from ml_pipeline.core.config import DataConfig
-from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.errors import StageError, capped
 
 SAMPLE_ROWS = 50
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def delimiter_hint(text: str, delimiter: str) -> str:
+    """For the one column a line gave: ` (...; set data.read.delimiter: ';')` when it holds
+    another common delimiter, else ''."""
+    found = next((other for other in DELIMITERS if other != delimiter and other in text), None)
+    if found is None:
+        return ""
+    return f" (the delimiter {delimiter!r} finds no other; set data.read.delimiter: {found!r})"
 
 
 def _first_rows(path: Path, cfg: DataConfig) -> pd.DataFrame:
@@ -22,6 +32,7 @@ def _first_rows(path: Path, cfg: DataConfig) -> pd.DataFrame:
         path,
         header=None,
         nrows=SAMPLE_ROWS,
+        sep=cfg.read.delimiter,
         comment=cfg.read.comment,
         skipinitialspace=True,
         dtype=str,
@@ -44,14 +55,20 @@ def check_headerless(path: Path, cfg: DataConfig, key: str) -> None:
         return
     found = sample.shape[1]
     if found != len(expected):
-        hint = " (is the delimiter a comma?)" if found == 1 else ""
+        hint = ""
+        if found == 1:
+            delimiter = cfg.read.delimiter
+            hint = delimiter_hint(str(sample.iloc[0, 0]), delimiter) or (
+                f" (is the delimiter {delimiter!r}? see data.read.delimiter)"
+            )
         raise StageError(
             f"{path}: {found} column(s) found, data.read.columns lists {len(expected)}{hint}; "
             f"fix the file or data.read.columns (config key {key})"
         )
     if _is_header(sample.iloc[0], expected):
+        names = ", ".join(map(capped, sample.iloc[0][:4]))
         raise StageError(
-            f"{path}: the first line looks like a header ({', '.join(sample.iloc[0][:4])}, ...) "
+            f"{path}: the first line looks like a header ({names}, ...) "
             f"but data.read.header is false; set data.read.header: true (config key {key})"
         )
 

@@ -22,6 +22,7 @@ from ml_pipeline.core.faults import (
     damaged_store,
     database_errors,
     discard_unfinished_models,
+    first_line,
     is_storage_error,
     storage_failure,
 )
@@ -98,9 +99,9 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
                     experiment_id = found.experiment_id
             killed = reconcile(client, experiment_id, store.root)  # runs of killed processes
         except MlflowException as exc:
-            raise StageError(f"MLflow store {store.shown_uri}: {_first_line(exc)}") from None
+            raise StageError(f"MLflow store {store.shown_uri}: {first_line(exc)}") from None
         except database_errors() as exc:
-            raise damaged_store(store.shown_uri, _first_line(exc)) from None
+            raise damaged_store(store.shown_uri, first_line(exc)) from None
     if killed:
         print(summary(killed))
     return Tracking(client, store, experiment_id, timer)
@@ -223,14 +224,9 @@ def _storage_failure(tracking: Tracking, run_id: str, exc: OSError) -> StageErro
         discarded = discard_unfinished_models(tracking.client, tracking.experiment_id, run_id)
         left = ""
     except store_errors as cleanup:  # the store itself may be the one that is full
-        discarded, left = [], f"; unfinished logged models not cleaned up: {_first_line(cleanup)}"
+        discarded, left = [], f"; unfinished logged models not cleaned up: {first_line(cleanup)}"
     return storage_failure(exc, run_id, discarded, left)
 
 
 def _terminate(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -18,7 +18,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.errors import StageError, redacted
 from ml_pipeline.core.faults import damaged_store
 
 EXPS_MARKER = "/.dvc/tmp/exps/"
@@ -60,20 +60,11 @@ class Store:
     @property
     def shown_uri(self) -> str:
         """The tracking URI for messages: without a password."""
-        return without_password(self.tracking_uri)
+        return redacted(self.tracking_uri)
 
     @property
     def lock_path(self) -> Path:
         return self.root / ".dvc" / "tmp" / "mlflow.lock"
-
-
-def without_password(uri: str) -> str:
-    """`scheme://user:secret@host` → `scheme://user:***@host`; other URIs unchanged."""
-    parts = urllib.parse.urlsplit(uri)
-    if parts.password is None:
-        return uri
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
 
 
 def without_credentials(uri: str) -> str:
@@ -99,7 +90,7 @@ def resolve_store(root: Path | None = None) -> Store:
     if uri.startswith(("http://", "https://", "databricks")):
         return Store(root, uri, None)
     raise StageError(
-        f"MLFLOW_TRACKING_URI={without_password(uri)}: unsupported; use http(s)://host:port (a "
+        f"MLFLOW_TRACKING_URI={redacted(uri)}: unsupported; use http(s)://host:port (a "
         "tracking server, also for PostgreSQL: see deploy/), sqlite:////abs/path.db, or unset it "
         "for the embedded store"
     )

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ml_pipeline.core.config import ValidationConfig
+from ml_pipeline.core.errors import capped, shown
 
 SPLITS = ("train", "test")
 CONSISTENCY = "consistency"  # the split name of the checks that compare train with test
@@ -118,7 +119,7 @@ def _unseen_categories(
             fraction <= check.max_fraction,
             f"at most {check.max_fraction:g} of test rows in categories train never saw",
             "validation.unseen_categories.max_fraction",
-            observed=sorted(map(str, unseen.unique()))[:5],
+            observed=[capped(value) for value in sorted(map(str, unseen.unique()))[:5]],
             unexpected_fraction=round(fraction, 6),
         )
     ]
@@ -214,7 +215,7 @@ def failure_lines(outcomes: list[Outcome], limit: int = 10) -> list[str]:
         where = f"column {o.column!r}" if o.column else "table"
         lines.append(
             f"{o.severity}: {o.split}: {where}: {o.expectation}: "
-            f"observed {o.observed!r}{fraction}; expected {o.expected} (config key {o.key})"
+            f"observed {shown(o.observed)}{fraction}; expected {o.expected} (config key {o.key})"
         )
     if len(failed) > limit:
         lines.append(f"... and {len(failed) - limit} more failed expectation(s)")

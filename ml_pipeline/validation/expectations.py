@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ml_pipeline.core.config import ColumnSpec, ValidationConfig
+from ml_pipeline.core.errors import capped
 from ml_pipeline.validation.checks import Outcome
 
 # Dtype names for the whole-column check, and native types for object columns (value by value).
@@ -156,7 +157,8 @@ def _observed(result: dict[str, Any], meta: dict[str, Any], frame: pd.DataFrame)
     if meta["key"].endswith(".required"):
         return "missing"
     if meta["key"].endswith(".categories.values"):
-        return sorted({str(value) for value in result.get("partial_unexpected_list", [])})[:5]
+        values = sorted({str(value) for value in result.get("partial_unexpected_list", [])})
+        return [capped(value) for value in values[:5]]
     if meta["key"].endswith(".range") and column in frame:
         values = pd.to_numeric(frame[column], errors="coerce")
         return {"min": _number(values.min()), "max": _number(values.max())}

@@ -160,3 +160,50 @@ def test_cleaned_strings_are_what_parquet_gives_back(tmp_path: Path) -> None:
     assert typed["colour"].dtype == "str" and typed["colour"].isna().sum() == 1
     typed.to_parquet(tmp_path / "t.parquet", index=False)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.parquet"), typed)
+
+
+def test_a_header_naming_a_column_twice_is_refused_naming_it_and_the_file(tmp_path: Path) -> None:
+    """pandas would rename the second `colour` to `colour.1` and read on (issue 23, item 7)."""
+    path = tmp_path / "toy.csv"
+    path.write_text("x, colour, label, colour\n1, red, yes, blue\n")
+    with pytest.raises(StageError, match=r"toy.csv: column 'colour' appears twice in the header"):
+        read_table(path, data_config(read={"header": True}), "data.train_file")
+    path.write_text("x, colour, label, colour.1\n1, red, yes, blue\n")  # distinct names: read
+    assert list(read_table(path, data_config(), "data.train_file").columns)[-1] == "colour.1"
+
+
+def test_a_huge_value_is_echoed_capped(tmp_path: Path) -> None:
+    """One 5 MB field must not become a 5 MB error line (issue 23, item 8)."""
+    frame = toy_frame().assign(label=["1.5"] * 19 + ["z" * 5_000_000])
+    with pytest.raises(StageError, match="non-numeric") as raised:
+        coerce_types(frame, data_config(task="regression", positive_label=None))
+    assert len(str(raised.value)) < 1_000 and "(5,000,000 characters)" in str(raised.value)
+
+
+def test_a_semicolon_delimited_file_is_read_with_data_read_delimiter(tmp_path: Path) -> None:
+    """Issue 23, item 10: `data.read.delimiter` for files that are not comma-separated."""
+    path = tmp_path / "toy.csv"
+    path.write_text("x;colour;label\n1,5;red;yes\n2;blue;no\n")
+    frame = read_table(path, data_config(read={"delimiter": ";"}), "data.train_file")
+    assert frame.to_dict("list") == {
+        "x": ["1,5", "2"],
+        "colour": ["red", "blue"],
+        "label": ["yes", "no"],
+    }
+    with gzip.open(tmp_path / "toy.csv.gz", "wt") as handle:
+        handle.write("1; red; yes\n2; blue; no\n")
+    read = {"delimiter": ";", "header": False, "columns": ["x", "colour", "label"]}
+    frame = read_table(tmp_path / "toy.csv.gz", data_config(read=read), "data.train_file")
+    assert frame["colour"].tolist() == ["red", "blue"]
+
+
+def test_a_file_read_as_one_column_holding_semicolons_names_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "toy.csv"
+    path.write_text("x;colour;label\n1;red;yes\n2;blue;no\n")
+    with pytest.raises(StageError) as raised:
+        read_table(path, data_config(), "data.train_file")
+    message = str(raised.value)
+    assert message.startswith(f"{path}: one column found") and "data.read.delimiter: ';'" in message
+    path.write_text("x;colour;label\n1;red;yes\n")
+    with pytest.raises(StageError, match="delimiter ','"):
+        read_table(path, data_config(read={"delimiter": ","}), "data.train_file")

@@ -214,3 +214,24 @@ def test_unseen_categories_are_counted_per_column() -> None:
     counts = unseen_counts(rows, params)
     assert counts == {"workclass": 2}
     assert "workclass 2" in unseen_line(counts, len(rows))
+
+
+def test_an_input_naming_a_column_twice_is_refused(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "rows.csv"
+    source.write_text("x,colour,size,x\n0.5,red,S,7\n")
+    args = ["--input", str(source), "--output", str(tmp_path / "out.csv")]
+    assert main([*args, "--model-uri", str(model_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("predict: error: ") and len(err.splitlines()) == 1, err
+    assert "rows.csv" in err and "column 'x' appears twice" in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_huge_value_in_a_numeric_column_is_echoed_capped(model: Any) -> None:
+    rows = ROWS.astype({"x": object})
+    rows.loc[1, "x"] = "old" * 2_000_000
+    with pytest.raises(StageError, match="must be numeric") as raised:
+        check_schema(rows, model.metadata.get_input_schema(), "rows.csv")
+    assert len(str(raised.value)) < 1_000 and "(6,000,000 characters)" in str(raised.value)

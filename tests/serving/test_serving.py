@@ -40,6 +40,11 @@ def records(*rows: dict) -> bytes:
     return json.dumps({"dataframe_records": list(rows)}).encode()
 
 
+def split(columns: list[str], *rows: list[Any]) -> bytes:
+    return json.dumps({"dataframe_split": {"columns": columns, "data": list(rows)}}).encode()
+
+
+REPEATED_KEY = b'{"dataframe_records": [{"x": 0.5, "colour": "red", "size": "S", "size": "M"}]}'
 THREADS = "OMP_NUM_THREADS"
 GOOD = {"x": 0.5, "colour": "red", "size": "S"}
 
@@ -52,8 +57,18 @@ GOOD = {"x": 0.5, "colour": "red", "size": "S"}
         (records({"x": 1.0}), "missing column(s) 'colour', 'size'"),
         (records(GOOD | {"x": "old"}), "column 'x' must be float64"),
         (b'{"dataframe_split": {"columns": ["x"], "data": [[1', "valid JSON"),
+        (split(["x", "colour", "size", "x"], [0.5, "red", "S", 1.0]), "column 'x' appears twice"),
+        (REPEATED_KEY, "column 'size' appears twice"),
     ],
-    ids=["empty-split", "empty-records", "missing-columns", "wrong-type", "malformed-json"],
+    ids=[
+        "empty-split",
+        "empty-records",
+        "missing-columns",
+        "wrong-type",
+        "malformed-json",
+        "repeated-column",
+        "repeated-key",
+    ],
 )
 def test_a_bad_request_is_a_4xx_with_one_line(client: Any, body: bytes, needle: str) -> None:
     status, payload = answer(client, body)
@@ -61,6 +76,63 @@ def test_a_bad_request_is_a_4xx_with_one_line(client: Any, body: bytes, needle: 
     assert set(payload) == {"error_code", "message"}  # no stack_trace
     assert needle in payload["message"] and "\n" not in payload["message"]
     assert "Traceback" not in payload["message"] and ".py" not in payload["message"]
+
+
+def test_a_csv_request_naming_a_column_twice_is_a_400(client: Any) -> None:
+    body = b"x,colour,size,colour\n0.5,red,S,blue\n"
+    response = client.post("/invocations", content=body, headers={"content-type": "text/csv"})
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("column 'colour' appears twice")
+    good = b"x,colour,size\n0.5,red,S\n"
+    response = client.post("/invocations", content=good, headers={"content-type": "text/csv"})
+    assert response.status_code == 200, response.json()
+
+
+def test_a_huge_value_is_echoed_capped(client: Any) -> None:
+    status, payload = answer(client, records(GOOD | {"x": "old" * 1_000_000}))
+    assert status == 400 and payload["message"].startswith("column 'x' must be float64")
+    assert len(payload["message"]) < 5_000 and "characters)" in payload["message"]
+
+
+def test_a_request_over_the_size_limit_is_a_413_with_one_line(model_path: Any) -> None:
+    """Issue 23, item 15: the server read any body (140 MB took it from 0.38 to 3.2 GB)."""
+    import mlflow.pyfunc
+    from fastapi.testclient import TestClient
+
+    small = TestClient(build_app(mlflow.pyfunc.load_model(str(model_path)), max_bytes=1_000))
+    body = records(*[GOOD] * 40)
+    assert len(body) > 1_000
+    for content in (body, iter([body[:600], body[600:]])):  # with Content-Length, and chunked
+        response = small.post(
+            "/invocations", content=content, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413, response.text
+        message = response.json()["message"]
+        assert "1,000 bytes" in message and "ML_PIPELINE_MAX_REQUEST_MB" in message
+        assert "\n" not in message
+    status, payload = answer(small, records(GOOD))  # under the limit: scored
+    assert status == 200 and len(payload["predictions"]) == 1
+
+
+def test_the_size_limit_is_ten_mb_or_as_configured(
+    model_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_: served.append(TestClient(app)))
+    monkeypatch.delenv("ML_PIPELINE_MAX_REQUEST_MB", raising=False)
+    assert serving.main([str(model_path)]) == 0
+    monkeypatch.setenv("ML_PIPELINE_MAX_REQUEST_MB", "0.5")
+    assert serving.main([str(model_path)]) == 0
+    assert serving.main([str(model_path), "--max-request-mb", "20"]) == 0
+    body = records(*[GOOD] * 20_000) + b" " * (11 * 2**20)  # 11 MB: whitespace after the JSON
+    statuses = [
+        client.post("/invocations", content=body, headers={"content-type": "application/json"})
+        for client in served
+    ]
+    assert [response.status_code for response in statuses] == [413, 413, 200]
 
 
 def test_a_good_request_is_scored(client: Any) -> None:
@@ -80,3 +152,15 @@ def test_the_server_answers_with_one_thread_per_request(
     assert serving.main([str(model_path), "--port", "5999"]) == 0
     assert serving.main([str(model_path), "--port", "5999", "--threads", "3"]) == 0
     assert seen == ["1", "3"]
+
+
+def test_the_servers_own_copies_of_the_shared_rules_agree_with_the_library() -> None:
+    """serving/app.py runs alone in the image: it copies two small rules instead of importing."""
+    from ml_pipeline.core import errors
+    from ml_pipeline.data.dataset import repeated_name
+
+    for names in (["a", "b", "a"], ["a", " ", " "], ["a", "A"], []):
+        assert serving.repeated_name(names) == repeated_name(names)
+    assert (serving.NAME_CHARS, serving.MESSAGE_CHARS) == (errors.SHOWN_CHARS, errors.LINE_CHARS)
+    for text in ("x" * 10, "x" * 5_000):
+        assert serving.capped(text, errors.LINE_CHARS) == errors.capped(text, errors.LINE_CHARS)

@@ -95,7 +95,8 @@ def test_the_image_serves_with_the_readable_4xx_middleware(model_dir: Path, tmp_
     assert command[:3] == ["python", "/opt/ml/serving.py", "/opt/ml/model"]
     assert command[3:] == ["--host", "0.0.0.0", "--port", str(serving_image.PORT)]
     server = tmp_path / "image/serving.py"
-    assert not re.search(r"^\s*(from|import) stages", server.read_text(), flags=re.M)
+    imports = r"^\s*(from|import) (stages|commands|ml_pipeline)\b"  # none is in the image
+    assert not re.search(imports, server.read_text(), flags=re.M)
     spec = importlib.util.spec_from_file_location("image_serving", server)
     served = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(served)

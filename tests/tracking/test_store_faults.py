@@ -72,3 +72,73 @@ def test_a_logged_model_that_failed_to_upload_is_discarded(
     assert discard_unfinished_models(client, experiment_id, run.info.run_id) == [failed.model_id]
     left = client.search_logged_models([experiment_id])
     assert [model.model_id for model in left] == [ready.model_id]
+
+
+def test_an_artifact_store_that_stops_answering_mid_run_is_one_line_without_its_password(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Runs go to the SQLite store, artifacts to an HTTP store (with a password) that is down:
+    the params and metrics are logged, the model upload fails (issue 23, item 4)."""
+    import mlflow
+
+    from tests.services import free_port
+
+    secret = "artifact-password-do-not-leak"
+    monkeypatch.chdir(tiny_dir)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    assert prepare.main([]) == 0
+    client = mlflow.MlflowClient(f"sqlite:///{tiny_dir / 'mlflow.db'}")
+    location = f"http://alice:{secret}@127.0.0.1:{free_port()}/artifacts"
+    experiment_id = client.create_experiment("ml-pipeline", artifact_location=location)
+    capsys.readouterr()
+
+    status = train.main([])
+    shown = capsys.readouterr()
+    err = shown.err.strip()
+    assert status == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("train: error: "), err
+    assert "alice:***@127.0.0.1" in err and "MLflow" in err
+    assert secret not in shown.out + shown.err
+    runs = client.search_runs([experiment_id])
+    assert [run.info.status for run in runs] == ["FAILED"]
+    assert not (tiny_dir / "models/run.json").exists()
+
+
+def test_a_tracking_server_that_fails_after_its_health_check_is_one_line_without_its_password(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A server whose /health answers but whose API fails (a broken database behind it): MLflow's
+    error names the URL it called, password included (issue 23, item 4)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Failing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/health" else 500)
+            self.end_headers()
+            self.wfile.write(b"OK" if self.path == "/health" else b"{}")
+
+        do_POST = do_GET
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+    secret = "server-password-do-not-leak"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.chdir(tiny_dir)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    try:
+        assert prepare.main([]) == 0
+        uri = f"http://alice:{secret}@127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        capsys.readouterr()
+        status = train.main([])
+    finally:
+        server.shutdown()
+    shown = capsys.readouterr()
+    err = shown.err.strip()
+    assert status == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("train: error: MLflow store "), err
+    assert "alice:***@127.0.0.1" in err and secret not in shown.out + shown.err
+    assert not (tiny_dir / "models/run.json").exists()

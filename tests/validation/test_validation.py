@@ -228,3 +228,24 @@ def test_metrics_diff_shows_a_data_change(tiny_repo: Path) -> None:
     assert "drift.age" in changed
     shown = run(["dvc", "metrics", "show", "reports/validation.json"], tiny_repo)
     assert "failed to load" not in shown.stderr  # DVC takes any key named "error" for a failure
+
+
+def test_a_huge_unseen_category_is_capped_in_the_report_and_the_line() -> None:
+    """One 5 MB field must not become a 5 MB console line and report (issue 23, item 8)."""
+    test = frame(100, cats=("a", "b" * 5_000_000))
+    (unseen,) = [o for o in consistency(frame(200), test, SUITE) if o.column == "c"]
+    assert unseen.observed == ["b" * 200 + "… (5,000,000 characters)"]
+    assert len(json.dumps(summarize([unseen], {}))) < 2_000
+    (line,) = failure_lines([unseen])
+    assert len(line) < 1_000 and "characters)" in line
+
+
+def test_a_huge_category_outside_the_contract_is_capped_in_the_report() -> None:
+    from ml_pipeline.validation.expectations import run_suite
+
+    suite = ValidationConfig.model_validate(
+        {"columns": {"c": {"type": "string", "categories": {"values": ["a"]}}}}
+    )
+    rows = pd.DataFrame({"c": ["a", "b" * 1_000_000]})
+    (outside,) = [o for o in run_suite({"train": rows}, suite) if o.key.endswith(".values")]
+    assert not outside.success and outside.observed == ["b" * 200 + "… (1,000,000 characters)"]
