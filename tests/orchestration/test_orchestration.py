@@ -23,7 +23,7 @@ from orchestration.publish import (
     snapshot,
 )
 from orchestration.stage import StageRun, classify
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, pipeline_env, run
 
 
 def dvc_dag(repo: Path) -> tuple[set[str], set[tuple[str, str]]]:
@@ -217,13 +217,19 @@ def test_the_team_stack_has_a_prefect_server_of_the_locked_version() -> None:
     assert "postgres:5432/prefect" in prefect["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
 
 
-def test_schedule_without_a_prefect_server_says_what_to_start(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from orchestration import prefect_flow
-
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    assert prefect_flow.main(["serve", "--repo", str(ROOT)]) == 2
-    err = capsys.readouterr().err.strip()
+def test_schedule_without_a_prefect_server_says_what_to_start() -> None:
+    """In a process of its own: importing Prefect configures logging handlers on the stderr of
+    the moment, which later tests of the same worker would otherwise write through."""
+    env = pipeline_env()
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestration.prefect_flow", "serve", "--repo", str(ROOT)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr
+    err = done.stderr.strip()
     assert err.startswith("orchestrate: error: a schedule needs a Prefect server")
     assert "\n" not in err and "PREFECT_API_URL" in err
