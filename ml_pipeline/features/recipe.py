@@ -1,7 +1,7 @@
 """Time-aware features declared in config (`features.*`), built by `prepare` on the whole table.
 
 What a built feature of row t may use (per `features.group_column` group, rows in time order):
-- `lags: {col: [k]}`: the value k rows before t (k = 0: row t itself);
+- `lags: {col: [k]}`: the value k rows before t (k = 0: row t itself, refused at horizon 0);
 - `rolling`, `diff`, `pct_change`, `log_return`: over rows up to the *last known row*: t when
   `horizon` ≥ 1, t − 1 when `horizon` is 0 (then row t's target is what is being predicted);
 - `calendar`: parts of row t's time stamp (known in advance).
@@ -67,11 +67,12 @@ def check_config(data: DataConfig, split: SplitConfig, features: FeaturesConfig)
                     f"features.{key}: column {column!r} is not numeric in dataset {data.name!r} "
                     f"(allowed: data.target or data.numeric: {', '.join(sorted(sources))})"
                 )
-    if features.horizon == 0 and 0 in features.lags.get(data.target, []):
-        raise StageError(
-            f"features.lags.{data.target}: lag 0 of the target at features.horizon 0 is the "
-            "target itself; use lags ≥ 1"
-        )
+    for column, ks in features.lags.items():
+        if features.horizon == 0 and 0 in ks:
+            raise StageError(
+                f"features.lags.{column}: lag 0 at features.horizon 0 is the row's own value, "
+                "not the past; use lags >= 1 or features.horizon >= 1"
+            )
     if features.group_column and features.group_column not in (*data.categorical, *data.numeric):
         raise StageError(
             f"features.group_column {features.group_column!r} must be listed in "
@@ -184,8 +185,7 @@ def _built_columns(
     group = features.group_column
 
     def known(column: str) -> pd.Series:  # the column as of the last known row
-        at_target = column == data.target and features.horizon == 0
-        return shift(column, 1) if at_target else table[column]
+        return shift(column, 1) if features.horizon == 0 else table[column]
 
     built: dict[str, pd.Series] = {}
     for column, ks in features.lags.items():

@@ -63,15 +63,18 @@ def built(frame: pd.DataFrame, cfg: FeaturesConfig) -> pd.DataFrame:
 
 @pytest.mark.parametrize("horizon", [0, 1, 3])
 def test_no_feature_uses_a_later_row(horizon: int) -> None:
-    cfg = features(horizon, group_column="shop")
+    # At horizon 0 row t itself is the present (lag 0 is refused by check_config): no built
+    # feature of row t may use any column of row t, only rows before it.
+    lags = {"x": [1, 3], "y": [1, 2]} if horizon == 0 else RECIPE["lags"]
+    cfg = features(horizon, group_column="shop", lags=lags)
     frame = series(shops=("a", "b"))
     before = built(frame, cfg)
     for cut in pd.date_range("2024-01-12", periods=5, freq="4D"):
         changed = frame.copy()
         later = changed["day"] > cut
         changed.loc[later, ["x", "y"]] *= 1.5
-        if horizon == 0:  # at horizon 0 the row's own target is what is predicted
-            changed.loc[changed["day"] == cut, "y"] *= 1.5
+        if horizon == 0:  # the present row: its target and its other columns
+            changed.loc[changed["day"] == cut, ["x", "y"]] *= 1.5
         after = built(changed, cfg)
         known = before.index.get_level_values("day") <= cut
         assert known.sum() > 0
@@ -109,10 +112,11 @@ def test_lags_and_windows_by_hand() -> None:
         log_return={"y": [1]},
     )
     out, dropped = build(frame, DATA, cfg)
-    # horizon 0: y's window and return end at t-1; x's change ends at t; row 0..1 lack history
+    # horizon 0: every window and change ends at t-1 (row t is the present); rows 0..1 lack
+    # history
     assert out["x_lag1"].tolist() == [2.0, 4.0, 8.0]
     assert out["y_roll2_mean"].tolist() == [15.0, 25.0, 35.0]
-    assert out["x_diff1"].tolist() == [2.0, 4.0, 8.0]
+    assert out["x_diff1"].tolist() == [1.0, 2.0, 4.0]
     assert out["x_pct1"].tolist() == [1.0, 1.0, 1.0]
     assert out["y_logret1"].tolist() == pytest.approx(np.log([20 / 10, 30 / 20, 40 / 30]))
     assert (dropped.no_time, dropped.history, dropped.horizon) == (0, 2, 0)
@@ -165,6 +169,12 @@ def test_history_rows() -> None:
         ),
         (DATA, "time", FeaturesConfig(lags={"z": [1]}), "features.lags: column 'z'"),
         (DATA, "time", FeaturesConfig(lags={"y": [0]}), "features.lags.y: lag 0"),
+        (
+            DATA,
+            "time",
+            FeaturesConfig(lags={"y": [1], "x": [0, 1]}),
+            "features.lags.x: lag 0 at features.horizon 0 is the row's own value",
+        ),
         (DATA, "time", FeaturesConfig(lags={"x": [1]}, group_column="q"), "features.group_column"),
     ],
 )
