@@ -651,6 +651,49 @@ MUTANTS = [
         "if False and (hint := delimiter_hint(names[0], read.delimiter)):",
         ("tests/data/test_dataset.py",),
     ),
+    Mutant(
+        "lag 0 allowed at horizon 0",
+        "ml_pipeline/core/data_config.py",
+        "if self.horizon == 0 and 0 in ks:",
+        "if False and 0 in ks:",
+        ("tests/features/test_timefeatures.py",),
+    ),
+    Mutant(
+        "windows and changes include row t at horizon 0",
+        "ml_pipeline/features/recipe.py",
+        "return shift(column, 1) if features.horizon == 0 else table[column]",
+        "return shift(column, 1) if features.horizon == 0 and column == data.target "
+        "else table[column]",
+        ("tests/features/test_timefeatures.py",),
+    ),
+    Mutant(
+        "weakest naive baseline instead of strongest",
+        "ml_pipeline/evaluation/baselines.py",
+        'return max(known) if direction(metric) == "higher" else min(known)',
+        'return min(known) if direction(metric) == "higher" else max(known)',
+        ("tests/evaluation/test_baseline.py",),
+    ),
+    Mutant(
+        "time column without recipe scored against the mean",
+        "ml_pipeline/evaluation/baselines.py",
+        "    if not data.time_column:\n        return forecasts\n",
+        "    if not data.time_column or not features.active:\n        return forecasts\n",
+        ("tests/evaluation/test_baseline.py",),
+    ),
+    Mutant(
+        "target change looks ahead",
+        "ml_pipeline/features/recipe.py",
+        "shift(data.target, features.horizon))",
+        "shift(data.target, -features.horizon))",
+        ("tests/features/test_timefeatures.py",),
+    ),
+    Mutant(
+        "target transform ignored",
+        "ml_pipeline/features/recipe.py",
+        "    if not transform:\n        return table[data.target]\n",
+        "    if True:\n        return table[data.target]\n",
+        ("tests/features/test_timefeatures.py",),
+    ),
 ]
 
 

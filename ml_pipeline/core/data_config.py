@@ -81,6 +81,13 @@ class RollingConfig(Strict):
     stats: list[Literal["mean", "std", "min", "max"]] = ["mean"]
 
 
+class TargetConfig(Strict):
+    """The target as a change over the horizon: row t's target is `transform`(y[t+h], y[t])
+    (diff: y[t+h] − y[t]; pct_change: y[t+h] / y[t] − 1; log_return: log(y[t+h] / y[t]))."""
+
+    transform: Literal["diff", "pct_change", "log_return"] | None = None
+
+
 CalendarPart = Literal["day_of_week", "month", "quarter", "hour", "day", "day_of_year", "year"]
 
 
@@ -97,11 +104,25 @@ class FeaturesConfig(Strict):
     group_column: str | None = None
     raw_features: bool = True
     season: int | None = Field(None, ge=2)
-    # The naive forecast: the last known value, or zero (no change: persistence of the level
-    # for a target that is itself a change or a return).
-    baseline: Literal["persistence", "zero"] = "persistence"
+    target: TargetConfig = TargetConfig()
     leakage: Literal["error", "warning"] = "error"
     leakage_threshold: float = Field(0.99, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_present(self) -> FeaturesConfig:
+        """Nothing built may be row t itself when row t's target is the one predicted."""
+        for column, ks in self.lags.items():
+            if self.horizon == 0 and 0 in ks:
+                raise ValueError(
+                    f"features.lags.{column}: lag 0 at features.horizon 0 is the row's own "
+                    "value, not the past; use lags >= 1 or features.horizon >= 1"
+                )
+        if self.target.transform and self.horizon < 1:
+            raise ValueError(
+                f"features.target.transform {self.target.transform!r} is the change over "
+                "features.horizon rows: set features.horizon >= 1"
+            )
+        return self
 
     @property
     def active(self) -> bool:

@@ -1,12 +1,14 @@
 """Naive baselines scored beside every model, and skill scores (the gate's `beat_baseline`
 check is in ml_pipeline/registry/promotion.py).
 
-- Time series (a `features` recipe is active): the persistence forecast, the last known value of
-  the target (`baseline_persistence`, built by `prepare`), or the seasonal naive one when
-  `features.season` is set, or zero with `features.baseline: zero` (no change: for a target that
-  is a return, persistence of the level). Classification uses the train split's class priors.
-- Otherwise: the mean of the train split's target (regression), the majority class with the
-  train split's class shares as probabilities (classification).
+- Time-ordered regression (`data.time_column` set, with or without a `features` recipe): the
+  STRONGEST naive forecast, metric by metric (directions from the metric catalog): persistence
+  (the last known target: `baseline_persistence` from `prepare`, or without a recipe the previous
+  row in time order), the seasonal naive one when `features.season` is set, the train split's
+  mean, and zero (no change: for a target that is a change or a return, the persistence of the
+  level). The config cannot pick a weaker one for the gate to beat.
+- Other regression: the mean of the train split's target. Classification: the majority class
+  with the train split's class shares as probabilities.
 
 Skill = 1 − model error / baseline error, where the error of a higher-is-better metric (all of
 them are at most 1: accuracy, R², ROC AUC, ...) is 1 − value: for R² it is 1 − MSE / MSE_baseline.
@@ -31,14 +33,8 @@ def baseline_metrics(params: Params, train: pd.DataFrame, test: pd.DataFrame) ->
     """The baseline's test metrics (`baseline.<metric>`) and skill scores (`skill.<metric>`)."""
     target, truth = params.data.target, test[params.data.target]
     if params.data.task == "regression":
-        if params.features.active and params.features.baseline == "zero":
-            predicted = np.zeros(len(test))
-        elif params.features.active:
-            column = SEASONAL if params.features.season else PERSISTENCE
-            predicted = test[column].to_numpy(dtype=float)
-        else:
-            predicted = np.full(len(test), float(train[target].mean()))
-        return {f"baseline.{k}": v for k, v in regression_metrics(truth, predicted).items()}
+        scored = [regression_metrics(truth, p) for p in naive_forecasts(params, train, test)]
+        return {f"baseline.{k}": _strongest(k, [m[k] for m in scored]) for k in scored[0]}
     shares = train[target].astype(str).value_counts(normalize=True)
     classes = sorted(shares.index)
     proba = np.tile([float(shares[c]) for c in classes], (len(test), 1))
@@ -48,6 +44,32 @@ def baseline_metrics(params: Params, train: pd.DataFrame, test: pd.DataFrame) ->
         truth.astype(str), predicted, proba, classes, params.data.positive_label
     )
     return {f"baseline.{k}": v for k, v in metrics.items()}
+
+
+def naive_forecasts(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> list[np.ndarray]:
+    """The naive forecasts of a regression target on the test rows (the train mean first)."""
+    data, features = params.data, params.features
+    mean = float(train[data.target].mean())
+    forecasts = [np.full(len(test), mean)]
+    if not data.time_column:
+        return forecasts
+    if features.active:
+        columns = [PERSISTENCE, SEASONAL] if features.season else [PERSISTENCE]
+        forecasts += [test[c].to_numpy(dtype=float) for c in columns]
+    else:  # no recipe: the previous row's target in time order (a train row for the first)
+        both = pd.concat([train, test], ignore_index=True)[[data.time_column, data.target]]
+        ordered = both.sort_values(data.time_column, kind="stable")
+        previous = ordered[data.target].shift(1).sort_index().iloc[len(train) :]
+        forecasts.append(previous.fillna(mean).to_numpy(dtype=float))
+    return [*forecasts, np.zeros(len(test))]
+
+
+def _strongest(metric: str, values: list[float | None]) -> float | None:
+    """The best of the baselines' values of `metric` (None when none has one)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    return max(known) if direction(metric) == "higher" else min(known)
 
 
 def skill(metric: str, value: float | None, baseline: float | None) -> float | None:

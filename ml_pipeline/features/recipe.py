@@ -1,11 +1,12 @@
 """Time-aware features declared in config (`features.*`), built by `prepare` on the whole table.
 
 What a built feature of row t may use (per `features.group_column` group, rows in time order):
-- `lags: {col: [k]}`: the value k rows before t (k = 0: row t itself);
+- `lags: {col: [k]}`: the value k rows before t (k = 0: row t itself, refused at horizon 0);
 - `rolling`, `diff`, `pct_change`, `log_return`: over rows up to the *last known row*: t when
   `horizon` ≥ 1, t − 1 when `horizon` is 0 (then row t's target is what is being predicted);
 - `calendar`: parts of row t's time stamp (known in advance).
-The target of row t becomes the target h = `horizon` rows later. Rows whose features or target
+The target of row t becomes the target h = `horizon` rows later (with `target.transform`: its
+change from row t to row t + h, a difference or a return). Rows whose features or target
 cannot be formed are dropped (and counted). The persistence baseline (the last known target)
 and, with `season`, the seasonal naive one are kept beside them for `evaluate`.
 """
@@ -67,10 +68,10 @@ def check_config(data: DataConfig, split: SplitConfig, features: FeaturesConfig)
                     f"features.{key}: column {column!r} is not numeric in dataset {data.name!r} "
                     f"(allowed: data.target or data.numeric: {', '.join(sorted(sources))})"
                 )
-    if features.horizon == 0 and 0 in features.lags.get(data.target, []):
+    if features.target.transform and data.task != "regression":
         raise StageError(
-            f"features.lags.{data.target}: lag 0 of the target at features.horizon 0 is the "
-            "target itself; use lags ≥ 1"
+            f"features.target.transform {features.target.transform!r} needs a numeric target: "
+            f"data.task is {data.task!r}"
         )
     if features.group_column and features.group_column not in (*data.categorical, *data.numeric):
         raise StageError(
@@ -147,11 +148,12 @@ def build(
         dropped = Dropped(int(no_time.sum()), int(incomplete.sum()), 0)
         return out[~incomplete].reset_index(drop=True), dropped
     last_known = 1 if features.horizon == 0 else 0
-    built[PERSISTENCE] = shift(data.target, last_known)
+    level = target_series(table, data, features, shift)
+    built[PERSISTENCE] = shift(level, last_known)
     if features.season:
         steps = -(-(features.horizon + last_known) // features.season) * features.season
-        built[SEASONAL] = shift(data.target, steps - features.horizon)
-    ahead = shift(data.target, -features.horizon) if features.horizon else table[data.target]
+        built[SEASONAL] = shift(level, steps - features.horizon)
+    ahead = shift(level, -features.horizon) if features.horizon else level
     out = pd.concat([table, pd.DataFrame(built, index=table.index)], axis=1)
     out[data.target] = ahead
     no_target = ahead.isna()
@@ -162,6 +164,17 @@ def build(
 
 
 Shift = Callable[[str | pd.Series, int], pd.Series]
+
+
+def target_series(
+    table: pd.DataFrame, data: DataConfig, features: FeaturesConfig, shift: Shift
+) -> pd.Series:
+    """The target as dated at row t: the level y[t], or with `features.target.transform` the
+    change y[t] vs y[t − horizon] (only rows before t); row t's target is its value h rows on."""
+    transform = features.target.transform
+    if not transform:
+        return table[data.target]
+    return CHANGE_OPS[transform](table[data.target], shift(data.target, features.horizon))
 
 
 def _shifter(table: pd.DataFrame, group: str | None) -> Shift:
@@ -184,8 +197,7 @@ def _built_columns(
     group = features.group_column
 
     def known(column: str) -> pd.Series:  # the column as of the last known row
-        at_target = column == data.target and features.horizon == 0
-        return shift(column, 1) if at_target else table[column]
+        return shift(column, 1) if features.horizon == 0 else table[column]
 
     built: dict[str, pd.Series] = {}
     for column, ks in features.lags.items():

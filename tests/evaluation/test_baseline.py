@@ -15,30 +15,58 @@ from tests.configs import shipped_params, toy_series
 from tests.conftest import ROOT
 
 
-def regression_params(**features: object) -> Params:
+def regression_params(time_column: str | None = "day", **features: object) -> Params:
     base = shipped_params()
     return base.model_copy(
-        update={"data": toy_series(), "features": FeaturesConfig.model_validate(features)}
+        update={
+            "data": toy_series(time_column=time_column),
+            "features": FeaturesConfig.model_validate(features),
+        }
     )
 
 
 def test_regression_baseline_is_the_train_mean() -> None:
     train = pd.DataFrame({"y": [1.0, 2.0, 3.0]})
     test = pd.DataFrame({"y": [2.0, 4.0]})
-    out = baseline_metrics(regression_params(), train, test)
+    out = baseline_metrics(regression_params(time_column=None), train, test)
     assert out["baseline.mae"] == 1.0  # predicts 2.0 for both
     assert out["baseline.rmse"] == pytest.approx(np.sqrt(2.0))
 
 
-def test_time_series_baseline_is_persistence_or_seasonal() -> None:
+def test_time_series_baseline_is_the_strongest_naive_forecast() -> None:
     test = pd.DataFrame({"y": [1.0, 2.0, 3.0], PERSISTENCE: [1.0, 1.0, 1.0], SEASONAL: [1, 2, 3.0]})
     train = pd.DataFrame({"y": [100.0]})
     persistence = baseline_metrics(regression_params(horizon=1), train, test)
     assert persistence["baseline.mae"] == 1.0
     seasonal = baseline_metrics(regression_params(horizon=1, season=7), train, test)
     assert seasonal["baseline.mae"] == 0.0
-    zero = baseline_metrics(regression_params(horizon=1, baseline="zero"), train, test)
-    assert zero["baseline.mae"] == 2.0
+    # a series around zero (a return): no change (zero) beats persistence and the train mean
+    moves = pd.DataFrame({"y": [0.1, -0.1, 0.1], PERSISTENCE: [-0.1, 0.1, -0.1]})
+    zero = baseline_metrics(regression_params(horizon=1), train, moves)
+    assert zero["baseline.mae"] == pytest.approx(0.1)
+
+
+def test_a_config_cannot_pick_a_weaker_baseline() -> None:
+    """A price level: zero (or the mean) would make any model look skilful; persistence is the
+    bar, and a model that only repeats the last price has no skill."""
+    with pytest.raises(ValueError, match="baseline"):
+        FeaturesConfig.model_validate({"horizon": 1, "baseline": "zero"})
+    prices = 100.0 + np.cumsum(np.random.default_rng(0).normal(size=60))
+    test = pd.DataFrame({"y": prices[1:], PERSISTENCE: prices[:-1]})
+    train = pd.DataFrame({"y": [90.0, 95.0]})
+    out = baseline_metrics(regression_params(horizon=1), train, test)
+    metrics = {**regression_metrics(test["y"], prices[:-1]), **out}  # the model = persistence
+    assert skill_scores("regression", metrics)["skill.rmse"] == 0.0
+
+
+def test_time_column_without_recipe_is_scored_against_persistence() -> None:
+    """No recipe but rows in time order: the previous row's target (in time, across the split),
+    not the train mean."""
+    days = pd.date_range("2024-01-01", periods=6)
+    train = pd.DataFrame({"day": days[[1, 0, 2]], "y": [11.0, 10.0, 12.0]})
+    test = pd.DataFrame({"day": days[[4, 3, 5]], "y": [14.0, 13.0, 15.0]})
+    out = baseline_metrics(regression_params(), train, test)
+    assert out["baseline.mae"] == 1.0  # yesterday's value: 13, 12, 14
 
 
 def test_classification_baseline_is_the_majority_with_priors() -> None:

@@ -51,7 +51,9 @@ def series(n: int = 40, shops: tuple[str, ...] = ("a",), seed: int = 0) -> pd.Da
 
 
 def features(horizon: int, **extra: object) -> FeaturesConfig:
-    return FeaturesConfig.model_validate({**RECIPE, "horizon": horizon, **extra})
+    """RECIPE at `horizon` (at horizon 0 without lag 0: row t is the present there)."""
+    lags = {"x": [1, 3], "y": [1, 2]} if horizon == 0 else RECIPE["lags"]
+    return FeaturesConfig.model_validate({**RECIPE, "lags": lags, "horizon": horizon, **extra})
 
 
 def built(frame: pd.DataFrame, cfg: FeaturesConfig) -> pd.DataFrame:
@@ -61,17 +63,21 @@ def built(frame: pd.DataFrame, cfg: FeaturesConfig) -> pd.DataFrame:
     return out.set_index(["shop", "day"])[columns]
 
 
-@pytest.mark.parametrize("horizon", [0, 1, 3])
-def test_no_feature_uses_a_later_row(horizon: int) -> None:
-    cfg = features(horizon, group_column="shop")
+@pytest.mark.parametrize(
+    ("horizon", "transform"), [(0, None), (1, None), (3, None), (1, "pct_change"), (3, "diff")]
+)
+def test_no_feature_uses_a_later_row(horizon: int, transform: str | None) -> None:
+    # At horizon 0 row t itself is the present: no built feature of row t may use any column
+    # of row t, only rows before it.
+    cfg = features(horizon, group_column="shop", target={"transform": transform})
     frame = series(shops=("a", "b"))
     before = built(frame, cfg)
     for cut in pd.date_range("2024-01-12", periods=5, freq="4D"):
         changed = frame.copy()
         later = changed["day"] > cut
         changed.loc[later, ["x", "y"]] *= 1.5
-        if horizon == 0:  # at horizon 0 the row's own target is what is predicted
-            changed.loc[changed["day"] == cut, "y"] *= 1.5
+        if horizon == 0:  # the present row: its target and its other columns
+            changed.loc[changed["day"] == cut, ["x", "y"]] *= 1.5
         after = built(changed, cfg)
         known = before.index.get_level_values("day") <= cut
         assert known.sum() > 0
@@ -109,10 +115,11 @@ def test_lags_and_windows_by_hand() -> None:
         log_return={"y": [1]},
     )
     out, dropped = build(frame, DATA, cfg)
-    # horizon 0: y's window and return end at t-1; x's change ends at t; row 0..1 lack history
+    # horizon 0: every window and change ends at t-1 (row t is the present); rows 0..1 lack
+    # history
     assert out["x_lag1"].tolist() == [2.0, 4.0, 8.0]
     assert out["y_roll2_mean"].tolist() == [15.0, 25.0, 35.0]
-    assert out["x_diff1"].tolist() == [2.0, 4.0, 8.0]
+    assert out["x_diff1"].tolist() == [1.0, 2.0, 4.0]
     assert out["x_pct1"].tolist() == [1.0, 1.0, 1.0]
     assert out["y_logret1"].tolist() == pytest.approx(np.log([20 / 10, 30 / 20, 40 / 30]))
     assert (dropped.no_time, dropped.history, dropped.horizon) == (0, 2, 0)
@@ -147,7 +154,7 @@ def test_no_recipe_leaves_the_table_alone() -> None:
 
 
 def test_history_rows() -> None:
-    assert history_rows(FeaturesConfig(lags={"x": [0, 5]})) == 5
+    assert history_rows(FeaturesConfig(horizon=1, lags={"x": [0, 5]})) == 5
     assert history_rows(FeaturesConfig(horizon=1, rolling={"x": {"windows": [20]}})) == 19
     assert history_rows(FeaturesConfig(rolling={"x": {"windows": [20]}})) == 20
     assert history_rows(FeaturesConfig(horizon=0, diff={"y": [1]})) == 2
@@ -164,7 +171,6 @@ def test_history_rows() -> None:
             "data.time_column",
         ),
         (DATA, "time", FeaturesConfig(lags={"z": [1]}), "features.lags: column 'z'"),
-        (DATA, "time", FeaturesConfig(lags={"y": [0]}), "features.lags.y: lag 0"),
         (DATA, "time", FeaturesConfig(lags={"x": [1]}, group_column="q"), "features.group_column"),
     ],
 )
@@ -188,3 +194,47 @@ def test_train_rows_whose_target_is_in_the_test_period_are_purged() -> None:
     assert kept["day"].max() == pd.Timestamp("2024-01-12")  # its target: 01-14, still train
     same, unchanged = purge_boundary(train, DATA, FeaturesConfig(lags={"x": [1]}), dropped)
     assert len(same) == len(train) and unchanged == dropped
+
+
+@pytest.mark.parametrize(
+    ("transform", "change"),
+    [
+        ("diff", [10.0, 20.0, 20.0, 60.0]),
+        ("pct_change", [1.0, 1.0, 0.5, 1.0]),
+        ("log_return", list(np.log([2.0, 2.0, 1.5, 2.0]))),
+    ],
+)
+def test_a_change_target_is_from_row_t_to_t_plus_h(transform: str, change: list[float]) -> None:
+    """features.target.transform: row t's target is y[t+1] vs y[t]; its persistence baseline is
+    the last known change, y[t] vs y[t-1] (zero would be the level's persistence)."""
+    frame = pd.DataFrame({"x": 1.0, "shop": "a", "day": pd.date_range("2024-01-01", periods=5)})
+    cfg = FeaturesConfig(horizon=1, lags={"x": [0]}, target={"transform": transform})
+    out, dropped = build(frame.assign(y=[10.0, 20.0, 40.0, 60.0, 120.0]), DATA, cfg)
+    assert out["y"].tolist() == pytest.approx(change[1:])  # rows 1..3
+    assert out[PERSISTENCE].tolist() == pytest.approx(change[:-1])
+    assert (dropped.history, dropped.horizon) == (1, 1)  # row 0: no change yet; row 4: no target
+
+
+@pytest.mark.parametrize(
+    ("cfg", "needle"),
+    [
+        ({"lags": {"y": [0]}}, "features.lags.y: lag 0"),
+        (
+            {"lags": {"y": [1], "x": [0, 1]}},
+            "features.lags.x: lag 0 at features.horizon 0 is the row's own value, not the past",
+        ),
+        ({"target": {"transform": "log_return"}}, "set features.horizon >= 1"),
+        ({"horizon": 1, "target": {"transform": "return"}}, "target.transform"),
+        ({"horizon": 1, "baseline": "zero"}, "baseline"),
+    ],
+)
+def test_features_config_errors(cfg: dict, needle: str) -> None:
+    with pytest.raises(ValueError, match=needle):
+        FeaturesConfig.model_validate(cfg)
+
+
+def test_a_change_target_needs_a_regression_task() -> None:
+    data = DATA.model_copy(update={"task": "classification"})
+    cfg = FeaturesConfig(horizon=1, lags={"x": [1]}, target={"transform": "diff"})
+    with pytest.raises(StageError, match="features.target.transform 'diff' needs a numeric"):
+        check_config(data, SplitConfig(method="time", test_size=0.2), cfg)

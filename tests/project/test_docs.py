@@ -29,6 +29,7 @@ EXAMPLES = {
     "conf/register/houses.yaml",
     "conf/data/prices.yaml",
     "conf/features/tomorrow.yaml",
+    "conf/features/tomorrow_return.yaml",
     "conf/model/hgb_deep.yaml",
 }
 MODULE = re.compile(r"python -m ((?:stages|commands|benchmarks|orchestration)(?:\.[a-z_]+)+)")

@@ -258,6 +258,21 @@ def list_given_as_text(c: Case) -> Row:
     return lambda: check.main([]), "check", ["data.categorical", "list"]
 
 
+def lag_zero_at_horizon_zero(c: Case) -> Row:
+    c.set("features", horizon=0, lags={"age": [0]})  # the row's own value "built from the past"
+    return lambda: check.main([]), "check", ["features.lags.age: lag 0 at features.horizon 0"]
+
+
+def baseline_picked_by_config(c: Case) -> Row:
+    c.set("features", horizon=1, baseline="zero")  # a baseline chosen to lose
+    return lambda: check.main([]), "check", ["'features.baseline'"]
+
+
+def unknown_target_transform(c: Case) -> Row:
+    c.set("features", horizon=1, target={"transform": "return"})
+    return lambda: check.main([]), "check", ["features.target.transform", "'log_return'"]
+
+
 def params_not_yaml(c: Case) -> Row:
     (c.repo / "params.yaml").write_text("model: [unclosed\n")
     return lambda: check.main([]), "check", ["params.yaml", "not valid YAML at line 2"]
@@ -429,6 +444,9 @@ ROWS = [
     unknown_task,
     feature_listed_twice,
     list_given_as_text,
+    lag_zero_at_horizon_zero,
+    baseline_picked_by_config,
+    unknown_target_transform,
     params_not_yaml,
     params_missing,
     column_all_missing,
