@@ -5,7 +5,8 @@
 
 `run` needs no server (Prefect's ephemeral API); `serve` registers a deployment with the cron of
 `orchestrate.cron` and runs it, with `--publish`, on the Prefect API it is pointed at.
-Exit status of `run`: 0 done; 2 a stage's own error or a bad config (not retried); 1 otherwise.
+Exit status of `run`: 0 done; 2 a stage's own error or a bad config (not retried); 1 otherwise
+(a transient failure, retried first: orchestration/stage.py `classify`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,13 @@ from orchestration.config import load_run_config, stages_up_to, write_params  # 
 from orchestration.graph import read_graph  # noqa: E402
 from orchestration.lock import RepositoryBusy, pipeline_lock  # noqa: E402
 from orchestration.publish import PublishError, check_clean, publish, restore, snapshot  # noqa: E402
-from orchestration.stage import ERROR_LINE, TRANSIENT, StageFailed, classify, repro  # noqa: E402
+from orchestration.stage import (  # noqa: E402
+    ERROR_LINE,
+    StageFailed,
+    classify,
+    is_transient_failure,
+    repro,
+)
 
 
 def _retryable(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook signature)
@@ -182,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     line = state.message or "orchestrate: error: the flow failed"
     print(line, file=sys.stderr)
-    return 1 if TRANSIENT in line or "encountered an exception" in line else 2
+    return 1 if is_transient_failure(line) or "encountered an exception" in line else 2
 
 
 if __name__ == "__main__":

@@ -551,7 +551,7 @@ MUTANTS = [
     Mutant(
         "flow's stage error exits 1",
         "orchestration/prefect_flow.py",
-        'return 1 if TRANSIENT in line or "encountered an exception" in line else 2',
+        'return 1 if is_transient_failure(line) or "encountered an exception" in line else 2',
         "return 1",
         ("tests/orchestration/test_prefect_flow.py",),
         must_kill=True,
@@ -566,8 +566,8 @@ MUTANTS = [
     Mutant(
         "handler does not redact",
         "ml_pipeline/core/errors.py",
-        "    print(capped(redacted(line), LINE_CHARS), file=sys.stderr)\n",
-        "    print(capped(line, LINE_CHARS), file=sys.stderr)\n",
+        "    print(capped(redacted(line), LINE_CHARS) + mark, file=sys.stderr)\n",
+        "    print(capped(line, LINE_CHARS) + mark, file=sys.stderr)\n",
         ("tests/core/test_errors.py",),
     ),
     Mutant(
@@ -650,6 +650,22 @@ MUTANTS = [
         "if len(names) == 1 and (hint := delimiter_hint(names[0], read.delimiter)):",
         "if False and (hint := delimiter_hint(names[0], read.delimiter)):",
         ("tests/data/test_dataset.py",),
+    ),
+    Mutant(
+        "tracking server down is not retried",
+        "orchestration/stage.py",
+        "retryable=is_transient_line(errors[0])",
+        "retryable=False",
+        ("tests/orchestration/test_transient.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "unreachable probe is permanent",
+        "ml_pipeline/tracking/store.py",
+        "    kind = Unavailable if down else StageError\n",
+        "    kind = StageError\n",
+        ("tests/orchestration/test_transient.py",),
+        must_kill=True,
     ),
 ]
 
