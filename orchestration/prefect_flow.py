@@ -4,7 +4,9 @@
     python -m orchestration.prefect_flow serve [--repo .] [-S ...]  # daily at orchestrate.cron
 
 `run` needs no server (Prefect's ephemeral API); `serve` registers a deployment with the cron of
-`orchestrate.cron` and runs it, with `--publish`, on the Prefect API it is pointed at.
+`orchestrate.cron` and runs it, with `--publish`, on the Prefect API it is pointed at. A run
+that publishes composes params.yaml from conf/ (and its -S overrides), whatever params.yaml
+the last run left; `run` without --publish uses params.yaml as it is when given no -S.
 Exit status of `run`: 0 done; 2 a stage's own error or a bad config (not retried); 1 otherwise
 (a transient failure, retried first: orchestration/stage.py `classify`).
 """
@@ -92,7 +94,7 @@ def pipeline(
 
 
 def _run(root: Path, overrides: list[str], target: str | None, publish_results: bool) -> list[str]:
-    config = load_run_config(root, overrides)
+    config = load_run_config(root, overrides, from_conf=publish_results)
     settings = config.orchestrate
     with pipeline_lock(root, settings.lock_timeout_seconds):
         if publish_results:
@@ -133,6 +135,36 @@ def _failure_line(exc: BaseException) -> str:
     return exc.line if isinstance(exc, StageFailed) else f"orchestrate: error: {exc}"
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the flow on `orchestrate.cron` (composed from conf/): every run publishes."""
+    if not os.environ.get("PREFECT_API_URL"):
+        print(
+            "orchestrate: error: a schedule needs a Prefect server: start one "
+            "(`make prefect-server`, or deploy/docker-compose.yml) and export "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api",
+            file=sys.stderr,
+        )
+        return 2
+    root = Path(args.repo).resolve()
+    try:
+        settings = load_run_config(root, args.overrides, from_conf=True).orchestrate
+    except StageError as exc:
+        print(f"orchestrate: error: {exc}", file=sys.stderr)
+        return 2
+    pipeline.serve(
+        name="nightly",
+        cron=settings.cron,
+        global_limit=1,  # one run of the deployment at a time (the lock covers the rest)
+        parameters={
+            "repo": str(root),
+            "overrides": args.overrides,
+            "target": args.target,
+            "publish_results": True,
+        },
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["run", "serve"])
@@ -153,31 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "serve":
-        if not os.environ.get("PREFECT_API_URL"):
-            print(
-                "orchestrate: error: a schedule needs a Prefect server: start one "
-                "(`make prefect-server`, or deploy/docker-compose.yml) and export "
-                "PREFECT_API_URL=http://127.0.0.1:4200/api",
-                file=sys.stderr,
-            )
-            return 2
-        try:
-            settings = load_run_config(Path(args.repo).resolve(), args.overrides).orchestrate
-        except StageError as exc:
-            print(f"orchestrate: error: {exc}", file=sys.stderr)
-            return 2
-        pipeline.serve(
-            name="nightly",
-            cron=settings.cron,
-            global_limit=1,  # one run of the deployment at a time (the lock covers the rest)
-            parameters={
-                "repo": str(Path(args.repo).resolve()),
-                "overrides": args.overrides,
-                "target": args.target,
-                "publish_results": True,
-            },
-        )
-        return 0
+        return _serve(args)
     state = pipeline(
         repo=args.repo,
         overrides=args.overrides,

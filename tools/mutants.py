@@ -667,6 +667,46 @@ MUTANTS = [
         ("tests/orchestration/test_transient.py",),
         must_kill=True,
     ),
+    Mutant(
+        "airflow start keeps a stale record",
+        "orchestration/airflow_tasks.py",
+        "        recorded.unlink(missing_ok=True)\n        if not publishing:",
+        "        if not publishing:",
+        ("tests/orchestration/test_airflow_tasks.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "airflow restore without a record",
+        "orchestration/airflow_tasks.py",
+        "        if not recorded.is_file():\n",
+        "        if False:\n",
+        ("tests/orchestration/test_airflow_tasks.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "airflow run once publishes",
+        "orchestration/airflow_tasks.py",
+        "    if not publishing:\n        return [",
+        "    if False:\n        return [",
+        ("tests/orchestration/test_airflow_tasks.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "scheduled run reads the params.yaml left",
+        "orchestration/config.py",
+        "    if overrides or from_conf:\n",
+        "    if overrides:\n",
+        ("tests/orchestration/test_airflow_tasks.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "prefect publish run reads the params.yaml left",
+        "orchestration/prefect_flow.py",
+        "from_conf=publish_results)",
+        "from_conf=False)",
+        ("tests/orchestration/test_prefect_flow.py",),
+        must_kill=True,
+    ),
 ]
 
 
