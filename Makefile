@@ -131,9 +131,9 @@ prefect-server: setup ## A Prefect server (API + UI) on 127.0.0.1:4200 for `make
 
 airflow-setup: $(AIRFLOW_VENV)/.synced ## Create .venv-airflow (Airflow 3) from uv.lock
 
-airflow-test: airflow-setup ## Run the Airflow DAG once now (`airflow dags test`, SQLite in .airflow/)
+airflow-test: airflow-setup ## Run the Airflow DAG once now on params.yaml, publishing nothing (`airflow dags test`)
 	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow db migrate >/dev/null
-	$(AIRFLOW_ENV) $(AIRFLOW_VENV)/bin/airflow dags test ml_pipeline -f $(CURDIR)/orchestration/airflow_dag.py
+	$(AIRFLOW_ENV) ML_PIPELINE_PUBLISH=0 $(AIRFLOW_VENV)/bin/airflow dags test ml_pipeline -f $(CURDIR)/orchestration/airflow_dag.py
 
 airflow-schedule: airflow-setup ## Airflow standalone (API server, scheduler) on 127.0.0.1:8080
 	$(AIRFLOW_ENV) AIRFLOW__API__HOST=127.0.0.1 $(AIRFLOW_VENV)/bin/airflow standalone

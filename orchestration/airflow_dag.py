@@ -1,17 +1,19 @@
 """The pipeline as an Apache Airflow 3 DAG, built from dvc.yaml when Airflow parses this file.
 
 One task per stage running `dvc repro --single-item <stage>`, the edges of `dvc dag`;
-`retries`, `retry_delay` and the schedule come from params.yaml's `orchestrate` section.
+`retries`, `retry_delay` and the schedule come from the `orchestrate` section of conf/.
 A stage's own error (exit 2) fails its task at once (AirflowFailException: no retries).
-After the stages, `publish` keeps the results on a `retrain/<date>` branch; if a stage failed,
-`restore` puts the workspace back as `start` found it. The repository is $ML_PIPELINE_REPO,
-else the one holding this file. Tasks pass only each stage's summary line through XCom.
+Scheduled, `start` refuses a dirty workspace, records it and composes params.yaml from conf/;
+after the stages, `publish` keeps the results on a `retrain/<date>` branch; if a stage failed,
+`restore` puts the workspace back as `start` found it (orchestration/airflow_tasks.py). With
+ML_PIPELINE_PUBLISH=0 (`make airflow-test`, run once) the stages run on params.yaml as it is
+and nothing is published. The repository is $ML_PIPELINE_REPO, else the one holding this file.
+Tasks pass only each stage's summary line through XCom.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
@@ -19,25 +21,26 @@ from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowFailException
 
+from ml_pipeline.core.errors import StageError
+from orchestration import airflow_tasks  # `start` below is the task, not the function
 from orchestration.config import load_run_config
 from orchestration.graph import read_graph
-from orchestration.lock import pipeline_lock
-from orchestration.publish import Snapshot, check_clean, publish, restore, snapshot
+from orchestration.lock import RepositoryBusy, pipeline_lock
+from orchestration.publish import PublishError
 from orchestration.stage import StageFailed, run_stage
 
 REPO = Path(os.environ.get("ML_PIPELINE_REPO") or Path(__file__).resolve().parents[1])
-SNAPSHOT = REPO / ".dvc/tmp/orchestrate-snapshot.json"
-SETTINGS = load_run_config(REPO, []).orchestrate
+PUBLISH = os.environ.get("ML_PIPELINE_PUBLISH", "1") != "0"
+SETTINGS = load_run_config(REPO, [], from_conf=PUBLISH).orchestrate
 GRAPH = read_graph(REPO)
 
 
-def _start() -> None:
-    """Refuse a workspace with foreign changes; record it so a failed run can be undone."""
-    with pipeline_lock(REPO, SETTINGS.lock_timeout_seconds):
-        check_clean(REPO)
-        before = snapshot(REPO)
-    recorded = {"commit": before.commit, "untracked": sorted(before.untracked)}
-    SNAPSHOT.write_text(json.dumps(recorded))
+def _start() -> str:
+    """A refused workspace or a busy repository stops the run with its one line, no retry."""
+    try:
+        return airflow_tasks.start(REPO, PUBLISH, SETTINGS.lock_timeout_seconds)
+    except (PublishError, RepositoryBusy, StageError) as exc:
+        raise AirflowFailException(f"orchestrate: error: {exc}") from None
 
 
 def _stage(stage: str) -> str:
@@ -52,21 +55,11 @@ def _stage(stage: str) -> str:
 
 
 def _publish() -> list[str]:
-    with pipeline_lock(REPO, SETTINGS.lock_timeout_seconds):
-        done = publish(
-            REPO,
-            SETTINGS.branch_prefix,
-            SETTINGS.base_branch,
-            SETTINGS.git_remote,
-            SETTINGS.push_data,
-        )
-    return list(done.notes)
+    return airflow_tasks.publish_results(REPO, SETTINGS, PUBLISH)
 
 
-def _restore() -> None:
-    recorded = json.loads(SNAPSHOT.read_text())
-    with pipeline_lock(REPO, SETTINGS.lock_timeout_seconds):
-        restore(REPO, Snapshot(recorded["commit"], frozenset(recorded["untracked"])))
+def _restore() -> str:
+    return airflow_tasks.restore_workspace(REPO, SETTINGS.lock_timeout_seconds)
 
 
 def _task_id(stage: str) -> str:

@@ -20,12 +20,14 @@ class RunConfig:
     orchestrate: OrchestrateConfig
 
 
-def load_run_config(repo: Path, overrides: list[str]) -> RunConfig:
-    """Compose `conf/` with `overrides` (or read params.yaml if none) and validate it.
+def load_run_config(repo: Path, overrides: list[str], from_conf: bool = False) -> RunConfig:
+    """Compose `conf/` with `overrides` (or read params.yaml if none, unless `from_conf`) and
+    validate it. A scheduled run passes `from_conf`: it retrains what `conf/` says, not what the
+    last `make orchestrate ARGS=...` or `make params ARGS=...` left in params.yaml.
 
     Raises StageError with one line: a bad override, key or value fails here, before any stage.
     """
-    if overrides:
+    if overrides or from_conf:
         from commands.compose import compose, compose_errors
 
         with tempfile.TemporaryDirectory() as tmp:
@@ -33,7 +35,8 @@ def load_run_config(repo: Path, overrides: list[str]) -> RunConfig:
                 compose(Path(tmp) / "params.yaml", overrides, repo / "conf")
             except compose_errors() as exc:  # Hydra's message names the group and lists the options
                 why = " ".join((str(exc).strip().splitlines() or [repr(exc)])[:2])
-                raise StageError(f"overrides {' '.join(overrides)}: {why}") from None
+                where = f"overrides {' '.join(overrides)}" if overrides else "conf/"
+                raise StageError(f"{where}: {why}") from None
             text = (Path(tmp) / "params.yaml").read_text()
     else:
         path = repo / "params.yaml"

@@ -4,8 +4,11 @@
     python -m orchestration.prefect_flow serve [--repo .] [-S ...]  # daily at orchestrate.cron
 
 `run` needs no server (Prefect's ephemeral API); `serve` registers a deployment with the cron of
-`orchestrate.cron` and runs it, with `--publish`, on the Prefect API it is pointed at.
-Exit status of `run`: 0 done; 2 a stage's own error or a bad config (not retried); 1 otherwise.
+`orchestrate.cron` and runs it, with `--publish`, on the Prefect API it is pointed at. A run
+that publishes composes params.yaml from conf/ (and its -S overrides), whatever params.yaml
+the last run left; `run` without --publish uses params.yaml as it is when given no -S.
+Exit status of `run`: 0 done; 2 a stage's own error or a bad config (not retried); 1 otherwise
+(a transient failure, retried first: orchestration/stage.py `classify`).
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ from orchestration.config import load_run_config, stages_up_to, write_params  # 
 from orchestration.graph import read_graph  # noqa: E402
 from orchestration.lock import RepositoryBusy, pipeline_lock  # noqa: E402
 from orchestration.publish import PublishError, check_clean, publish, restore, snapshot  # noqa: E402
-from orchestration.stage import ERROR_LINE, TRANSIENT, StageFailed, classify, repro  # noqa: E402
+from orchestration.stage import (  # noqa: E402
+    ERROR_LINE,
+    StageFailed,
+    classify,
+    is_transient_failure,
+    repro,
+)
 
 
 def _retryable(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's hook signature)
@@ -85,7 +94,7 @@ def pipeline(
 
 
 def _run(root: Path, overrides: list[str], target: str | None, publish_results: bool) -> list[str]:
-    config = load_run_config(root, overrides)
+    config = load_run_config(root, overrides, from_conf=publish_results)
     settings = config.orchestrate
     with pipeline_lock(root, settings.lock_timeout_seconds):
         if publish_results:
@@ -126,6 +135,36 @@ def _failure_line(exc: BaseException) -> str:
     return exc.line if isinstance(exc, StageFailed) else f"orchestrate: error: {exc}"
 
 
+def _serve(args: argparse.Namespace) -> int:
+    """Serve the flow on `orchestrate.cron` (composed from conf/): every run publishes."""
+    if not os.environ.get("PREFECT_API_URL"):
+        print(
+            "orchestrate: error: a schedule needs a Prefect server: start one "
+            "(`make prefect-server`, or deploy/docker-compose.yml) and export "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api",
+            file=sys.stderr,
+        )
+        return 2
+    root = Path(args.repo).resolve()
+    try:
+        settings = load_run_config(root, args.overrides, from_conf=True).orchestrate
+    except StageError as exc:
+        print(f"orchestrate: error: {exc}", file=sys.stderr)
+        return 2
+    pipeline.serve(
+        name="nightly",
+        cron=settings.cron,
+        global_limit=1,  # one run of the deployment at a time (the lock covers the rest)
+        parameters={
+            "repo": str(root),
+            "overrides": args.overrides,
+            "target": args.target,
+            "publish_results": True,
+        },
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["run", "serve"])
@@ -146,31 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "serve":
-        if not os.environ.get("PREFECT_API_URL"):
-            print(
-                "orchestrate: error: a schedule needs a Prefect server: start one "
-                "(`make prefect-server`, or deploy/docker-compose.yml) and export "
-                "PREFECT_API_URL=http://127.0.0.1:4200/api",
-                file=sys.stderr,
-            )
-            return 2
-        try:
-            settings = load_run_config(Path(args.repo).resolve(), args.overrides).orchestrate
-        except StageError as exc:
-            print(f"orchestrate: error: {exc}", file=sys.stderr)
-            return 2
-        pipeline.serve(
-            name="nightly",
-            cron=settings.cron,
-            global_limit=1,  # one run of the deployment at a time (the lock covers the rest)
-            parameters={
-                "repo": str(Path(args.repo).resolve()),
-                "overrides": args.overrides,
-                "target": args.target,
-                "publish_results": True,
-            },
-        )
-        return 0
+        return _serve(args)
     state = pipeline(
         repo=args.repo,
         overrides=args.overrides,
@@ -182,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     line = state.message or "orchestrate: error: the flow failed"
     print(line, file=sys.stderr)
-    return 1 if TRANSIENT in line or "encountered an exception" in line else 2
+    return 1 if is_transient_failure(line) or "encountered an exception" in line else 2
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Run one stage of dvc.yaml through DVC and sort its failure into retryable or not.
 
 A stage reports a user or data error with one line `<name>: error: ...` on stderr and exit
-status 2 (core/errors.py); that will not fix itself, so it is never retried. Anything else
-(DVC busy, the MLflow server or the S3 endpoint briefly down, a killed process) is transient.
+status 2 (core/errors.py); that will not fix itself, so it is never retried, unless the line
+ends with core/errors.py's TRANSIENT_MARK (the tracking server down or restarting). Anything
+else (DVC busy, the S3 endpoint briefly down, a killed process) is transient too.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from ml_pipeline.core.errors import is_transient_line
 
 # DVC's last line when a stage's command fails: "... failed to run: <cmd>, exited with 2".
 _STAGE_EXIT = re.compile(r"failed to run: .*, exited with (-?\d+)")
@@ -54,17 +57,23 @@ class StageRun:
 def classify(run: StageRun) -> StageFailed | None:
     """None when the stage succeeded; else the failure, retryable unless it is the stage's own.
 
-    Not retryable: the stage's command exited with 2 and printed its `...: error: ...` line.
+    Not retryable: the stage's command exited with 2 and printed its `...: error: ...` line,
+    one without the transient mark (a service that was down).
     """
     if run.returncode == 0:
         return None
     errors = [line for line in run.stderr.splitlines() if _OWN_ERROR.match(line)]
     exit_code = _STAGE_EXIT.search(run.stderr)
     if exit_code and exit_code.group(1) == "2" and errors:
-        return StageFailed(run.stage, errors[0], retryable=False)
+        return StageFailed(run.stage, errors[0], retryable=is_transient_line(errors[0]))
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     last = lines[-1] if lines else f"dvc repro exited with {run.returncode}"
     return StageFailed(run.stage, f"{run.stage}{TRANSIENT}{last}", retryable=True)
+
+
+def is_transient_failure(line: str) -> bool:
+    """Whether a run's failure line is a transient one (exit 1), not the input's (exit 2)."""
+    return TRANSIENT in line or is_transient_line(line)
 
 
 def pipeline_env() -> dict[str, str]:

@@ -3,7 +3,9 @@
 Every entry point (`python -m stages.<name>`) goes through `entry_point` (or `run_stage`): a
 StageError, a missing input file or a failing MLflow store (core/faults.py) prints one line
 `<name>: error: ...` to stderr, without any URL's password, and the exit status is 2; nothing
-else is caught, so a bug still shows its traceback.
+else is caught, so a bug still shows its traceback. When what failed is a service that is down
+(core/faults.py `is_transient`), the line ends with TRANSIENT_MARK: the one sign, read by
+orchestration/stage.py, that running the stage again later may succeed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Protocol
 ERROR_STATUS = 2
 SHOWN_CHARS = 200  # of a value echoed in a message or report (one field may be megabytes)
 LINE_CHARS = 4_000  # of the one error line, whatever its parts
+TRANSIENT_MARK = " (transient: a service is down; running again later may succeed)"
 USERINFO = re.compile(
     r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/@:]*)(?P<secret>:[^\s/@]*)?@"
 )
@@ -24,6 +27,15 @@ USERINFO = re.compile(
 
 class StageError(Exception):
     """Bad input or configuration: the message is one line naming the file, column or key."""
+
+
+class Unavailable(StageError):
+    """A service the stage needs (the tracking server) is down or restarting: not the input."""
+
+
+def is_transient_line(line: str) -> bool:
+    """Whether a stage's error line says its failure may pass (see TRANSIENT_MARK)."""
+    return line.rstrip().endswith(TRANSIENT_MARK)
 
 
 def one_line(name: str, exc: BaseException) -> str:
@@ -63,14 +75,15 @@ def handled(name: str, body: Callable[[], int | None]) -> int:
     try:
         return body() or 0
     except (StageError, FileNotFoundError) as exc:
-        line = one_line(name, exc)
+        line, transient = one_line(name, exc), isinstance(exc, Unavailable)
     except Exception as exc:
-        from ml_pipeline.core.faults import is_store_fault, store_fault
+        from ml_pipeline.core.faults import is_store_fault, is_transient, store_fault
 
         if not is_store_fault(exc):
             raise
-        line = f"{name}: error: {store_fault(exc)}"
-    print(capped(redacted(line), LINE_CHARS), file=sys.stderr)
+        line, transient = f"{name}: error: {store_fault(exc)}", is_transient(exc)
+    mark = TRANSIENT_MARK if transient else ""
+    print(capped(redacted(line), LINE_CHARS) + mark, file=sys.stderr)
     return ERROR_STATUS
 
 

@@ -17,6 +17,20 @@ from ml_pipeline.core.errors import StageError
 STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 # Where MLflow's errors and those of the clients it talks to its stores with are defined.
 STORE_MODULES = ("mlflow.", "requests.", "urllib3.", "botocore.", "boto3.")
+# Errors (by class name, anywhere in an exception's MRO or its cause chain) of a service that did
+# not answer: builtins, requests, urllib3 and botocore all name them so. Such a fault may pass.
+UNANSWERED = {
+    "ConnectionError",
+    "TimeoutError",
+    "Timeout",
+    "RetryError",
+    "MaxRetryError",
+    "NewConnectionError",
+    "ProtocolError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "EndpointConnectionError",
+}
 
 
 def first_line(exc: BaseException) -> str:
@@ -28,6 +42,19 @@ def first_line(exc: BaseException) -> str:
 def is_store_fault(exc: BaseException) -> bool:
     """An error of MLflow, or of the HTTP/S3 clients under it (`requests`, `urllib3`, boto)."""
     return any(kind.__module__.startswith(STORE_MODULES) for kind in type(exc).__mro__)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A server that did not answer (refused, reset, timed out, 5xx after retries), also when
+    MLflow wraps the client's error (`API request ... failed with exception ...`)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if any(kind.__name__ in UNANSWERED for kind in type(current).__mro__):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def store_fault(exc: BaseException) -> str:

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.errors import StageError, Unavailable
 from ml_pipeline.core.faults import (
     damaged_store,
     database_errors,
     discard_unfinished_models,
     first_line,
     is_storage_error,
+    is_transient,
     storage_failure,
 )
 from ml_pipeline.tracking.orphans import process_tags, reconcile, summary
@@ -99,7 +100,8 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
                     experiment_id = found.experiment_id
             killed = reconcile(client, experiment_id, store.root)  # runs of killed processes
         except MlflowException as exc:
-            raise StageError(f"MLflow store {store.shown_uri}: {first_line(exc)}") from None
+            kind = Unavailable if is_transient(exc) else StageError
+            raise kind(f"MLflow store {store.shown_uri}: {first_line(exc)}") from None
         except database_errors() as exc:
             raise damaged_store(store.shown_uri, first_line(exc)) from None
     if killed:

@@ -18,7 +18,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml_pipeline.core.errors import StageError, redacted
+from ml_pipeline.core.errors import StageError, Unavailable, redacted
 from ml_pipeline.core.faults import damaged_store
 
 EXPS_MARKER = "/.dvc/tmp/exps/"
@@ -119,16 +119,20 @@ def probe(store: Store) -> None:
     if not store.is_server:
         return
     url = without_credentials(store.tracking_uri).rstrip("/") + "/health"  # needs none
+    down = True  # refused, timed out, 5xx: a server down or restarting (transient)
     try:
         with urllib.request.urlopen(url, timeout=PROBE_SECONDS) as response:
             if response.status == 200:
                 return
             problem = f"HTTP {response.status}"
     except urllib.error.HTTPError as exc:
-        problem = f"HTTP {exc.code}"
-    except (OSError, ValueError) as exc:
+        problem, down = f"HTTP {exc.code}", exc.code >= 500
+    except ValueError as exc:  # not a URL at all
+        problem, down = str(exc), False
+    except OSError as exc:
         problem = str(getattr(exc, "reason", exc))
-    raise StageError(
+    kind = Unavailable if down else StageError
+    raise kind(
         f"MLflow tracking server {store.shown_uri} is unreachable ({problem}); "
         "start it or fix MLFLOW_TRACKING_URI"
     )

@@ -24,7 +24,7 @@ import yaml
 
 from commands.compose import compose
 from ml_pipeline.tracking.lineage import file_md5
-from tests.conftest import pipeline_env, run, run_queue
+from tests.conftest import pipeline_env, run, run_queue, tiny_overrides
 from tests.services import free_port, served
 
 pytestmark = pytest.mark.slow
@@ -213,7 +213,7 @@ def test_worse_model_is_not_promoted_and_a_failed_gate_registers_nothing(
     first_run = read(repo, "models/run.json")["run_id"]
 
     # One boosting iteration: passes the tiny thresholds but is worse than the champion.
-    compose(repo / "params.yaml", ["data=tiny", "model.max_iter=1"], repo / "conf")
+    compose(repo / "params.yaml", tiny_overrides("model.max_iter=1"), repo / "conf")
     run(["dvc", "repro"], repo)
     registration = read(repo, "reports/registration.json")
     assert registration["decision"] == "challenger" and registration["version"] == 2
@@ -228,7 +228,7 @@ def test_worse_model_is_not_promoted_and_a_failed_gate_registers_nothing(
 
     # A strict threshold: nothing registered, the run still succeeds, the file says why.
     strict = "register.thresholds=[{metric:accuracy,direction:higher,value:0.99}]"
-    compose(repo / "params.yaml", ["data=tiny", "model.max_iter=1", strict], repo / "conf")
+    compose(repo / "params.yaml", tiny_overrides("model.max_iter=1", strict), repo / "conf")
     result = run(["dvc", "repro"], repo)
     assert "Running stage 'register'" in result.stdout
     assert "Running stage 'train'" not in result.stdout

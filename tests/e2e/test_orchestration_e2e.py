@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from commands.compose import compose
 from orchestration.graph import read_graph
 from tests.conftest import ROOT, pipeline_env, run
 
@@ -42,6 +44,26 @@ while not pathlib.Path(sys.argv[1]).exists() and time.monotonic() < deadline:
 
 def today_branch() -> str:
     return f"retrain/{dt.datetime.now(dt.UTC).date().isoformat()}"
+
+
+def commit_to_conf(repo: Path, *overrides: str) -> None:
+    """Make `conf/` itself compose what `repo_copy(*overrides)` put in params.yaml, and commit
+    it: a scheduled run composes params.yaml from conf/ (orchestration/config.py)."""
+    config = repo / "conf/config.yaml"
+    text, values = config.read_text(), {}
+    for override in ("data=tiny", *overrides):
+        key, value = override.split("=", 1)
+        if "." in key:  # a value: in config.yaml's own body, merged last (`_self_`)
+            section, name = key.split(".", 1)
+            values.setdefault(section, {})[name] = yaml.safe_load(value)
+        else:  # a group's option: in the defaults list
+            text = re.sub(rf"^  - {key}: \S+$", f"  - {key}: {value}", text, flags=re.M)
+    config.write_text(text + (yaml.safe_dump(values, sort_keys=False) if values else ""))
+    expected = (repo / "params.yaml").read_text()
+    compose(repo / "params.yaml", [], repo / "conf")
+    assert (repo / "params.yaml").read_text() == expected
+    run(["git", "add", "-A", "conf", "params.yaml"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "conf"], repo)
 
 
 def flow_env(tmp_path: Path) -> dict[str, str]:
@@ -100,6 +122,7 @@ def test_prefect_flow_equals_dvc_repro_and_publishes_a_branch(
     run(["dvc", "repro"], plain)
 
     repo = repo_copy("cv=fast", "orchestrate.base_branch=master")
+    commit_to_conf(repo, "cv=fast", "orchestrate.base_branch=master")
     main = git(repo, "rev-parse", "master")
     done = run_flow(repo, tmp_path, "--publish")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -235,6 +258,7 @@ def test_airflow_dag_imports_and_runs_on_tiny(
     """In its own environment (.venv-airflow from uv.lock, `make airflow-setup`)."""
     run(["make", "airflow-setup"], ROOT, timeout=1800)
     repo = repo_copy("cv=fast", "orchestrate.base_branch=master", "orchestrate.retries=0")
+    commit_to_conf(repo, "cv=fast", "orchestrate.base_branch=master", "orchestrate.retries=0")
     airflow = ROOT / ".venv-airflow/bin/airflow"
     env = {k: v for k, v in pipeline_env().items() if not k.startswith(("AIRFLOW", "PREFECT"))}
     env |= {

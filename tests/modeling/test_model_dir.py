@@ -16,9 +16,9 @@ from ml_pipeline.core.config import load_params
 from ml_pipeline.modeling.model_dir import load_pipeline
 from ml_pipeline.tracking.model_save import model_kwargs, save_model
 from stages import prepare, train
-from tests.conftest import ROOT, pipeline_env
+from tests.conftest import ROOT, pipeline_env, tiny_overrides
 
-QUICK = ["data=tiny", "cv=fast", "model.max_iter=20", "evaluate.importance_repeats=1"]
+QUICK = tiny_overrides("cv=fast", "model.max_iter=20", "evaluate.importance_repeats=1")
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,14 @@ Fast: no pipeline, only Prefect's ephemeral server and DVC on commands that take
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
 
+from commands.compose import compose
 from tests.conftest import ROOT, pipeline_env, run
 
 FAIL = """\
@@ -35,13 +37,17 @@ stages:
 
 
 def failing_repo(repo: Path) -> Path:
-    """A Git and DVC repository with the project's params.yaml and the two stages, committed."""
+    """A Git and DVC repository with the project's conf/ (params.yaml composed from it: a run
+    that publishes composes it again) and the two stages, committed."""
     repo.mkdir()
     (repo / "fail.py").write_text(FAIL)
     (repo / "dvc.yaml").write_text(DVC_YAML)
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["orchestrate"] |= {"retries": 2, "retry_delay_seconds": 0}  # a retry would show
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    shutil.copytree(ROOT / "conf", repo / "conf")
+    settings = repo / "conf/orchestrate/default.yaml"
+    orchestrate = yaml.safe_load(settings.read_text())
+    orchestrate |= {"retries": 2, "retry_delay_seconds": 0}  # a retry would show
+    settings.write_text(yaml.safe_dump(orchestrate, sort_keys=False))
+    compose(repo / "params.yaml", [], repo / "conf")
     run(["git", "init", "-q", "-b", "master"], repo)
     run(["dvc", "init", "-q"], repo)
     run(["git", "add", "-A"], repo)
@@ -53,6 +59,12 @@ def test_a_failing_stage_fails_the_flow_with_its_line_and_exit_2_and_publishes_n
     tmp_path: Path,
 ) -> None:
     repo = failing_repo(tmp_path / "repo")
+    # What another run left in params.yaml (here without `orchestrate`): a run that publishes
+    # composes its own from conf/, and restores this one after the failure.
+    left = yaml.safe_load((repo / "params.yaml").read_text())
+    del left["orchestrate"]
+    (repo / "params.yaml").write_text(yaml.safe_dump(left, sort_keys=False))
+    left_text = (repo / "params.yaml").read_text()
     env = {k: v for k, v in pipeline_env().items() if not k.startswith("PREFECT_")}
     env |= {"PREFECT_HOME": str(tmp_path / "prefect-home")}
     done = subprocess.run(
@@ -72,4 +84,5 @@ def test_a_failing_stage_fails_the_flow_with_its_line_and_exit_2_and_publishes_n
     assert logs.count("Running stage 'first'") == 1  # its own error: not retried
     assert "Running stage 'second'" not in logs and not (repo / "b.txt").exists()
     assert run(["git", "branch", "--list", "retrain/*"], repo).stdout == ""  # nothing published
-    assert run(["git", "status", "--porcelain"], repo).stdout == ""  # workspace as it was
+    status = run(["git", "status", "--porcelain"], repo).stdout
+    assert status == " M params.yaml\n" and (repo / "params.yaml").read_text() == left_text

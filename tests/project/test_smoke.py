@@ -11,14 +11,14 @@ from commands.compose import compose
 from ml_pipeline.core.config import TASK_METRICS, load_params
 from ml_pipeline.evaluation.metrics import score
 from stages import evaluate, prepare, train, validate
-from tests.conftest import ROOT
+from tests.conftest import ROOT, tiny_overrides
 
 
 def test_tiny_runs_through_every_stage_in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     quick = ["cv=fast", "model.max_iter=30", "evaluate.importance_repeats=1"]
-    compose(tmp_path / "params.yaml", ["data=tiny", *quick], ROOT / "conf")
+    compose(tmp_path / "params.yaml", tiny_overrides(*quick), ROOT / "conf")
     params = load_params(tmp_path / "params.yaml")
     monkeypatch.chdir(ROOT)  # the raw data is read where the config points; nothing is written
 

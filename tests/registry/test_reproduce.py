@@ -175,7 +175,10 @@ def test_reproduce_a_registered_version_from_its_lineage(tiny_repo: Path) -> Non
     assert run(["git", "worktree", "list"], tiny_repo).stdout.count("\n") == 1
 
     # An experiment's version: the commit plus the params.yaml its run logged.
-    run(["dvc", "exp", "run", "-S", "data=tiny", "-S", "model.max_iter=50"], tiny_repo)
+    run(
+        ["dvc", "exp", "run", "-S", "data=tiny", "-S", "model=hgb", "-S", "model.max_iter=50"],
+        tiny_repo,
+    )
     import mlflow
 
     store = f"sqlite:///{tiny_repo}/mlflow.db"  # registry too: not a global of earlier tests

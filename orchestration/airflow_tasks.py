@@ -1,0 +1,65 @@
+"""What the Airflow DAG's `start`, `publish` and `restore` tasks do, in plain Python (no Airflow).
+
+A scheduled run (`publishing`) refuses a workspace with foreign changes, records it in
+SNAPSHOT_FILE, and composes params.yaml from conf/; `publish` keeps the results on a branch and
+`restore` undoes a failed run from the record. A run once (`make airflow-test`) does none of it:
+it runs the stages on params.yaml as it is and publishes nothing. `restore` without a record
+(`start` refused the workspace, or a run once) does nothing: it never restores a stale record.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ml_pipeline.core.config import OrchestrateConfig
+from orchestration.config import load_run_config, write_params
+from orchestration.lock import pipeline_lock
+from orchestration.publish import Snapshot, check_clean, publish, restore, snapshot
+
+SNAPSHOT_FILE = ".dvc/tmp/orchestrate-snapshot.json"
+
+
+def start(repo: Path, publishing: bool, lock_timeout: float) -> str:
+    """Before the stages: forget an old record; when publishing, check, record, compose."""
+    recorded = repo / SNAPSHOT_FILE
+    with pipeline_lock(repo, lock_timeout):
+        recorded.unlink(missing_ok=True)
+        if not publishing:
+            return "start: run once: params.yaml as it is, nothing published"
+        check_clean(repo)
+        before = snapshot(repo)
+        recorded.parent.mkdir(parents=True, exist_ok=True)
+        recorded.write_text(
+            json.dumps({"commit": before.commit, "untracked": sorted(before.untracked)})
+        )
+        write_params(repo, load_run_config(repo, [], from_conf=True))
+    return "start: workspace recorded; params.yaml composed from conf/"
+
+
+def publish_results(repo: Path, settings: OrchestrateConfig, publishing: bool) -> list[str]:
+    """After the stages: the results on a `retrain/<date>` branch (nothing for a run once)."""
+    if not publishing:
+        return ["publish: run once: no branch written"]
+    with pipeline_lock(repo, settings.lock_timeout_seconds):
+        done = publish(
+            repo,
+            settings.branch_prefix,
+            settings.base_branch,
+            settings.git_remote,
+            settings.push_data,
+        )
+        (repo / SNAPSHOT_FILE).unlink(missing_ok=True)
+    return list(done.notes)
+
+
+def restore_workspace(repo: Path, lock_timeout: float) -> str:
+    """After a failure: the workspace as `start` recorded it, or nothing when it recorded none."""
+    recorded = repo / SNAPSHOT_FILE
+    with pipeline_lock(repo, lock_timeout):
+        if not recorded.is_file():
+            return "restore: nothing to undo (start recorded no workspace)"
+        saved = json.loads(recorded.read_text())
+        restore(repo, Snapshot(saved["commit"], frozenset(saved["untracked"])))
+        recorded.unlink()
+    return "restore: workspace restored; no branch written"

@@ -1,0 +1,57 @@
+"""The Airflow DAG's start/publish/restore (orchestration/airflow_tasks.py, plain Python), and
+where a scheduled run's params.yaml comes from. Fast: no Airflow, no stage run."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from commands.compose import compose
+from orchestration.airflow_tasks import SNAPSHOT_FILE, publish_results, restore_workspace, start
+from orchestration.config import load_run_config
+from orchestration.publish import PublishError
+from tests.conftest import run
+
+
+def from_conf(repo: Path) -> str:
+    """params.yaml as `conf/` composes it, with no override."""
+    with tempfile.TemporaryDirectory() as tmp:
+        compose(Path(tmp) / "params.yaml", [], repo / "conf")
+        return (Path(tmp) / "params.yaml").read_text()
+
+
+def test_restore_does_nothing_when_start_refused_the_workspace(tiny_repo: Path) -> None:
+    assert start(tiny_repo, True, 0).startswith("start: workspace recorded")  # an earlier run
+    assert (tiny_repo / SNAPSHOT_FILE).is_file()  # ... left its record (killed before restore)
+    run(["git", "checkout", "-q", "--", "params.yaml"], tiny_repo)
+    edited = tiny_repo / "stages/prepare.py"
+    edited.write_text("# the user's work in progress\n")
+    with pytest.raises(PublishError, match="stages/prepare.py"):
+        start(tiny_repo, True, 0)
+    assert (
+        restore_workspace(tiny_repo, 0) == "restore: nothing to undo (start recorded no workspace)"
+    )
+    assert (
+        edited.read_text() == "# the user's work in progress\n"
+    )  # not "restored" from the old record
+
+
+def test_a_scheduled_run_composes_params_from_conf_and_a_run_once_does_not(tiny_repo: Path) -> None:
+    params = tiny_repo / "params.yaml"
+    left = params.read_text()  # `data=tiny`, as the last `make orchestrate ARGS=data=tiny` left it
+    assert left != from_conf(tiny_repo)
+    assert load_run_config(tiny_repo, []).params_text == left  # a run once: params.yaml as it is
+    assert load_run_config(tiny_repo, [], from_conf=True).params_text == from_conf(tiny_repo)
+
+    assert start(tiny_repo, False, 0).startswith("start: run once")
+    assert params.read_text() == left and not (tiny_repo / SNAPSHOT_FILE).exists()
+    settings = load_run_config(tiny_repo, []).orchestrate
+    assert publish_results(tiny_repo, settings, False) == ["publish: run once: no branch written"]
+    assert run(["git", "branch", "--list", "retrain/*"], tiny_repo).stdout == ""
+
+    start(tiny_repo, True, 0)
+    assert params.read_text() == from_conf(tiny_repo)
+    assert restore_workspace(tiny_repo, 0).startswith("restore: workspace restored")
+    assert params.read_text() == left and not (tiny_repo / SNAPSHOT_FILE).exists()
