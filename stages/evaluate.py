@@ -14,6 +14,7 @@ from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
 from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.evaluation.importance import importance
+from ml_pipeline.evaluation.intervals import intervals
 from ml_pipeline.evaluation.metrics import rounded, score
 from ml_pipeline.evaluation.plots import (
     classification_plots,
@@ -40,10 +41,12 @@ def run(
     train_report: dict,
     train: pd.DataFrame | None = None,
 ) -> Evaluation:
-    """Test metrics, CV summary, baseline and skill (given `train`), timings and plot tables."""
+    """Test metrics with their 95 % intervals, CV summary, baseline and skill (given `train`),
+    timings and plot tables."""
     data, settings = model_data(params), params.evaluate
     scored = score(model, test, data)
     metrics, target, predicted = dict(scored.metrics), scored.target, scored.predicted
+    metrics |= intervals(scored, params.seed)  # <metric>.ci_lower/.ci_upper: 95 % bootstrap
     if scored.proba is not None and scored.positive is not None:
         plots = classification_plots(
             target,
