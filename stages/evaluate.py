@@ -9,6 +9,7 @@ from sklearn.pipeline import Pipeline
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             paths.TIMINGS: json_writer(result.timings),
             paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
             paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
+            **cost_output("evaluate"),
         }
     )
     metrics = {k: v for k, v in result.metrics.items() if not k.startswith("baseline.")}

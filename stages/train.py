@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from ml_pipeline.core import paths, progress
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.data.columns import features_and_target
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
                 paths.MODEL_DIR: lambda p: save_model(pipeline, kwargs, p),
                 paths.TRAIN_REPORT: json_writer(report),
                 paths.RUN_INFO: json_writer(run_info),
+                **cost_output("train"),
             }
         )
     print(
