@@ -22,7 +22,7 @@ from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.modeling.pipeline import build_pipeline
-from ml_pipeline.tracking.lineage import file_md5, run_lineage
+from ml_pipeline.tracking.lineage import file_md5, host_tags, run_lineage
 from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
 from ml_pipeline.tracking.session import active_run, connect
 from ml_pipeline.tracking.ui import declare_experiment
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     train = pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
+    tags |= host_tags()  # the machine it trained on: on the run, not the version
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
         data = model_data(params)

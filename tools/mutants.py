@@ -701,6 +701,14 @@ MUTANTS = [
         ("tests/core/test_cost.py",),
         must_kill=True,
     ),
+    Mutant(
+        "train tags no host",
+        "stages/train.py",
+        "    tags |= host_tags()",
+        "    pass",
+        ("tests/tracking/test_host.py",),
+        must_kill=True,
+    ),
 ]
 
 
