@@ -709,6 +709,14 @@ MUTANTS = [
         ("tests/tracking/test_host.py",),
         must_kill=True,
     ),
+    Mutant(
+        "model card lists bounds as metrics",
+        "ml_pipeline/registry/model_card.py",
+        'if not name.startswith("cv_") and not name.endswith(INTERVAL_SUFFIXES):',
+        'if not name.startswith("cv_"):',
+        ("tests/tracking/test_mlflow_view.py",),
+        must_kill=True,
+    ),
 ]
 
 
