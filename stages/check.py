@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 
@@ -20,7 +21,7 @@ REPORT = {"params.yaml": "valid"}  # constant: depending on it re-runs nothing
 def main(argv: list[str] | None = None) -> None:
     paths.CHECK_REPORT.unlink(missing_ok=True)  # as DVC does: no stale "valid"
     load_params(paths.PARAMS)
-    publish({paths.CHECK_REPORT: json_writer(REPORT)})
+    publish({paths.CHECK_REPORT: json_writer(REPORT), **cost_output("check")})
     print(f"check: {paths.PARAMS} is valid")
 
 

@@ -9,11 +9,13 @@ from sklearn.pipeline import Pipeline
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
 from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.evaluation.importance import importance
+from ml_pipeline.evaluation.intervals import intervals
 from ml_pipeline.evaluation.metrics import rounded, score
 from ml_pipeline.evaluation.plots import (
     classification_plots,
@@ -40,10 +42,12 @@ def run(
     train_report: dict,
     train: pd.DataFrame | None = None,
 ) -> Evaluation:
-    """Test metrics, CV summary, baseline and skill (given `train`), timings and plot tables."""
+    """Test metrics with their 95 % intervals, CV summary, baseline and skill (given `train`),
+    timings and plot tables."""
     data, settings = model_data(params), params.evaluate
     scored = score(model, test, data)
     metrics, target, predicted = dict(scored.metrics), scored.target, scored.predicted
+    metrics |= intervals(scored, params.seed)  # <metric>.ci_lower/.ci_upper: 95 % bootstrap
     if scored.proba is not None and scored.positive is not None:
         plots = classification_plots(
             target,
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
             paths.TIMINGS: json_writer(result.timings),
             paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
             paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
+            **cost_output("evaluate"),
         }
     )
     metrics = {k: v for k, v in result.metrics.items() if not k.startswith("baseline.")}

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import DataConfig, Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.data.changes import changes_note
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
             paths.PREPARED_TRAIN: lambda p: train.to_parquet(p, index=False),
             paths.PREPARED_TEST: lambda p: test.to_parquet(p, index=False),
             paths.PREPARE_REPORT: json_writer(report),
+            **cost_output("prepare"),
         }
     )
     rows, dropped = report["rows"], report.get("features_dropped")

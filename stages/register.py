@@ -17,6 +17,7 @@ from typing import Any
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.curves import loss_name
@@ -223,7 +224,11 @@ def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Re
                 log_batch(tracking, candidate.run_id, tags=tags)
                 mlflow.log_text(staged[paths.REGISTRATION].read_text(), paths.REGISTRATION.name)
 
-        publish({paths.REGISTRATION: json_writer(registration.report())}, before_moving=log)
+        written = {
+            paths.REGISTRATION: json_writer(registration.report()),
+            **cost_output("register"),
+        }
+        publish(written, before_moving=log)
     return registration
 
 

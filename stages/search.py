@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.tracking.lineage import file_md5, flatten, run_lineage
@@ -155,7 +156,7 @@ def log_parent(tracking: Tracking, run_id: str, params: Params, result: SearchRe
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     if not params.search.enabled:
-        publish({paths.SEARCH_REPORT: json_writer(OFF)})
+        publish({paths.SEARCH_REPORT: json_writer(OFF), **cost_output("search")})
         print("search: off (search: none); train fits the model group's values")
         return
     import pandas as pd  # not before: with `search: none` the stage needs no pandas
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         log_parent(tracking, parent_id, params, result)
         outcome = report(params, result, parent_id)
         mlflow.log_dict(outcome, paths.SEARCH_REPORT.name)
-        publish({paths.SEARCH_REPORT: json_writer(outcome)})
+        publish({paths.SEARCH_REPORT: json_writer(outcome), **cost_output("search")})
     best = result.best
     assert best is not None
     print(

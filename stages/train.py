@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from ml_pipeline.core import paths, progress
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.data.columns import features_and_target
@@ -21,7 +22,7 @@ from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.modeling.pipeline import build_pipeline
-from ml_pipeline.tracking.lineage import file_md5, run_lineage
+from ml_pipeline.tracking.lineage import file_md5, host_tags, run_lineage
 from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
 from ml_pipeline.tracking.session import active_run, connect
 from ml_pipeline.tracking.ui import declare_experiment
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     train = pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
+    tags |= host_tags()  # the machine it trained on: on the run, not the version
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
         data = model_data(params)
@@ -77,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
                 paths.MODEL_DIR: lambda p: save_model(pipeline, kwargs, p),
                 paths.TRAIN_REPORT: json_writer(report),
                 paths.RUN_INFO: json_writer(run_info),
+                **cost_output("train"),
             }
         )
     print(

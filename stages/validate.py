@@ -13,6 +13,7 @@ import pandas as pd
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import StageError, entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.validation.checks import (
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         {
             paths.VALIDATION_REPORT: json_writer(summary),
             paths.VALIDATION_HTML: lambda p: p.write_text(page),
+            **cost_output("validate"),
         }
     )
     for line in failure_lines(outcomes):

@@ -750,6 +750,72 @@ MUTANTS = [
         ("tests/orchestration/test_prefect_flow.py",),
         must_kill=True,
     ),
+    Mutant(
+        "bootstrap AUC ties count whole",
+        "ml_pipeline/evaluation/intervals.py",
+        '        wins -= np.einsum("gb,gb->b", pos, neg) / 2  # a tie counts half\n',
+        "",
+        ("tests/evaluation/test_intervals.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "bootstrap resamples ignore the seed",
+        "ml_pipeline/evaluation/intervals.py",
+        "rng = np.random.default_rng(seed)",
+        "rng = np.random.default_rng(0)",
+        ("tests/evaluation/test_intervals.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "evaluate writes no intervals",
+        "stages/evaluate.py",
+        "    metrics |= intervals(scored, params.seed)",
+        "    pass",
+        ("tests/project/test_smoke.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "conservative bound is the good end",
+        "ml_pipeline/core/gate_config.py",
+        'lower if self.direction == "higher" else upper',
+        'upper if self.direction == "higher" else lower',
+        ("tests/registry/test_promotion.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "conservative bound ignored",
+        "ml_pipeline/registry/promotion.py",
+        '"observed": metrics[t.gated()],\n            "passed": metrics[t.gated()] is None\n'
+        "            or at_least(metrics[t.gated()], t.value, t.direction),",
+        '"observed": metrics[t.gated()],\n            "passed": metrics[t.metric] is None\n'
+        "            or at_least(metrics[t.metric], t.value, t.direction),",
+        ("tests/registry/test_promotion.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "cost memory in kilobytes",
+        "ml_pipeline/core/cost.py",
+        '"peak_memory_mb": round(kib / 1024, 1)',
+        '"peak_memory_mb": round(kib, 1)',
+        ("tests/core/test_cost.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "train tags no host",
+        "stages/train.py",
+        "    tags |= host_tags()",
+        "    pass",
+        ("tests/tracking/test_host.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "model card lists bounds as metrics",
+        "ml_pipeline/registry/model_card.py",
+        'if not name.startswith("cv_") and not name.endswith(INTERVAL_SUFFIXES):',
+        'if not name.startswith("cv_"):',
+        ("tests/tracking/test_mlflow_view.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -6,9 +6,12 @@ that contradicts it is refused with the key named.
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from ml_pipeline.core.config_base import Directed, Direction, Strict
+from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES, METRICS
 
 
 class GateRuleConfig(Directed):
@@ -26,11 +29,34 @@ class ReportConfig(Strict):
 
 
 class ThresholdConfig(Directed):
-    """`metric` must be `direction` than or equal to `value` (absolute, on the test split)."""
+    """`metric` must be `direction` than or equal to `value` (absolute, on the test split).
+
+    `bound: point` gates the metric itself; `bound: conservative` gates the end of its 95 %
+    interval on the bad side (`<metric>.ci_lower` when higher is better, `.ci_upper` when lower
+    is better; evaluation/intervals.py): a model passes only when the test data leave little
+    doubt that it reaches `value`.
+    """
 
     metric: str
     direction: Direction
     value: float
+    bound: Literal["point", "conservative"] = "point"
+
+    @model_validator(mode="after")
+    def _bound_has_an_interval(self) -> ThresholdConfig:
+        if self.bound == "conservative" and self.metric not in METRICS:
+            raise ValueError(
+                f"bound 'conservative' needs a test metric with an interval (one of: "
+                f"{', '.join(METRICS)}), not {self.metric!r}; write bound: point"
+            )
+        return self
+
+    def gated(self) -> str:
+        """The metrics.json key compared with `value`: the metric, or its conservative bound."""
+        if self.bound == "point":
+            return self.metric
+        lower, upper = INTERVAL_SUFFIXES
+        return self.metric + (lower if self.direction == "higher" else upper)
 
 
 class RegisterConfig(Directed):

@@ -29,3 +29,8 @@ DVC_YAML = Path("dvc.yaml")
 DVC_LOCK = Path("dvc.lock")
 PR_REPORT_DIR = Path("pr-report")
 NOT_STAGE_FILES = (CONF_DIR, DVC_YAML, DVC_LOCK, PR_REPORT_DIR)
+
+
+def cost_report(stage: str) -> Path:
+    """`reports/cost/<stage>.json`: what the stage's run cost (ml_pipeline/core/cost.py)."""
+    return Path("reports/cost") / f"{stage}.json"

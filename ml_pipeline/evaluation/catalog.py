@@ -5,7 +5,9 @@ Names derived from them follow their base metric:
 
 - `cv_<m>_mean`, `cv_fold_<m>`, `test_<m>` (a learning curve), `baseline.<m>`: as `<m>`;
 - `skill.<m>`: 1 − error / baseline error (evaluation/baselines.py), higher is better;
-- `cv_<m>_std` (a spread) and timings (`*_seconds`, `*_ms_per_row`): not ranked.
+- `cv_<m>_std` (a spread), timings (`*_seconds`, `*_ms_per_row`) and the bounds of a 95 %
+  interval (`<m>.ci_lower`, `<m>.ci_upper`, evaluation/intervals.py): not ranked (the gate reads
+  a bound only through `register.thresholds[].bound`).
 
 Every reader asks `direction(name)`: the gate (registry/promotion.py through the config), the
 pull-request verdicts, the search, skill scores, the MLflow runs view, `make exps`, the model card.
@@ -20,7 +22,8 @@ from typing import Literal
 Direction = Literal["higher", "lower"]
 Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
-NOT_RANKED_SUFFIXES = ("_std", "_seconds", "_ms_per_row")
+INTERVAL_SUFFIXES = (".ci_lower", ".ci_upper")
+NOT_RANKED_SUFFIXES = ("_std", "_seconds", "_ms_per_row", *INTERVAL_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,9 @@ SKILL_METRICS: dict[str, tuple[str, ...]] = {
 
 def base_metric(name: str) -> Metric | None:
     """The catalog metric a (possibly derived) name is about; None for an unknown name."""
+    for suffix in INTERVAL_SUFFIXES:
+        if name.endswith(suffix) and name.removesuffix(suffix) in METRICS:
+            return METRICS[name.removesuffix(suffix)]
     for prefix in ("baseline.", "skill.", "cv_fold_", "test_"):
         if name.startswith(prefix) and name.removeprefix(prefix) in METRICS:
             return METRICS[name.removeprefix(prefix)]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from ml_pipeline.evaluation.catalog import direction
+from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES, direction
 from ml_pipeline.tracking.ui import headline
 
 
@@ -98,12 +98,15 @@ def data_section(data: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def metrics_section(metrics: dict[str, Any]) -> list[str]:
-    """The test metrics (null: undefined on this data) and the CV mean ± std, each with the
-    metric catalog's better direction."""
+    """The test metrics (null: undefined on this data) with their 95 % interval where
+    metrics.json has one, and the CV mean ± std, each with the catalog's better direction."""
     lines = ["### Metrics (test split)", "| metric | value | better |", "|---|---|---|"]
     for name, value in sorted(metrics.items()):
-        if not name.startswith("cv_"):
+        if not name.startswith("cv_") and not name.endswith(INTERVAL_SUFFIXES):
             shown = "null (undefined on this data)" if value is None else f"{value:.6g}"
+            low, high = (metrics.get(name + suffix) for suffix in INTERVAL_SUFFIXES)
+            if value is not None and low is not None and high is not None:
+                shown += f" (95 %: {low:.4g} to {high:.4g})"
             lines.append(f"| {name} | {shown} | {direction(name) or '—'} |")
     spreads = [k for k in sorted(metrics) if k.startswith("cv_") and k.endswith("_mean")]
     for mean in spreads:

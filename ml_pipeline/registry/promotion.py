@@ -109,6 +109,13 @@ def check_metrics_exist(config: RegisterConfig, metrics: Mapping[str, float]) ->
                 f"{key}: metric {metric!r} is not in metrics.json (has: {present}); choose this "
                 "dataset's gate with `- override /register: <option>` in its conf/data file"
             )
+    for i, threshold in enumerate(config.thresholds):
+        if threshold.gated() not in metrics:
+            raise StageError(
+                f"register.thresholds[{i}].bound: {threshold.gated()!r} is not in metrics.json "
+                "(an evaluation from before intervals): run `dvc repro evaluate`, or write "
+                "bound: point"
+            )
 
 
 def at_least(value: float, bound: float, direction: Direction) -> bool:
@@ -120,16 +127,18 @@ def check_thresholds(config: RegisterConfig, metrics: Mapping[str, Any]) -> list
     """One entry per gate rule (metric, rule, observed value, passed): each threshold, then
     `register.beat_baseline` when it is on.
 
-    A metric that is null in metrics.json (MAPE near a zero target) is undefined: not gated.
+    A threshold compares the metric or, with `bound: conservative`, the bad end of its 95 %
+    interval (`ThresholdConfig.gated`). A metric that is null in metrics.json (MAPE near a zero
+    target) is undefined: not gated.
     """
     checks = [
         {
-            "metric": t.metric,
-            "rule": f"{t.metric} {'>=' if t.direction == 'higher' else '<='} {t.value}"
-            + (UNDEFINED if metrics[t.metric] is None else ""),
-            "observed": metrics[t.metric],
-            "passed": metrics[t.metric] is None
-            or at_least(metrics[t.metric], t.value, t.direction),
+            "metric": t.gated(),
+            "rule": f"{t.gated()} {'>=' if t.direction == 'higher' else '<='} {t.value}"
+            + (UNDEFINED if metrics[t.gated()] is None else ""),
+            "observed": metrics[t.gated()],
+            "passed": metrics[t.gated()] is None
+            or at_least(metrics[t.gated()], t.value, t.direction),
         }
         for t in config.thresholds
     ]

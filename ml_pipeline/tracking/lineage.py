@@ -31,6 +31,10 @@ BASELINE_REV = "dvc.baseline_rev"
 DVC_PREFIX = "dvc."  # dvc.<stage>.<path>: md5 of an earlier stage's output in dvc.lock
 DATA_PREFIX = "data.md5."  # data.md5.<split>: md5 of a prepared split
 METRIC_PREFIX = "metric."  # metric.<name>: a test metric of metrics.json (a null one: no tag)
+# host.<fact>: the machine `train` ran on (cpu, cores, memory_gb, os, python, and the version of
+# each of HOST_LIBRARIES): on the run only, to explain a fit time or a last-digit difference.
+HOST_PREFIX = "host."
+HOST_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "mlflow", "dvc")
 # What releases before the metric catalog wrote for a null metric; read back as null.
 NULL_TAGS = ("None", "null", "")
 REPRODUCE = "reproduce"
@@ -228,3 +232,44 @@ def run_lineage(stage: str, data_hashes: dict[str, str], cwd: Path | None = None
             commit, exp_name, bool(state.dirty), bool(state.params_modified)
         ),
     )
+
+
+def host_tags() -> dict[str, str]:
+    """`host.*` tags: CPU model, logical cores, memory, OS, Python and key library versions."""
+    import platform
+    from importlib import metadata
+
+    facts = {
+        "cpu": cpu_model(),
+        "cores": str(os.cpu_count() or "unknown"),
+        "memory_gb": memory_gb(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+    for library in HOST_LIBRARIES:
+        try:
+            facts[library] = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            facts[library] = "not installed"
+    return {f"{HOST_PREFIX}{name}": value for name, value in facts.items()}
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux), else what `platform` knows."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def memory_gb() -> str:
+    """Physical memory in GB (one decimal), or `unknown` where the OS does not say."""
+    try:
+        return f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1e9:.1f}"
+    except (ValueError, OSError, AttributeError):
+        return "unknown"

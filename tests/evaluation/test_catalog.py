@@ -38,6 +38,8 @@ from ml_pipeline.evaluation.catalog import (
         ("cv_rmse_std", None),
         ("fit_seconds", None),  # timings
         ("predict_ms_per_row", None),
+        ("accuracy.ci_lower", None),  # an interval's bound: the gate reads it via `bound`
+        ("log_loss.ci_upper", None),
         ("mse_of_something_else", None),  # unknown: never guessed from its spelling
     ],
 )

@@ -9,6 +9,7 @@ import pytest
 
 from commands.compose import compose
 from ml_pipeline.core.config import TASK_METRICS, load_params
+from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES
 from ml_pipeline.evaluation.metrics import score
 from stages import evaluate, prepare, train, validate
 from tests.conftest import ROOT, tiny_overrides
@@ -32,9 +33,14 @@ def test_tiny_runs_through_every_stage_in_process(
     assert len(train_report["cv_scores"]) == params.cv.n_splits
 
     result = evaluate.run(params, model, test_rows, train_report)
-    expected = [*TASK_METRICS["classification"], "cv_accuracy_mean", "cv_accuracy_std"]
-    assert list(result.metrics) == expected
+    tested = TASK_METRICS["classification"]
+    bounds = [f"{m}{suffix}" for m in tested for suffix in INTERVAL_SUFFIXES]
+    assert list(result.metrics) == [*tested, *bounds, "cv_accuracy_mean", "cv_accuracy_std"]
     assert result.metrics["roc_auc"] >= 0.8  # tiny's registration threshold, even when quick
+    for m in tested:  # each test metric within its 95 % interval
+        assert (
+            result.metrics[f"{m}.ci_lower"] <= result.metrics[m] <= result.metrics[f"{m}.ci_upper"]
+        )
     assert set(result.plots) == {
         "confusion.csv",
         "roc.csv",

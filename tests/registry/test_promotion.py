@@ -179,3 +179,52 @@ def test_a_null_primary_metric_is_not_comparable_and_says_so() -> None:
         "direction": "lower",
         "value": None,
     }
+
+
+def conservative_gate() -> RegisterConfig:
+    thresholds = [
+        {"metric": "accuracy", "value": 0.85, "bound": "conservative"},
+        {"metric": "log_loss", "value": 0.4, "bound": "conservative"},
+    ]
+    return RegisterConfig.model_validate(GATE.model_dump() | {"thresholds": thresholds})
+
+
+def test_a_conservative_bound_refuses_a_model_that_passes_on_its_point_estimate() -> None:
+    """accuracy 0.86 >= 0.85, but its 95 % interval reaches down to 0.84: not sure enough."""
+    unsure = GOOD | {
+        "accuracy": 0.86,
+        "accuracy.ci_lower": 0.84,
+        "accuracy.ci_upper": 0.88,
+        "log_loss.ci_lower": 0.28,
+        "log_loss.ci_upper": 0.32,
+    }
+    assert passes_thresholds(GATE, unsure)  # the point estimates pass
+    gate = conservative_gate()
+    decided = decide(Candidate("run1", unsure), None, gate, NAME)
+    assert decided.decision == REJECTED
+    assert decided.reasons == ("accuracy.ci_lower >= 0.85 failed: observed 0.84",)
+    sure = unsure | {"accuracy.ci_lower": 0.851}
+    assert decide(Candidate("run1", sure), None, gate, NAME).decision == CHAMPION
+    # lower is better: the conservative end is the upper one
+    assert not passes_thresholds(gate, sure | {"log_loss.ci_upper": 0.41})
+    assert [c["metric"] for c in check_thresholds(gate, sure)] == [
+        "accuracy.ci_lower",
+        "log_loss.ci_upper",
+    ]
+
+
+def test_a_conservative_bound_needs_the_interval_in_metrics_json() -> None:
+    with pytest.raises(StageError, match=r"register.thresholds\[0\].bound: 'accuracy.ci_lower'"):
+        check_metrics_exist(conservative_gate(), GOOD)
+
+
+def test_a_conservative_bound_on_a_value_without_interval_is_refused() -> None:
+    with pytest.raises(ValueError, match="bound 'conservative' needs a test metric"):
+        RegisterConfig.model_validate(
+            GATE.model_dump()
+            | {
+                "thresholds": [
+                    {"metric": "cv_accuracy_mean", "value": 0.8, "bound": "conservative"}
+                ]
+            }
+        )

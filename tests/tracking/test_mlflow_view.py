@@ -125,5 +125,9 @@ def test_model_card_has_the_sections_people_look_for(params) -> None:
         assert f"### {section}" in card
     assert "| train | 4 | <=50K 75.0%, >50K 25.0% | 2020-01-01 … 2020-01-04 |" in card
     assert "| cv_accuracy (CV mean ± std) | 0.79 ± 0.01 |" in card
+    bounds = {"accuracy.ci_lower": 0.7712, "accuracy.ci_upper": 0.8274}
+    with_bounds = model_card(params, metrics | bounds, checks, "passed, champion")
+    assert "| accuracy | 0.8 (95 %: 0.7712 to 0.8274) | higher |" in with_bounds
+    assert "accuracy.ci_lower" not in with_bounds  # shown with its metric, not as a row
     assert "Gate: accuracy >= 0.75. Decision: passed, champion." in card
     assert "- [run](#/r)" in card
