@@ -651,6 +651,41 @@ MUTANTS = [
         "if False and (hint := delimiter_hint(names[0], read.delimiter)):",
         ("tests/data/test_dataset.py",),
     ),
+    Mutant(
+        "unfinished version taken as registered",
+        "ml_pipeline/registry/promotion.py",
+        "    return bool(aliases) or ALIAS_TAG in tags\n",
+        "    return True\n",
+        ("tests/registry/test_promotion.py", "tests/registry/test_registry_state.py"),
+    ),
+    Mutant(
+        "registration never marked finished",
+        "stages/register.py",
+        "                client.set_model_version_tag(name, created, tag, text)\n",
+        "                pass\n",
+        ("tests/registry/test_registry_state.py",),
+    ),
+    Mutant(
+        "re-run reports the alias at registration",
+        "ml_pipeline/registry/promotion.py",
+        "    alias = next((a for a in aliases if a in candidate.holds), None)\n",
+        "    alias = candidate.decided\n",
+        ("tests/registry/test_promotion.py", "tests/registry/test_registry_state.py"),
+    ),
+    Mutant(
+        "rejected run forgets the champion",
+        "ml_pipeline/registry/promotion.py",
+        "return Registration(REJECTED, reasons, None, None, kept, kept, **common)",
+        "return Registration(REJECTED, reasons, None, None, None, None, **common)",
+        ("tests/registry/test_promotion.py", "tests/registry/test_registry_state.py"),
+    ),
+    Mutant(
+        "rejected run creates the registered model",
+        "stages/register.py",
+        "current_champion(tracking.client, name, create=False)",
+        "current_champion(tracking.client, name)",
+        ("tests/registry/test_registry_state.py",),
+    ),
 ]
 
 
