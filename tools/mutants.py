@@ -686,6 +686,13 @@ MUTANTS = [
         "current_champion(tracking.client, name)",
         ("tests/registry/test_registry_state.py",),
     ),
+    Mutant(
+        "a command leaves orphans RUNNING",
+        "commands/reproduce.py",
+        "    reconcile_store(store, client)  # runs of killed stages (no stage may have connected)\n",
+        "",
+        ("tests/tracking/test_orphans.py",),
+    ),
 ]
 
 
