@@ -186,8 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.input.is_file():  # before the model's load, which takes many seconds
         raise StageError(f"--input {args.input}: not found")
     store = reachable_store()
-    reconcile_store(store)  # runs of killed stages, also when `dvc repro` connected to nothing
     uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
+    if uri.startswith("models:/"):  # runs of killed stages, when `dvc repro` connected to none
+        reconcile_store(store)
     import mlflow.pyfunc
     from mlflow.exceptions import MlflowException
 

@@ -112,7 +112,11 @@ def reconcile_store(store: Store, client: Any = None) -> list[str]:
     """What `connect` does for runs of killed processes, for the commands that open the store
     without it (`predict`, `reproduce`, `mlflow ui`/`serve`): when `dvc repro` restored every
     stage from its run cache, no stage connects, and a run left RUNNING would stay so. Every
-    experiment of the store; the line goes to stderr. Returns the ids marked KILLED."""
+    experiment of the store; the line goes to stderr. Returns the ids marked KILLED; none from a
+    SQLite store that does not exist yet (it is not created)."""
+    sqlite = store.tracking_uri.removeprefix("sqlite:///")
+    if sqlite != store.tracking_uri and not Path(sqlite).is_file():
+        return []
     import mlflow
     from mlflow.exceptions import MlflowException
 
