@@ -14,6 +14,7 @@ from typing import Any
 
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.registry.promotion import champion_uri
+from ml_pipeline.tracking.session import reconcile_store
 from ml_pipeline.tracking.store import configure_env, resolve_store, without_credentials
 
 UI_HOST, UI_PORT = "127.0.0.1", 5000
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         command = [sys.executable, "-m", "ml_pipeline.serving.app", uri, "--port", str(args.port)]
         os.environ["MLFLOW_TRACKING_URI"] = store.tracking_uri
         print(" ".join(command), file=sys.stderr)
+    reconcile_store(store)  # runs of killed stages (`dvc repro` may have connected to nothing)
     os.execvp(command[0], command)
 
 

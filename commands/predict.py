@@ -180,12 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     from ml_pipeline.core import paths
     from ml_pipeline.core.config import load_params
     from ml_pipeline.registry.promotion import champion_uri
+    from ml_pipeline.tracking.session import reconcile_store
     from ml_pipeline.tracking.store import reachable_store
 
     if not args.input.is_file():  # before the model's load, which takes many seconds
         raise StageError(f"--input {args.input}: not found")
     store = reachable_store()
     uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
+    if uri.startswith("models:/"):  # runs of killed stages, when `dvc repro` connected to none
+        reconcile_store(store)
     import mlflow.pyfunc
     from mlflow.exceptions import MlflowException
 

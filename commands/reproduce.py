@@ -88,8 +88,11 @@ def mlflow_client() -> tuple[Any, str]:
     store = reachable_store()
     import mlflow
 
-    registry = os.environ.get("MLFLOW_REGISTRY_URI")
-    return mlflow.MlflowClient(store.tracking_uri, registry), store.shown_uri
+    from ml_pipeline.tracking.session import reconcile_store
+
+    client = mlflow.MlflowClient(store.tracking_uri, os.environ.get("MLFLOW_REGISTRY_URI"))
+    reconcile_store(store, client)  # runs of killed stages (no stage may have connected)
+    return client, store.shown_uri
 
 
 def version_tags(client: Any, where: str, uri: str) -> dict[str, str]:

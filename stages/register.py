@@ -5,7 +5,9 @@ primary metric is at least as good as the current champion's on the same test da
 `challenger`; also when the two are not comparable). The decision is `promotion.decide`; this
 module only reads and writes: read-champion → decide → register → set-alias runs under the store
 lock, so parallel experiments end with the best passing version as champion. A run is registered
-once; a failed gate registers nothing and is not an error.
+once (a version a killed `register` left without alias is deleted and the decision made again);
+a re-run reports the alias its version holds now; a failed gate registers nothing, reports the
+current champion and is not an error.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.registry.model_card import card_context, model_card
 from ml_pipeline.registry.promotion import (
+    ALIAS_TAG,
     CHAMPION,
     Candidate,
     Champion,
     Registration,
     check_metrics_exist,
     decide,
+    finished,
     passes_thresholds,
 )
 from ml_pipeline.tracking.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
@@ -85,8 +89,9 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
     return value, "re-evaluated on this test data (same training data)"
 
 
-def current_champion(client: Any, name: str) -> Any | None:
-    """The version aliased `champion`, or None; registers the model name on first use."""
+def current_champion(client: Any, name: str, create: bool = True) -> Any | None:
+    """The version aliased `champion`, or None; registers the model name on first use (unless
+    `create` is false: a rejected run registers nothing)."""
     from mlflow.exceptions import MlflowException
 
     try:
@@ -94,6 +99,8 @@ def current_champion(client: Any, name: str) -> Any | None:
     except MlflowException as exc:
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
+        if not create:
+            return None
         try:
             client.create_registered_model(name)
         except MlflowException as created:  # registered meanwhile from another machine
@@ -103,10 +110,31 @@ def current_champion(client: Any, name: str) -> Any | None:
     return None if version is None else client.get_model_version(name, str(version))
 
 
-def registered_as(client: Any, name: str, run_id: str) -> int | None:
-    """The first version registered from `run_id` (a forced or resumed `register`), or None."""
-    found = client.search_model_versions(f"name='{name}' and run_id='{run_id}'")
-    return min(int(v.version) for v in found) if found else None
+def champion_of(params: Params, version: Any | None) -> Champion | None:
+    """The champion version with the primary metric its tags record (not compared yet)."""
+    if version is None:
+        return None
+    recorded = Lineage.from_tags(version.tags).metrics.get(params.registration.primary_metric)
+    return Champion(int(version.version), recorded=recorded)
+
+
+def registered_before(client: Any, name: str, candidate: Candidate) -> Candidate:
+    """The candidate with the first finished version registered from its run (a forced or
+    resumed `register`), the aliases it holds now and the alias it got. Versions a killed
+    `register` left unfinished (`promotion.finished`) are deleted: the decision is made again."""
+    found = client.search_model_versions(f"name='{name}' and run_id='{candidate.run_id}'")
+    held = client.get_registered_model(name).aliases  # a search does not fill `aliases`
+    for version in sorted(found, key=lambda v: int(v.version)):
+        holds = tuple(sorted(a for a, v in held.items() if str(v) == str(version.version)))
+        if finished(holds, version.tags):
+            tag = version.tags.get(ALIAS_TAG)
+            return replace(candidate, registered_as=int(version.version), holds=holds, decided=tag)
+        client.delete_model_version(name, version.version)
+        print(
+            f"register: v{version.version} of run {candidate.run_id} had no alias (a killed "
+            "register): deleted, deciding again"
+        )
+    return candidate
 
 
 def promote(
@@ -116,16 +144,11 @@ def promote(
     client, name = tracking.client, params.tracking.registered_model
     with store_lock(tracking.store):
         version = current_champion(client, name)
-        candidate = replace(candidate, registered_as=registered_as(client, name, candidate.run_id))
-        champion = None
-        if version is not None:
-            recorded = Lineage.from_tags(version.tags).metrics.get(
-                params.registration.primary_metric
-            )
-            champion = Champion(int(version.version), recorded=recorded)
-            if candidate.registered_as is None:
-                value, basis = champion_value(params, version, lineage)
-                champion = replace(champion, value=value, basis=basis)
+        candidate = registered_before(client, name, candidate)
+        champion = champion_of(params, version)
+        if champion is not None and candidate.registered_as is None:
+            value, basis = champion_value(params, version, lineage)
+            champion = replace(champion, value=value, basis=basis)
         registration = decide(candidate, champion, params.registration, name)
         if not registration.register_version:
             return registration
@@ -150,6 +173,8 @@ def promote(
                 model_id=run_info["model_id"],
             ).version
             client.set_registered_model_alias(name, registration.alias, created)
+            for tag, text in registration.finished_tags().items():  # marks it finished
+                client.set_model_version_tag(name, created, tag, text)
             client.update_registered_model(name, registered_model_description(params))
         except BaseException:
             if created is not None:
@@ -210,9 +235,9 @@ def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Re
             with tracking.timer("registration"):
                 registration = promote(tracking, params, run_info, candidate, lineage)
         else:
-            registration = decide(
-                candidate, None, params.registration, params.tracking.registered_model
-            )
+            name = params.tracking.registered_model  # the champion stays; nothing registered
+            champion = champion_of(params, current_champion(tracking.client, name, create=False))
+            registration = decide(candidate, champion, params.registration, name)
 
         def log(staged: dict[Path, Path]) -> None:  # before the file appears: all or nothing
             import mlflow

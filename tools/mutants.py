@@ -120,8 +120,8 @@ MUTANTS = [
     Mutant(
         "thresholds ignored",
         "ml_pipeline/registry/promotion.py",
-        "    if failed:\n",
-        "    if False:\n",
+        "    if failed:  # the champion, if any, stays as it is\n",
+        "    if False:  # the champion, if any, stays as it is\n",
         ("tests/registry/test_promotion.py",),
     ),
     Mutant(
@@ -815,6 +815,48 @@ MUTANTS = [
         'if not name.startswith("cv_"):',
         ("tests/tracking/test_mlflow_view.py",),
         must_kill=True,
+    ),
+    Mutant(
+        "unfinished version taken as registered",
+        "ml_pipeline/registry/promotion.py",
+        "    return bool(aliases) or ALIAS_TAG in tags\n",
+        "    return True\n",
+        ("tests/registry/test_promotion.py", "tests/registry/test_registry_state.py"),
+    ),
+    Mutant(
+        "registration never marked finished",
+        "stages/register.py",
+        "                client.set_model_version_tag(name, created, tag, text)\n",
+        "                pass\n",
+        ("tests/registry/test_registry_state.py",),
+    ),
+    Mutant(
+        "re-run reports the alias at registration",
+        "ml_pipeline/registry/promotion.py",
+        "    alias = next((a for a in aliases if a in candidate.holds), None)\n",
+        "    alias = candidate.decided\n",
+        ("tests/registry/test_promotion.py", "tests/registry/test_registry_state.py"),
+    ),
+    Mutant(
+        "rejected run forgets the champion",
+        "ml_pipeline/registry/promotion.py",
+        "return Registration(REJECTED, reasons, None, None, kept, kept, **common)",
+        "return Registration(REJECTED, reasons, None, None, None, None, **common)",
+        ("tests/registry/test_promotion.py", "tests/registry/test_registry_state.py"),
+    ),
+    Mutant(
+        "rejected run creates the registered model",
+        "stages/register.py",
+        "current_champion(tracking.client, name, create=False)",
+        "current_champion(tracking.client, name)",
+        ("tests/registry/test_registry_state.py",),
+    ),
+    Mutant(
+        "a command leaves orphans RUNNING",
+        "commands/reproduce.py",
+        "    reconcile_store(store, client)",
+        "    pass",
+        ("tests/tracking/test_orphans.py",),
     ),
 ]
 

@@ -6,7 +6,7 @@ the run's `registry.*` tags are all written from it (stages/register.py does onl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Final, Literal
 
@@ -30,11 +30,14 @@ VERSION_TAG = "registry.version"
 
 @dataclass(frozen=True)
 class Candidate:
-    """The run being registered: its test metrics, and its version if registered before."""
+    """The run being registered: its test metrics, and its version if registered before: the
+    aliases that version holds now and the alias it got when registered (`ALIAS_TAG`)."""
 
     run_id: str
     metrics: Mapping[str, float | None]  # None: null, undefined on this data (MAPE near zero)
     registered_as: int | None = None
+    holds: tuple[str, ...] = ()
+    decided: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,12 @@ class Registration:
         return report
 
     def version_tags(self) -> dict[str, str]:
-        """Tags of the registered version besides its lineage."""
-        return {
-            GATE_TAG: "passed",
-            ALIAS_TAG: str(self.alias),
-            PRIMARY_METRIC_TAG: self.primary_metric["name"],
-        }
+        """Tags of the registered version when it is created, besides its lineage."""
+        return {GATE_TAG: "passed", PRIMARY_METRIC_TAG: self.primary_metric["name"]}
+
+    def finished_tags(self) -> dict[str, str]:
+        """The tag a version gets once its alias is set: it marks the registration finished."""
+        return {ALIAS_TAG: str(self.alias)}
 
     def run_tags(self) -> dict[str, str]:
         """Tags of the run that was gated."""
@@ -96,8 +99,16 @@ class Registration:
         return tags
 
     def summary(self) -> str:
-        shown = f"v{self.version} {self.alias}" if self.version else "nothing"
+        shown = f"v{self.version} {self.alias or '(no alias now)'}" if self.version else "nothing"
         return f"{self.decision}: registered {shown}; {self.reasons[0]}"
+
+
+def finished(aliases: Sequence[str], tags: Mapping[str, str]) -> bool:
+    """Whether a registered version was finished: it holds an alias, or carries `ALIAS_TAG`
+    (set right after its alias, which a newer champion or challenger may have taken since).
+    A version with neither was left by a `register` killed between creating it and setting
+    its alias: it is deleted and the decision made again."""
+    return bool(aliases) or ALIAS_TAG in tags
 
 
 def check_metrics_exist(config: RegisterConfig, metrics: Mapping[str, float]) -> None:
@@ -184,18 +195,12 @@ def decide(
         "thresholds": checks,
     }
     failed = [c for c in checks if not c["passed"]]
-    if failed:
+    kept = None if champion is None else {"version": champion.version, "value": champion.recorded}
+    if failed:  # the champion, if any, stays as it is
         reasons = tuple(f"{c['rule']} failed: observed {c['observed']}" for c in failed)
-        return Registration(REJECTED, reasons, None, None, None, None, **common)
+        return Registration(REJECTED, reasons, None, None, kept, kept, **common)
     if candidate.registered_as is not None:
-        version = candidate.registered_as
-        same = champion is not None and champion.version == version
-        alias: Decision = CHAMPION if same else CHALLENGER
-        kept = None
-        if champion is not None:
-            kept = {"version": champion.version, "value": champion.recorded}
-        reason = f"run {candidate.run_id} is already registered as v{version}: not registered again"
-        return Registration(alias, (reason,), alias, version, kept, kept, **common)
+        return already_registered(candidate, champion, common)
     if champion is None:
         reason = "no champion yet: the first passing model becomes champion"
         return Registration(
@@ -208,6 +213,22 @@ def decide(
     return Registration(
         alias, (reason,), alias, None, before, after, **common, register_version=True
     )
+
+
+def already_registered(
+    candidate: Candidate, champion: Champion | None, common: dict[str, Any]
+) -> Registration:
+    """A run registered before keeps its version; the report states the alias that version
+    holds now (the registry's truth) and the decision made when it was registered."""
+    version, aliases = candidate.registered_as, (CHAMPION, CHALLENGER)
+    alias = next((a for a in aliases if a in candidate.holds), None)
+    reason = f"run {candidate.run_id} is already registered as v{version}: not registered again"
+    if alias != CHAMPION:
+        other = f"champion is v{champion.version}" if champion else "no champion"
+        reason += f"; v{version} holds {alias or 'no alias'} now ({other})"
+    decision: Decision = CHAMPION if (candidate.decided or alias) == CHAMPION else CHALLENGER
+    kept = None if champion is None else {"version": champion.version, "value": champion.recorded}
+    return Registration(decision, (reason,), alias, version, kept, kept, **common)
 
 
 def compare(

@@ -2,9 +2,10 @@
 
 Every run records the process that holds it (tags `process.pid`, `process.host`,
 `process.root`). The next stage to connect marks the RUNNING runs of this repository, on this
-host, whose process is gone, as KILLED with a tag saying why. Runs of other hosts or
-repositories, and runs without these tags, are never touched.
-"""
+host, whose process is gone, as KILLED with a tag saying why; so do the commands that open the
+store without connecting (`predict`, `reproduce`, `mlflow ui`/`serve`:
+`session.reconcile_store`). Runs of other hosts or repositories, and runs without these tags,
+are never touched."""
 
 from __future__ import annotations
 

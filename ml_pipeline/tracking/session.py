@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 import warnings
 from collections import defaultdict
@@ -107,6 +108,35 @@ def connect(experiment: str, timer: Timer | None = None) -> Tracking:
     if killed:
         print(summary(killed))
     return Tracking(client, store, experiment_id, timer)
+
+
+def reconcile_store(store: Store, client: Any = None) -> list[str]:
+    """What `connect` does for runs of killed processes, for the commands that open the store
+    without it (`predict`, `reproduce`, `mlflow ui`/`serve`): when `dvc repro` restored every
+    stage from its run cache, no stage connects, and a run left RUNNING would stay so. Every
+    experiment of the store; the line goes to stderr. Returns the ids marked KILLED; none from a
+    SQLite store that does not exist yet (it is not created)."""
+    sqlite = store.tracking_uri.removeprefix("sqlite:///")
+    if sqlite != store.tracking_uri and not Path(sqlite).is_file():
+        return []
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client = client or mlflow.MlflowClient(store.tracking_uri)
+        experiments = client.search_experiments()
+        killed = [
+            run_id
+            for experiment in experiments
+            for run_id in reconcile(client, experiment.experiment_id, store.root)
+        ]
+    except MlflowException as exc:
+        raise StageError(f"MLflow store {store.shown_uri}: {first_line(exc)}") from None
+    except database_errors() as exc:
+        raise damaged_store(store.shown_uri, first_line(exc)) from None
+    if killed:
+        print(summary(killed), file=sys.stderr)
+    return killed
 
 
 @contextmanager

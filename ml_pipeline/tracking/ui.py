@@ -99,7 +99,8 @@ def run_note(params: Any, metrics: dict[str, float], report: dict[str, Any]) -> 
     """The run's description (Markdown): dataset, model, headline metrics, gate decision."""
     decision = report["decision"]
     if report.get("version"):
-        decision = f"passed → registered v{report['version']} as `{report['alias']}`"
+        held = f"as `{report['alias']}`" if report["alias"] else "(holds no alias now)"
+        decision = f"passed → registered v{report['version']} {held}"
     return "\n".join(
         [
             f"**{params.data.name}** ({params.data.task}, target `{params.data.target}`) · "

@@ -16,6 +16,7 @@ from ml_pipeline.registry.promotion import (
     check_metrics_exist,
     check_thresholds,
     decide,
+    finished,
     passes_thresholds,
 )
 
@@ -51,11 +52,8 @@ def test_first_passing_model_becomes_champion() -> None:
     assert registered.champion_before is None
     assert registered.champion_after == {"version": 1, "value": 0.95}
     assert registered.run_tags() == {"registry.decision": "champion", "registry.version": "1"}
-    assert registered.version_tags() == {
-        "gate": "passed",
-        "alias.at_registration": "champion",
-        "primary_metric": "roc_auc",
-    }
+    assert registered.version_tags() == {"gate": "passed", "primary_metric": "roc_auc"}
+    assert registered.finished_tags() == {"alias.at_registration": "champion"}
 
 
 def test_better_or_equal_model_replaces_the_champion() -> None:
@@ -106,23 +104,50 @@ def test_comparison_off_promotes_without_comparing() -> None:
     assert decided.champion_after == {"version": 3, "value": 0.95}
 
 
-@pytest.mark.parametrize(("champion_version", "alias"), [(4, "champion"), (5, "challenger")])
-def test_a_run_registered_before_is_not_registered_again(champion_version: int, alias: str) -> None:
-    registered = Candidate("run1", GOOD, registered_as=4)
+@pytest.mark.parametrize(
+    ("champion_version", "holds", "alias", "now"),
+    [
+        (4, ("champion",), "champion", ""),
+        (5, ("challenger",), "challenger", "; v4 holds challenger now (champion is v5)"),
+        (5, (), None, "; v4 holds no alias now (champion is v5)"),
+    ],
+)
+def test_a_run_registered_before_reports_the_alias_its_version_holds_now(
+    champion_version: int, holds: tuple[str, ...], alias: str | None, now: str
+) -> None:
+    """A forced re-run states the registry's truth; the decision is the one made back then."""
+    registered = Candidate("run1", GOOD, registered_as=4, holds=holds, decided="champion")
     decided = decide(registered, Champion(champion_version, recorded=0.9), GATE, NAME)
     assert not decided.register_version
-    assert (decided.decision, decided.alias, decided.version) == (alias, alias, 4)
-    assert decided.reasons == ("run run1 is already registered as v4: not registered again",)
+    assert (decided.decision, decided.alias, decided.version) == ("champion", alias, 4)
+    assert decided.reasons == (f"run run1 is already registered as v4: not registered again{now}",)
     kept = {"version": champion_version, "value": 0.9}
     assert decided.champion_before == decided.champion_after == kept
+    shown = alias or "(no alias now)"
+    assert decided.summary().startswith(f"champion: registered v4 {shown}; run run1 is")
+
+
+@pytest.mark.parametrize(
+    ("aliases", "tags", "done"),
+    [
+        (["champion"], {}, True),  # killed after its alias: finished
+        ([], {"alias.at_registration": "challenger"}, True),  # a newer challenger took it
+        ([], {"gate": "passed"}, False),  # killed between creating it and its alias
+    ],
+)
+def test_a_version_without_alias_nor_alias_tag_is_unfinished(
+    aliases: list[str], tags: dict[str, str], done: bool
+) -> None:
+    assert finished(aliases, tags) is done
 
 
 def test_failed_thresholds_reject_whatever_the_champion() -> None:
-    decided = decide(candidate(log_loss=0.5), Champion(1, value=0.1), GATE, NAME)
+    decided = decide(candidate(log_loss=0.5), Champion(1, value=0.1, recorded=0.2), GATE, NAME)
     assert (decided.decision, decided.alias, decided.version) == ("rejected", None, None)
     assert not decided.register_version
     assert decided.reasons == ("log_loss <= 0.4 failed: observed 0.5",)
     assert decided.run_tags() == {"registry.decision": "rejected"}
+    assert decided.champion_before == decided.champion_after == {"version": 1, "value": 0.2}
     report = decided.report()
     assert report["thresholds"][1]["passed"] is False and "register_version" not in report
     assert report["primary_metric"] == {"name": "roc_auc", "direction": "higher", "value": 0.95}

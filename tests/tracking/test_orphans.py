@@ -67,3 +67,32 @@ def test_a_killed_stage_run_is_marked_killed_by_the_next_one(
         connect("ml-pipeline")
         assert tracking.client.get_run(mine.info.run_id).info.status == "RUNNING"
     assert tracking.client.get_run(other.info.run_id).info.status == "RUNNING"
+
+
+def test_a_command_that_opens_the_store_reconciles_too(
+    tmp_path: Path,
+    migrated_db: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`dvc repro` restored every stage from its run cache: no stage connected. The next
+    command that opens the store (here `reproduce`, which fails on its URI) reconciles."""
+    from commands import reproduce
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    seed_store(migrated_db, tmp_path)
+    tracking = connect("ml-pipeline")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    orphan = tracking.client.create_run(tracking.experiment_id).info.run_id
+    for key, value in (process_tags(tracking.store.root) | {PID: str(gone.pid)}).items():
+        tracking.client.set_tag(orphan, key, value)
+    capsys.readouterr()
+
+    assert reproduce.main(["models:/no-such-model/1"]) == 2
+
+    assert tracking.client.get_run(orphan).info.status == "KILLED"
+    err = capsys.readouterr().err
+    assert "marked 1 run(s) KILLED" in err and orphan in err
+    assert "reproduce: error: models:/no-such-model/1: no such model version" in err
