@@ -70,7 +70,7 @@ def test_adding_a_family_takes_the_readme_steps(tiny_dir: Path) -> None:
     # 1. conf/model/<name>.yaml
     (repo / "conf/model/knn.yaml").write_text(KNN_YAML)
     # 2. a config class, added to the ModelConfig union
-    config = repo / "ml_pipeline/core/config.py"
+    config = repo / "ml_pipeline/core/model_config.py"
     insert_before(config, "\n\nModelConfig = Annotated[", KNN_CONFIG)
     union = "LinearConfig | LgbmConfig,"
     assert config.read_text().count(union) == 1, "the ModelConfig union changed: update the test"
