@@ -21,6 +21,7 @@ from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, load_params
 from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.faults import is_transient
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.curves import loss_name
 from ml_pipeline.features.recipe import model_data
@@ -83,6 +84,8 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
     # Not comparable: a champion that cannot be loaded here (MLflow, its files, a library it
     # needs) or cannot score this data (columns, types). Anything else is a bug: it raises.
     except (MlflowException, OSError, ImportError, ValueError, KeyError) as exc:
+        if is_transient(exc):  # a server that did not answer decides nothing: retryable
+            raise
         return None, f"could not be re-evaluated on this test data ({type(exc).__name__}: {exc})"
     if value is None:
         return None, f"{metric} cannot be re-computed on the test data"
@@ -123,6 +126,8 @@ def registered_before(client: Any, name: str, candidate: Candidate) -> Candidate
     resumed `register`), the aliases it holds now and the alias it got. Versions a killed
     `register` left unfinished (`promotion.finished`) are deleted: the decision is made again."""
     found = client.search_model_versions(f"name='{name}' and run_id='{candidate.run_id}'")
+    if not found:
+        return candidate
     held = client.get_registered_model(name).aliases  # a search does not fill `aliases`
     for version in sorted(found, key=lambda v: int(v.version)):
         holds = tuple(sorted(a for a, v in held.items() if str(v) == str(version.version)))
@@ -234,9 +239,11 @@ def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Re
         if passes_thresholds(params.registration, metrics):
             with tracking.timer("registration"):
                 registration = promote(tracking, params, run_info, candidate, lineage)
-        else:
-            name = params.tracking.registered_model  # the champion stays; nothing registered
-            champion = champion_of(params, current_champion(tracking.client, name, create=False))
+        else:  # the champion stays; nothing registered (an earlier version of the run is kept)
+            name, client = params.tracking.registered_model, tracking.client
+            with store_lock(tracking.store):
+                champion = champion_of(params, current_champion(client, name, create=False))
+                candidate = registered_before(client, name, candidate)
             registration = decide(candidate, champion, params.registration, name)
 
         def log(staged: dict[Path, Path]) -> None:  # before the file appears: all or nothing

@@ -833,8 +833,8 @@ MUTANTS = [
     Mutant(
         "re-run reports the alias at registration",
         "ml_pipeline/registry/promotion.py",
-        "    alias = next((a for a in aliases if a in candidate.holds), None)\n",
-        "    alias = candidate.decided\n",
+        "    version, alias = candidate.registered_as, held_alias(candidate)\n",
+        "    version, alias = candidate.registered_as, candidate.decided\n",
         ("tests/registry/test_promotion.py", "tests/registry/test_registry_state.py"),
     ),
     Mutant(
@@ -847,9 +847,33 @@ MUTANTS = [
     Mutant(
         "rejected run creates the registered model",
         "stages/register.py",
-        "current_champion(tracking.client, name, create=False)",
-        "current_champion(tracking.client, name)",
+        "current_champion(client, name, create=False)",
+        "current_champion(client, name)",
         ("tests/registry/test_registry_state.py",),
+    ),
+    Mutant(
+        "a registered run rejected on a re-run forgets its version",
+        "stages/register.py",
+        "                candidate = registered_before(client, name, candidate)\n",
+        "",
+        ("tests/registry/test_registry_state.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "a server down while re-scoring the champion makes a challenger",
+        "stages/register.py",
+        "        if is_transient(exc):  # a server that did not answer decides nothing",
+        "        if False:  #",
+        ("tests/registry/test_register.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "a server down while resuming the run is a missing run",
+        "ml_pipeline/tracking/session.py",
+        "                if is_transient(exc):  # the server is down, not the run gone",
+        "                if False:  #",
+        ("tests/tracking/test_store_faults.py",),
+        must_kill=True,
     ),
     Mutant(
         "a command leaves orphans RUNNING",

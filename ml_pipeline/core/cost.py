@@ -3,7 +3,7 @@
 Each stage's `publish` writes `reports/cost/<stage>.json` (`paths.cost_report`), a DVC metrics
 file, so `dvc metrics diff` shows a stage that got slower or bigger. These numbers change on
 every run: they are never in metrics.json (whose bytes a re-run keeps) and make dvc.lock differ
-from run to run. The catalog ranks none of them (evaluation/catalog.py: `*_seconds`, `*_mb`).
+from run to run. The catalog ranks none of them (it ranks only the names it knows).
 
 - `wall_seconds`: since the process started (Linux: /proc; else since this module's import);
 - `cpu_seconds`: user + system time of the process (`resource.getrusage(RUSAGE_SELF)`);

@@ -58,7 +58,7 @@ def metric_of(params: Params) -> tuple[str, str, float]:
     search = params.search
     name = search.metric or CV_METRIC[params.data.task][0]
     scorer = SEARCH_METRICS[params.data.task][name]
-    return name, scorer, -1.0 if scorer.startswith("neg_") else 1.0
+    return name, scorer, cv.sign_of(scorer)
 
 
 def search_direction(params: Params) -> Direction:
@@ -274,8 +274,3 @@ def _suggest_all(trial: Any, search: SearchConfig) -> dict[str, Any]:
 def _pipeline(params: Params, chosen: dict[str, Any]) -> Any:
     model = type(params.model).model_validate({**params.model.model_dump(), **chosen})
     return build_pipeline(model_data(params), model, params.seed)
-
-
-def best_model_config(params: Params, best: dict[str, Any]) -> Any:
-    """The configured model with the best trial's hyperparameters (validated like params.yaml)."""
-    return type(params.model).model_validate({**params.model.model_dump(), **best})

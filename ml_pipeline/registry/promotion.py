@@ -13,6 +13,7 @@ from typing import Any, Final, Literal
 from ml_pipeline.core.config import Direction, RegisterConfig
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation.baselines import skill
+from ml_pipeline.tracking.lineage import DECISION_TAG, VERSION_TAG
 
 CHAMPION: Final = "champion"
 CHALLENGER: Final = "challenger"
@@ -24,8 +25,6 @@ Decision = Literal["champion", "challenger", "rejected"]
 GATE_TAG = "gate"
 ALIAS_TAG = "alias.at_registration"
 PRIMARY_METRIC_TAG = "primary_metric"
-DECISION_TAG = "registry.decision"
-VERSION_TAG = "registry.version"
 
 
 @dataclass(frozen=True)
@@ -198,7 +197,14 @@ def decide(
     kept = None if champion is None else {"version": champion.version, "value": champion.recorded}
     if failed:  # the champion, if any, stays as it is
         reasons = tuple(f"{c['rule']} failed: observed {c['observed']}" for c in failed)
-        return Registration(REJECTED, reasons, None, None, kept, kept, **common)
+        if candidate.registered_as is None:
+            return Registration(REJECTED, reasons, None, None, kept, kept, **common)
+        alias = held_alias(candidate)  # registered by an earlier gate: the registry is unchanged
+        reasons += (
+            f"run {candidate.run_id} was registered as v{candidate.registered_as} before, which "
+            f"holds {alias or 'no alias'} now; nothing changed in the registry",
+        )
+        return Registration(REJECTED, reasons, alias, candidate.registered_as, kept, kept, **common)
     if candidate.registered_as is not None:
         return already_registered(candidate, champion, common)
     if champion is None:
@@ -220,8 +226,7 @@ def already_registered(
 ) -> Registration:
     """A run registered before keeps its version; the report states the alias that version
     holds now (the registry's truth) and the decision made when it was registered."""
-    version, aliases = candidate.registered_as, (CHAMPION, CHALLENGER)
-    alias = next((a for a in aliases if a in candidate.holds), None)
+    version, alias = candidate.registered_as, held_alias(candidate)
     reason = f"run {candidate.run_id} is already registered as v{version}: not registered again"
     if alias != CHAMPION:
         other = f"champion is v{champion.version}" if champion else "no champion"
@@ -229,6 +234,11 @@ def already_registered(
     decision: Decision = CHAMPION if (candidate.decided or alias) == CHAMPION else CHALLENGER
     kept = None if champion is None else {"version": champion.version, "value": champion.recorded}
     return Registration(decision, (reason,), alias, version, kept, kept, **common)
+
+
+def held_alias(candidate: Candidate) -> str | None:
+    """The alias the candidate's registered version holds now (champion first), or None."""
+    return next((a for a in (CHAMPION, CHALLENGER) if a in candidate.holds), None)
 
 
 def compare(

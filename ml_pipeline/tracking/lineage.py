@@ -39,6 +39,10 @@ HOST_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "mlflo
 NULL_TAGS = ("None", "null", "")
 REPRODUCE = "reproduce"
 RUN_ID = "mlflow.run_id"
+# The registration decision on the run (registry/promotion.py writes them; the MLflow runs view
+# shows the decision).
+DECISION_TAG = "registry.decision"
+VERSION_TAG = "registry.version"
 
 
 def _flag(value: bool | None) -> str | None:

@@ -149,7 +149,9 @@ def active_run(tracking: Tracking, run_id: str | None = None, **tags: str) -> It
         if run_id is not None:
             try:
                 run = tracking.client.get_run(run_id)
-            except MlflowException:
+            except MlflowException as exc:
+                if is_transient(exc):  # the server is down, not the run gone: retryable
+                    raise
                 where = tracking.store.shown_uri
                 raise StageError(
                     f"MLflow run {run_id} (models/run.json) is not in {where}; "

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from ml_pipeline.evaluation.catalog import CV_METRICS, describe, direction
-from ml_pipeline.tracking.lineage import BASELINE_REV, DVC_PREFIX, EXP_NAME
+from ml_pipeline.tracking.lineage import BASELINE_REV, DECISION_TAG, DVC_PREFIX, EXP_NAME
 
 # Without it MLflow 3's UI guesses the kind and opens on its GenAI overview (traces, tokens).
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
@@ -39,7 +39,7 @@ def runs_view(primary: str, task: str) -> dict[str, Any]:
     cv = CV_METRICS[task]
     metrics = dict.fromkeys([primary, cv, f"cv_{cv}_mean"])
     columns = [f"metrics.`{m}`" for m in metrics]
-    columns += ["params.`data.name`", "params.`model.name`", "tags.`registry.decision`"]
+    columns += ["params.`data.name`", "params.`model.name`", f"tags.`{DECISION_TAG}`"]
     ascending = direction_of(primary) == "lower"
     return {
         "selectedColumns": columns,

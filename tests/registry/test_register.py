@@ -96,3 +96,10 @@ def test_a_bug_while_re_scoring_the_champion_raises_instead_of_making_a_challeng
     monkeypatch.setattr(metrics, "score", buggy_score)
     with pytest.raises(TypeError, match="unsupported operand"):
         champion_value(params, version, lineage)
+
+    def unanswered_score(*args: object, **kwargs: object) -> None:  # the server went down
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(metrics, "score", unanswered_score)  # retryable, not "not comparable"
+    with pytest.raises(ConnectionRefusedError):
+        champion_value(params, version, lineage)

@@ -119,3 +119,22 @@ def test_a_rejected_run_reports_the_champion_it_leaves_alone(
     assert (report["decision"], report["alias"], report["version"]) == ("rejected", None, None)
     assert report["champion_before"] == report["champion_after"] == {"version": 1, "value": 0.8}
     assert len(tracking.client.search_model_versions(f"name='{name}'")) == 1
+
+
+def test_a_registered_run_rejected_by_a_stricter_gate_reports_the_version_it_keeps(
+    store: tuple[Params, Tracking],
+) -> None:
+    """A `register` re-run after the gate got stricter: rejected, and the report names the
+    version the run already has and the alias it still holds (the registry is unchanged)."""
+    params, tracking = store
+    name, run_info = params.tracking.registered_model, trained(tracking)
+    registered(params, tracking, run_info, 0.8)  # v1 champion
+    strict = GATE.model_copy(
+        update={"thresholds": [GATE.thresholds[0].model_copy(update={"value": 0.9})]}
+    )
+
+    report = registered(params.model_copy(update={"registration": strict}), tracking, run_info, 0.8)
+
+    assert (report["decision"], report["version"], report["alias"]) == ("rejected", 1, "champion")
+    assert "registered as v1 before, which holds champion now" in report["reasons"][-1]
+    assert aliases(tracking, name) == {"champion": 1}

@@ -142,3 +142,36 @@ def test_a_tracking_server_that_fails_after_its_health_check_is_one_line_without
     assert len(err.splitlines()) == 1 and err.startswith("train: error: MLflow store "), err
     assert "alice:***@127.0.0.1" in err and secret not in shown.out + shown.err
     assert not (tiny_dir / "models/run.json").exists()
+
+
+def test_a_server_down_while_resuming_the_run_is_retryable_not_a_missing_run(
+    tiny_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`register` resumes train's run: a server that does not answer is a transient fault for
+    orchestration to retry, never "the run is not in the store; re-run training"."""
+    from mlflow.exceptions import MlflowException
+
+    from ml_pipeline.core.errors import handled, is_transient_line
+    from ml_pipeline.tracking.session import active_run
+
+    monkeypatch.chdir(tiny_dir)
+    tracking = connect("ml-pipeline")
+
+    def unanswered(run_id: str) -> None:
+        try:
+            raise ConnectionRefusedError("[Errno 111] Connection refused")
+        except ConnectionRefusedError as cause:
+            raise MlflowException("API request to /api/2.0/mlflow/runs/get failed") from cause
+
+    monkeypatch.setattr(tracking.client, "get_run", unanswered)
+
+    def resume() -> None:
+        with active_run(tracking, "0123456789abcdef"):
+            pass
+
+    with pytest.raises(MlflowException):
+        resume()
+    capsys.readouterr()
+    assert handled("register", resume) == 2
+    line = capsys.readouterr().err.strip()
+    assert is_transient_line(line) and "re-run training" not in line, line
