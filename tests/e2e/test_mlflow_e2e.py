@@ -226,15 +226,18 @@ def test_worse_model_is_not_promoted_and_a_failed_gate_registers_nothing(
     assert mlflow_client.get_model_version_by_alias(MODEL, "champion").version == 1
     assert mlflow_client.get_model_version_by_alias(MODEL, "challenger").version == 2
 
-    # A strict threshold: nothing registered, the run still succeeds, the file says why.
+    # A strict threshold: nothing registered, the run still succeeds, the file says why; the
+    # run (registered as v2 by the earlier gate) keeps its version and alias.
     strict = "register.thresholds=[{metric:accuracy,direction:higher,value:0.99}]"
     compose(repo / "params.yaml", tiny_overrides("model.max_iter=1", strict), repo / "conf")
     result = run(["dvc", "repro"], repo)
     assert "Running stage 'register'" in result.stdout
     assert "Running stage 'train'" not in result.stdout
     registration = read(repo, "reports/registration.json")
-    assert registration["decision"] == "rejected" and registration["version"] is None
-    assert registration["reasons"] == ["accuracy >= 0.99 failed: observed 0.765"]
+    assert (registration["decision"], registration["version"]) == ("rejected", 2)
+    assert registration["alias"] == "challenger"
+    assert registration["reasons"][0] == "accuracy >= 0.99 failed: observed 0.765"
+    assert "registered as v2 before, which holds challenger now" in registration["reasons"][1]
     versions = mlflow_client.search_model_versions(f"name='{MODEL}'")
     assert sorted(int(v.version) for v in versions) == [1, 2]
     assert all(r.info.status == "FINISHED" for r in runs_of(repo))
