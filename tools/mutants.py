@@ -882,6 +882,14 @@ MUTANTS = [
         "    pass",
         ("tests/tracking/test_orphans.py",),
     ),
+    Mutant(
+        "make suite ignores the file's delimiter",
+        "ml_pipeline/validation/draft.py",
+        '    return best if first.count(best) else ","\n',
+        '    return ","\n',
+        ("tests/validation/test_datadraft.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -7,6 +7,8 @@ ID-like and high-cardinality columns left out with a comment saying why.
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import warnings
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ml_pipeline.core.errors import StageError
+from ml_pipeline.data.headerless import DELIMITERS
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 NUMERIC_SHARE = 0.95  # of non-missing values that parse as numbers: a numeric column
@@ -67,12 +70,23 @@ def _numeric_id(values: pd.Series, name: str) -> bool:
     return bool(contiguous or ID_NAME.search(name))
 
 
+def sniffed_delimiter(path: Path) -> str:
+    """The common delimiter (data/headerless.py DELIMITERS) the file's first line holds most
+    often; ',' when it holds none."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", errors="replace") as handle:
+        first = handle.readline()
+    best = max(DELIMITERS, key=first.count)
+    return best if first.count(best) else ","
+
+
 def draft(name: str, path: Path, target: str) -> tuple[str, str, str]:
     """(conf/data YAML text, conf/register YAML text, one-line summary) for the file."""
+    delimiter = "," if path.suffix == ".parquet" else sniffed_delimiter(path)
     frame = (
         pd.read_parquet(path).astype("string").astype(object)
         if path.suffix == ".parquet"
-        else pd.read_csv(path, dtype=str, skipinitialspace=True)
+        else pd.read_csv(path, dtype=str, skipinitialspace=True, sep=delimiter)
     )
     if target not in frame.columns:
         raise StageError(
@@ -109,7 +123,8 @@ def draft(name: str, path: Path, target: str) -> tuple[str, str, str]:
         positive = str(counts.index[-1]) if len(counts) == 2 else None
     split = "time" if time_column else ("stratified" if task == "classification" else "random")
     gate = f"starter_{task}"
-    text = _data_yaml(name, path, task, target, positive, numeric, categorical, time_column)
+    columns = (numeric, categorical, time_column)
+    text = _data_yaml(name, path, delimiter, task, target, positive, *columns)
     text = text.replace("defaults:\n", f"defaults:\n  - override /split: {split}\n", 1)
     if left_out:
         text += "# Left out (add them to numeric/categorical if they are real features):\n"
@@ -126,6 +141,7 @@ def draft(name: str, path: Path, target: str) -> tuple[str, str, str]:
 def _data_yaml(
     name: str,
     path: Path,
+    delimiter: str,
     task: str,
     target: str,
     positive: str | None,
@@ -154,6 +170,7 @@ def _data_yaml(
         "    na_values: []\n"
         "    comment: null\n"
         "    thousands: null\n"
+        f"    delimiter: {json.dumps(delimiter)}\n"  # a YAML double-quoted scalar ("\\t")
         f"  target: {_quoted(target)}\n"
         "  target_map: []\n"
         f"  positive_label: {_quoted(positive) if positive is not None else 'null'}\n"

@@ -61,6 +61,17 @@ def test_regression_draft_types_columns_and_leaves_ids_out(
     assert (repo / "conf/validation/houses.yaml").is_file()
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_a_file_with_another_delimiter_is_drafted_with_it(repo: Path, delimiter: str) -> None:
+    """The draft sniffs the delimiter from the header line and writes it into `data.read`, so
+    prepare reads the file as the draft did (issue 23, item 10)."""
+    houses().to_csv(repo / "data/raw/houses/houses.csv", index=False, sep=delimiter)
+    assert suite.main(["houses", "--target", "price"]) == 0
+    data, _, _ = load_data_config("houses", repo / "conf")
+    assert data.read.delimiter == delimiter
+    assert data.numeric == ["area", "rooms"] and data.target == "price"
+
+
 def test_classification_draft_guesses_the_task_and_positive_label(repo: Path) -> None:
     assert suite.main(["houses", "--target", "sold_fast"]) == 0
     data, split, _ = load_data_config("houses", repo / "conf")
