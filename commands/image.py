@@ -28,9 +28,8 @@ LOCK = Path("uv.lock")
 # What the scoring server (ml_pipeline/serving/app.py) needs beyond the model's requirements: mlflow
 # (which brings fastapi and uvicorn).
 SERVER_PACKAGES = ("mlflow",)
-SERVER = (
-    Path(__file__).resolve().parents[1] / "ml_pipeline" / "serving" / "app.py"
-)  # imports no project module
+# The server file imports no project module: the image runs it alone.
+SERVER = Path(__file__).resolve().parents[1] / "ml_pipeline" / "serving" / "app.py"
 PORT = 8080
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
 

@@ -62,9 +62,7 @@ def run(
     metrics |= rounded(
         {f"cv_{cv_name}_mean": train_report["cv_mean"], f"cv_{cv_name}_std": train_report["cv_std"]}
     )
-    if (
-        train is not None
-    ):  # the naive baseline beside the model (ml_pipeline/evaluation/baselines.py)
+    if train is not None:  # the naive baseline beside the model (evaluation/baselines.py)
         metrics |= baseline_metrics(params, train, test)
         metrics |= skill_scores(data.task, metrics)
     features = scored.features

@@ -31,9 +31,7 @@ from ml_pipeline.tracking.ui import declare_experiment
 def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     """Cross-validate, then fit on the whole train split; return the model and a report."""
     data = model_data(params)  # the dataset's columns and those features.* built
-    warnings = check_features(
-        params, data, train
-    )  # ml_pipeline/features/guards.py: before any fitting
+    warnings = check_features(params, data, train)  # features/guards.py: before any fitting
     for line in warnings:
         print(f"train: warning: {line}", file=sys.stderr)
     features, target = features_and_target(train, data)
