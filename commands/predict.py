@@ -3,7 +3,9 @@
 python -m commands.predict --input rows.csv --output scored.parquet [--model-uri models:/N@champion]
 
 The input's columns and types are checked against the model's signature before predicting; the
-output holds the input rows, `prediction` and, for classifiers, `proba_<class>` per class.
+output holds the input rows, `prediction` and, for classifiers, `proba_<class>` per class; for a
+regression model with a prediction interval (metadata `interval`, evaluation/conformal.py),
+`prediction_lower` and `prediction_upper`.
 With a feature recipe in params.yaml (`features.*`), the input is raw history rows: the output
 is one row per series, its latest row with the forecast `features.horizon` rows ahead
 (ml_pipeline/features/forecast.py says how much history that needs).
@@ -108,13 +110,20 @@ def check_schema(rows: pd.DataFrame, schema: Any, source: str) -> pd.DataFrame:
 
 
 def predict(model: Any, rows: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Predictions (and class probabilities) for rows that match the model's signature."""
+    """Predictions (and class probabilities, or a regression model's interval) for rows that
+    match the model's signature."""
     from mlflow.exceptions import MlflowException
+
+    from ml_pipeline.evaluation import conformal
 
     features = check_schema(rows, model.metadata.get_input_schema(), source)
     out = rows.copy()
     try:
         out["prediction"] = in_chunks(model.predict, features, "predict")
+        interval = (model.metadata.metadata or {}).get(conformal.KEY)
+        if interval is not None:
+            lower, upper = conformal.bounds(out["prediction"], interval)
+            out[conformal.LOWER], out[conformal.UPPER] = lower, upper
         raw = model.get_raw_model()
         if hasattr(raw, "predict_proba"):
             proba = in_chunks(raw.predict_proba, features, "probabilities")

@@ -12,6 +12,7 @@ from ml_pipeline.core.config import Params, load_params
 from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
+from ml_pipeline.evaluation import conformal
 from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
 from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.evaluation.importance import importance
@@ -42,12 +43,15 @@ def run(
     train_report: dict,
     train: pd.DataFrame | None = None,
 ) -> Evaluation:
-    """Test metrics with their 95 % intervals, CV summary, baseline and skill (given `train`),
-    timings and plot tables."""
+    """Test metrics with their 95 % intervals, a regression model's prediction-interval coverage
+    and width, CV summary, baseline and skill (given `train`), timings and plot tables."""
     data, settings = model_data(params), params.evaluate
     scored = score(model, test, data)
     metrics, target, predicted = dict(scored.metrics), scored.target, scored.predicted
     metrics |= intervals(scored, params.seed)  # <metric>.ci_lower/.ci_upper: 95 % bootstrap
+    interval = train_report.get(conformal.KEY)  # regression: the model's prediction interval
+    if interval is not None:
+        metrics |= conformal.interval_metrics(target, predicted, interval)
     if scored.proba is not None and scored.positive is not None:
         plots = classification_plots(
             target,
@@ -57,7 +61,7 @@ def run(
             settings.curve_max_points,
         )
     else:
-        plots = regression_plots(target, predicted, settings.plot_max_points, params.seed)
+        plots = regression_plots(target, predicted, settings.plot_max_points, params.seed, interval)
     cv_name = CV_METRIC[data.task][0]
     metrics |= rounded(
         {f"cv_{cv_name}_mean": train_report["cv_mean"], f"cv_{cv_name}_std": train_report["cv_std"]}

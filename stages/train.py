@@ -1,5 +1,6 @@
 """Stage `train`: cross-validate the configured model on the train split, then fit it; log the
-run and save the model (packaging: ml_pipeline/tracking/model_save.py)."""
+run and save the model (packaging: ml_pipeline/tracking/model_save.py). A regression model
+carries the conformal prediction interval of its out-of-fold residuals (evaluation/conformal.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import statistics
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
@@ -16,6 +18,7 @@ from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.data.columns import features_and_target
+from ml_pipeline.evaluation import conformal
 from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.features.guards import check as check_features
 from ml_pipeline.features.recipe import model_data
@@ -37,7 +40,10 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     features, target = features_and_target(train, data)
     pipeline = build_pipeline(data, params.model, params.seed)
     folds = cv.folds(params, features, target)  # the search's trials fit on these too
-    scores = cv.cross_validate(pipeline, features, target, folds, data.task, params.cv.n_jobs)
+    residuals = np.full(len(target), np.nan) if data.task == "regression" else None
+    scores = cv.cross_validate(
+        pipeline, features, target, folds, data.task, params.cv.n_jobs, residuals
+    )
     started = time.perf_counter()
     progress.note(f"train: fitting {params.model.name} on {len(features):,} rows")
     pipeline.fit(features, target)
@@ -49,6 +55,10 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         "fit_seconds": time.perf_counter() - started,
         "warnings": warnings,
     }
+    if residuals is not None:  # regression: the conformal interval the model carries
+        share = params.interval.walk_forward_share if data.time_column else None
+        rows = conformal.calibration_rows(folds, share)
+        report[conformal.KEY] = conformal.calibrate(residuals[rows], params.interval.level)
     return pipeline, report
 
 
@@ -69,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
         data = model_data(params)
-        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), data)[0])
+        example = features_and_target(train.head(100), data)[0]
+        kwargs = model_kwargs(pipeline, example, report.get(conformal.KEY))
         losses = iteration_losses(pipeline, *features_and_target(train, data))
         run_info = log_run(tracking, params, pipeline, report, kwargs, train, losses)
         publish(

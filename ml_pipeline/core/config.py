@@ -48,6 +48,7 @@ from ml_pipeline.core.model_config import (
     MODEL_FAMILIES,
     CvConfig,
     HgbConfig,
+    IntervalConfig,
     LgbmConfig,
     LinearConfig,
     ModelConfig,
@@ -77,6 +78,7 @@ __all__ = [
     "FeaturesConfig",
     "GateRuleConfig",
     "HgbConfig",
+    "IntervalConfig",
     "LgbmConfig",
     "LinearConfig",
     "ModelConfig",
@@ -145,6 +147,7 @@ class Params(Strict):
     split: SplitConfig
     model: ModelConfig
     cv: CvConfig
+    interval: IntervalConfig
     features: FeaturesConfig
     evaluate: EvaluateConfig
     report: ReportConfig

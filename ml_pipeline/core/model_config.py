@@ -1,4 +1,5 @@
-"""The model families, cross-validation and the hyperparameter search: `model`, `cv`, `search`."""
+"""The model families, cross-validation, prediction intervals and the hyperparameter search:
+`model`, `cv`, `interval`, `search`."""
 
 from __future__ import annotations
 
@@ -77,6 +78,16 @@ class CvConfig(Strict):
     # features.horizon) and the most rows a train fold keeps (null: expanding window).
     gap: int | None = Field(ge=0)
     max_train_size: int | None = Field(ge=1)
+
+
+class IntervalConfig(Strict):
+    """Conformal prediction intervals of regression models (evaluation/conformal.py): `level`
+    is the share of targets an interval should hold; on time-ordered data only the latest
+    `walk_forward_share` of the CV's validation folds calibrate it (their models saw the most
+    history, as the final model does)."""
+
+    level: float = Field(gt=0, lt=1)
+    walk_forward_share: float = Field(gt=0, le=1)
 
 
 class SearchParam(Strict):

@@ -1,6 +1,10 @@
 """The metric catalog: the one home of what each metric is and which way is better.
 
-One `Metric` per test metric evaluate writes (evaluation/metrics.py computes them in this order).
+One `Metric` per test metric evaluate writes (evaluation/metrics.py computes them in this order;
+the `interval` ones, evaluation/conformal.py, only for a regression model with a prediction
+interval). `interval_coverage` is "higher is better" although the aim is the interval's level:
+the gate asks for a floor (`interval_coverage >= 0.85` for a 90 % interval), and coverage bought
+by a wider interval shows in `interval_width` (lower is better).
 Names derived from them follow their base metric:
 
 - `cv_<m>_mean`, `cv_fold_<m>`, `test_<m>` (a learning curve), `baseline.<m>`: as `<m>`;
@@ -31,7 +35,8 @@ class Metric:
     """One test metric: its task, which way is better and how it is scored and shown.
 
     `scorer` is the scikit-learn scorer a search or CV uses (None: not searchable; a `neg_`
-    scorer is the metric negated); `skill`: evaluate writes `skill.<name>` beside the baseline.
+    scorer is the metric negated); `skill`: evaluate writes `skill.<name>` beside the baseline;
+    `interval`: a property of the model's prediction interval, not of its point predictions.
     """
 
     name: str
@@ -43,6 +48,7 @@ class Metric:
     needs_proba: bool = False
     nullable: bool = False
     skill: bool = False
+    interval: bool = False
 
     def shown(self, value: float | None, digits: int = 4) -> str:
         """`0.8715`, or `null` for a metric undefined on this data."""
@@ -129,6 +135,22 @@ CATALOG: tuple[Metric, ...] = (
         "MAPE",
         "mean absolute percentage error (a fraction); null when some target is near zero",
         nullable=True,
+    ),
+    Metric(
+        "interval_coverage",
+        "regression",
+        "higher",
+        "Interval coverage",
+        "share of targets inside their prediction interval (aim: interval.level)",
+        interval=True,
+    ),
+    Metric(
+        "interval_width",
+        "regression",
+        "lower",
+        "Interval width",
+        "mean width of the prediction interval, in target units",
+        interval=True,
     ),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in CATALOG}

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
+from ml_pipeline.evaluation.conformal import bounds
 from ml_pipeline.evaluation.metrics import DIGITS
 
 # Each plot table: its file name, and how `render_png` draws it (kind, x column, y column).
@@ -20,6 +21,7 @@ PLOT_SPECS: dict[str, tuple[str, str, str]] = {
     "residuals.csv": ("scatter", "predicted", "residual"),
     "importance.csv": ("bar", "importance", "feature"),
     "learning_curve.csv": ("line", "iteration", "loss"),
+    "interval.csv": ("band", "row", "actual"),
 }
 PLOT_TITLES = {
     "confusion.csv": "Confusion matrix (test split)",
@@ -29,6 +31,7 @@ PLOT_TITLES = {
     "residuals.csv": "Residuals (test split)",
     "importance.csv": "Permutation importance (test split)",
     "learning_curve.csv": "Test loss by boosting iteration (log loss or RMSE)",
+    "interval.csv": "Prediction interval around the predictions (test split)",
 }
 
 
@@ -53,16 +56,28 @@ def classification_plots(
 
 
 def regression_plots(
-    y_true: pd.Series, y_pred: np.ndarray, max_points: int, seed: int
+    y_true: pd.Series,
+    y_pred: np.ndarray,
+    max_points: int,
+    seed: int,
+    interval: dict[str, Any] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Predicted against actual, and residuals against predicted, on a fixed sample of rows."""
+    """Predicted against actual, and residuals against predicted, on a fixed sample of rows;
+    with a prediction `interval` (evaluation/conformal.py), the band around the predictions on
+    the same rows by test position (time order for a time series)."""
     rows = np.random.default_rng(seed).permutation(len(y_true))[:max_points]
     rows.sort()
     actual, predicted = y_true.to_numpy()[rows], y_pred[rows]
-    return {
+    tables = {
         "predicted_vs_actual.csv": pd.DataFrame({"actual": actual, "predicted": predicted}),
         "residuals.csv": pd.DataFrame({"predicted": predicted, "residual": actual - predicted}),
     }
+    if interval is not None:
+        lower, upper = bounds(predicted, interval)
+        tables["interval.csv"] = pd.DataFrame(
+            {"row": rows, "actual": actual, "predicted": predicted, "lower": lower, "upper": upper}
+        )
+    return tables
 
 
 def importance_table(names: list[str], means: np.ndarray, stds: np.ndarray) -> pd.DataFrame:
@@ -88,6 +103,10 @@ def draw(
         skm.ConfusionMatrixDisplay(matrix, display_labels=labels).plot(ax=ax, colorbar=False)
     elif kind == "line":
         ax.plot(table[x], table[y], color=colour, label=label or None)
+    elif kind == "band":  # the interval around the predictions, the actual values as dots
+        ax.fill_between(table[x], table["lower"], table["upper"], color=colour, alpha=0.3)
+        ax.plot(table[x], table["predicted"], color=colour, linewidth=0.8, label=label or None)
+        ax.scatter(table[x], table[y], s=4, color="black")
     elif kind == "scatter":
         ax.scatter(table[x], table[y], s=4, alpha=0.5, color=colour, label=label or None)
     else:

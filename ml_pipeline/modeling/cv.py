@@ -62,13 +62,20 @@ def score_fold(
     test_index: np.ndarray,
     scorer_name: str,
     sign: float,
+    residuals: np.ndarray | None = None,
 ) -> FoldRun:
     """Fit a clone of `pipeline` on one fold's train rows and score it on its validation rows:
-    (score in the metric's sign, wall seconds, CPU seconds). Runs on a thread or a worker."""
+    (score in the metric's sign, wall seconds, CPU seconds). Runs on a thread or a worker.
+
+    Given `residuals` (one float per row of `target`), the validation rows' target − prediction
+    are written into it at their positions (regression; folds write disjoint rows)."""
     wall, cpu = time.perf_counter(), time.process_time()
     fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
     scorer = get_scorer(scorer_name)
     score = sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
+    if residuals is not None:
+        predicted = np.asarray(fold.predict(features.iloc[test_index]), dtype=float)
+        residuals[test_index] = target.iloc[test_index].to_numpy(dtype=float) - predicted
     return score, time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -79,8 +86,10 @@ def cross_validate(
     splits: list[Fold],
     task: str,
     n_jobs: int,
+    residuals: np.ndarray | None = None,
 ) -> list[float]:
-    """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign, in fold order.
+    """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign, in fold order;
+    given `residuals`, each validation row's out-of-fold residual is written into it.
 
     Folds run on `n_jobs` threads (ml_pipeline/core/parallel.py); each fits its own clone of the
     pipeline, so any `n_jobs` gives the scores of a serial run.
@@ -89,7 +98,7 @@ def cross_validate(
     sign = sign_of(scorer_name)
     with parallel.threads(n_jobs, len(splits)) as count:
         scores = Parallel(n_jobs=count, return_as="generator")(
-            delayed(score_fold)(pipeline, features, target, *fold, scorer_name, sign)
+            delayed(score_fold)(pipeline, features, target, *fold, scorer_name, sign, residuals)
             for fold in splits
         )
         return [score for score, _, _ in progress.each(scores, len(splits), "train: cv folds")]

@@ -4,7 +4,9 @@ MLflow's app answers a bad request with its server's stack trace in the body (fi
 included), and an empty `data` list with a 500. Here every error answer keeps MLflow's status and
 one-line message but never the stack trace, a request with no rows or naming a column twice is a
 400, a server-side error caused by the request's columns is a 400 that leads with the column, and
-a body over the size limit is a 413 (read no further).
+a body over the size limit is a 413 (read no further). A regression model with a prediction
+interval (MLflow model metadata `interval`) answers `prediction_lower` and `prediction_upper`
+beside `predictions`.
 
 python -m ml_pipeline.serving.app MODEL_URI --port 5001 [--threads 1] [--max-request-mb 10]
     (what `make serve` runs; the image runs this file alone, so it imports no project module)
@@ -26,6 +28,8 @@ LIMIT_ENV = "ML_PIPELINE_MAX_REQUEST_MB"
 DEFAULT_MB = 10.0
 # As core/errors.py caps echoed values (SHOWN_CHARS, LINE_CHARS): this file cannot import it.
 NAME_CHARS, MESSAGE_CHARS = 200, 4_000
+# As evaluation/conformal.py names them (KEY, LOWER, UPPER), for the same reason.
+INTERVAL_KEY, LOWER, UPPER = "interval", "prediction_lower", "prediction_upper"
 
 
 def capped(text: str, limit: int) -> str:
@@ -114,6 +118,24 @@ def readable(status: int, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]
     return status, {"error_code": payload.get("error_code", "BAD_REQUEST"), "message": first}
 
 
+def half_width(model: Any) -> float | None:
+    """The half-width of the model's prediction interval (its metadata `interval`), else None."""
+    interval = (getattr(model.metadata, "metadata", None) or {}).get(INTERVAL_KEY)
+    return float(interval["half_width"]) if isinstance(interval, dict) else None
+
+
+def with_interval(payload: Any, half: float) -> Any:
+    """MLflow's answer with `prediction_lower`/`prediction_upper` (each prediction ∓ `half`)
+    beside `predictions`; an answer that is not a list of numbers stays as it is."""
+    predictions = payload.get("predictions") if isinstance(payload, dict) else None
+    if not isinstance(predictions, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in predictions
+    ):
+        return payload
+    lower, upper = [v - half for v in predictions], [v + half for v in predictions]
+    return payload | {LOWER: lower, UPPER: upper}
+
+
 def too_large(limit: int, declared: int | None) -> dict[str, str]:
     """The 413 answer for a body over `limit` bytes (`declared`: its Content-Length, if sent)."""
     size = f"{declared:,} bytes" if declared is not None else "more"
@@ -171,6 +193,7 @@ def build_app(model: Any, max_bytes: int = int(DEFAULT_MB * 2**20)) -> Any:
 
     app = scoring_server.init(model)
     app.add_middleware(BodyLimit, limit=max_bytes)  # the outermost: before anything reads
+    half = half_width(model)
 
     @app.middleware("http")
     async def readable_errors(request: Request, call_next: Any) -> Response:
@@ -179,9 +202,12 @@ def build_app(model: Any, max_bytes: int = int(DEFAULT_MB * 2**20)) -> Any:
             if fault is not None:
                 return JSONResponse({"error_code": "BAD_REQUEST", "message": fault}, 400)
         response = await call_next(request)
-        if response.status_code < 400:
+        interval = half if request.url.path == "/invocations" else None
+        if response.status_code < 400 and interval is None:
             return response
         content = b"".join([chunk async for chunk in response.body_iterator])
+        if response.status_code < 400 and interval is not None:  # a regression model's answer
+            return JSONResponse(with_interval(json.loads(content), interval), response.status_code)
         try:
             payload = json.loads(content)
         except ValueError:

@@ -16,6 +16,7 @@ import yaml
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params
+from ml_pipeline.evaluation.conformal import KEY as INTERVAL_KEY
 from ml_pipeline.evaluation.curves import loss_name
 from ml_pipeline.modeling.families import requirements
 from ml_pipeline.tracking.lineage import flatten
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 
-def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
-    """How the model is saved and logged: signature, example rows, pinned requirements, format.
+def model_kwargs(pipeline: Pipeline, example: pd.DataFrame, interval: dict | None = None) -> dict:
+    """How the model is saved and logged: signature, example rows, pinned requirements, format,
+    and a regression model's prediction interval as `metadata["interval"]` (level, half-width:
+    evaluation/conformal.py; `make predict` and the server read it).
 
     Explicit requirements skip MLflow's ~4 s inference; cloudpickle loads every shipped family
     (skops rejects random-forest trees by default).
@@ -39,7 +42,7 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
     import sklearn
     from mlflow.models import infer_signature
 
-    return {
+    kwargs = {
         "signature": required_signature(infer_signature(example, pipeline.predict(example))),
         "input_example": example.head(5),
         "pip_requirements": [
@@ -52,6 +55,9 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
         ],
         "serialization_format": "cloudpickle",
     }
+    if interval is not None:
+        kwargs["metadata"] = {INTERVAL_KEY: interval}
+    return kwargs
 
 
 def required_signature(signature: ModelSignature) -> ModelSignature:

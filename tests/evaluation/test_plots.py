@@ -33,7 +33,8 @@ def test_every_kind_is_drawn_for_the_stage_and_the_report(tmp_path: Path) -> Non
     scores = np.linspace(0, 1, 20)
     tables = classification_plots(actual, np.where(scores > 0.5, "yes", "no"), scores, "yes", 50)
     values = pd.Series(np.arange(20.0))
-    tables |= regression_plots(values, values.to_numpy() + 0.5, 10, seed=0)
+    interval = {"level": 0.9, "half_width": 1.0, "residuals": 20}
+    tables |= regression_plots(values, values.to_numpy() + 0.5, 10, seed=0, interval=interval)
     tables["importance.csv"] = pd.DataFrame({"feature": ["a", "b"], "importance": [0.2, 0.1]})
     tables["learning_curve.csv"] = pd.DataFrame({"iteration": [1, 2, 3], "loss": [0.6, 0.5, 0.45]})
     assert set(tables) == set(PLOT_SPECS)
