@@ -26,6 +26,7 @@ from ml_pipeline.evaluation.metrics import rounded
 KEY = "interval"  # in reports/train.json and in the MLflow model's metadata
 COVERAGE, WIDTH = "interval_coverage", "interval_width"  # metrics.json (evaluation/catalog.py)
 LOWER, UPPER = "prediction_lower", "prediction_upper"  # columns of make predict and the server
+EPSILON = 1e-9  # 0.9 / 0.1 is 9.000000000000002 in floating point: no rank is one too high
 CI_LEVEL = 0.95  # as the bootstrap intervals of the other test metrics (evaluation/intervals.py)
 
 
@@ -39,9 +40,9 @@ def calibration_rows(folds: list[tuple[np.ndarray, np.ndarray]], share: float | 
 def calibrate(residuals: np.ndarray, level: float) -> dict[str, Any]:
     """The interval a model carries: `level`, `half_width` and how many `residuals` set it."""
     count = len(residuals)
-    rank = math.ceil((count + 1) * level)  # the finite-sample conformal quantile's rank
+    rank = math.ceil((count + 1) * level - EPSILON)  # the finite-sample conformal quantile's rank
     if rank > count:
-        needed = math.ceil(level / (1 - level))
+        needed = math.ceil(level / (1 - level) - EPSILON)
         raise StageError(
             f"interval.level {level}: needs at least {needed} out-of-fold residuals, the CV gave "
             f"{count}; lower interval.level or give the CV more rows (cv.n_splits, data)"

@@ -25,6 +25,10 @@ def test_nyse_ar5_reproduces_the_book_and_forecasts_from_history(repo_copy) -> N
     assert metrics["r2"] == pytest.approx(0.41, abs=0.02)  # ISLP ch. 10 lab: about 0.41
     assert metrics["baseline.r2"] < metrics["r2"] and metrics["skill.rmse"] > 0
     assert metrics["mape"] is None  # log_volume is detrended: values near zero
+    print(json.dumps({k: v for k, v in metrics.items() if k.startswith("interval")}))
+    assert 0.85 <= metrics["interval_coverage"] <= 0.95  # the 90 % conformal interval on test
+    interval = json.loads((repo / "reports/train.json").read_text())["interval"]
+    assert metrics["interval_width"] == pytest.approx(2 * interval["half_width"], abs=1e-6)
     registration = json.loads((repo / "reports/registration.json").read_text())
     assert registration["decision"] == "champion"
     [beat] = [c for c in registration["thresholds"] if c["metric"] == "skill.r2"]
@@ -41,3 +45,6 @@ def test_nyse_ar5_reproduces_the_book_and_forecasts_from_history(repo_copy) -> N
     forecast = pd.read_csv(out)
     assert forecast["date"].tolist() == ["1986-12-31"]
     assert -1.0 < forecast["prediction"].iloc[0] < 1.0
+    low, high = forecast["prediction_lower"].iloc[0], forecast["prediction_upper"].iloc[0]
+    assert high - low == pytest.approx(2 * interval["half_width"])  # the model's interval
+    assert low < forecast["prediction"].iloc[0] < high

@@ -43,6 +43,27 @@ def test_cross_validation_scores_each_fold() -> None:
     assert all(score > 0 for score in scores)  # RMSE, reported positive
 
 
+def test_each_validation_row_gets_its_out_of_fold_residual() -> None:
+    """The residuals the conformal interval is calibrated on: target − the prediction of the
+    fold's model, written on threads at each validation row (train-only rows stay NaN)."""
+    from sklearn.base import clone
+
+    cfg, frame = toy("regression")
+    timed = cfg.model_copy(update={"time_column": "day"})
+    config = CvConfig(n_splits=3, n_jobs=1, gap=None, max_train_size=None)
+    folds = list(cv.splitter(timed, config, 0, gap=0).split(frame, frame["target"]))
+    pipeline = build_pipeline(cfg, model_config("linear"), 0)
+    features, target = frame[cfg.features], frame["target"]
+    residuals = np.full(len(frame), np.nan)
+    scores = cv.cross_validate(pipeline, features, target, folds, cfg.task, 2, residuals)
+    assert scores == cv.cross_validate(pipeline, features, target, folds, cfg.task, 1)
+    for fit, valid in folds:
+        model = clone(pipeline).fit(features.iloc[fit], target.iloc[fit])
+        expected = target.iloc[valid] - model.predict(features.iloc[valid])
+        np.testing.assert_allclose(residuals[valid], expected)
+    assert np.isnan(residuals[: folds[0][1][0]]).all()  # before the first validation fold
+
+
 def test_time_column_gives_time_ordered_folds() -> None:
     cfg, _ = toy("regression")
     timed = cfg.model_copy(update={"time_column": "day"})

@@ -18,15 +18,19 @@ from ml_pipeline.tracking.model_save import model_kwargs, save_model
 from tests.configs import model_config, shipped_params
 from tests.modeling.test_modeling import toy
 
+INTERVAL = {"level": 0.9, "half_width": 0.25, "residuals": 120}
 
-def saved_toy_model(directory: Path) -> Path:
-    """A toy pipeline saved by `train`'s code; its example rows have nulls in `x` and `colour`."""
-    cfg, frame = toy("classification")
+
+def saved_toy_model(directory: Path, task: str = "classification") -> Path:
+    """A toy pipeline saved by `train`'s code; its example rows have nulls in `x` and `colour`.
+    A regression model carries a prediction interval (`INTERVAL`), as `train` gives it one."""
+    cfg, frame = toy(task)
     features = frame[cfg.features]
     pipeline = build_pipeline(cfg, model_config("hgb", max_iter=5), seed=0)
     pipeline.fit(features, frame["target"])
     path = directory / "model"
-    save_model(pipeline, model_kwargs(pipeline, features.head(20)), path)
+    interval = INTERVAL if task == "regression" else None
+    save_model(pipeline, model_kwargs(pipeline, features.head(20), interval), path)
     return path
 
 
@@ -235,3 +239,16 @@ def test_a_huge_value_in_a_numeric_column_is_echoed_capped(model: Any) -> None:
     with pytest.raises(StageError, match="must be numeric") as raised:
         check_schema(rows, model.metadata.get_input_schema(), "rows.csv")
     assert len(str(raised.value)) < 1_000 and "(6,000,000 characters)" in str(raised.value)
+
+
+def test_a_regression_model_predicts_its_interval_a_classifier_none(
+    model: Any, tmp_path: Path
+) -> None:
+    import mlflow.pyfunc
+
+    regressor = mlflow.pyfunc.load_model(str(saved_toy_model(tmp_path, "regression")))
+    assert regressor.metadata.metadata == {"interval": INTERVAL}
+    scored = predict(regressor, ROWS, "rows.csv")
+    np.testing.assert_allclose(scored["prediction_lower"], scored["prediction"] - 0.25)
+    np.testing.assert_allclose(scored["prediction_upper"], scored["prediction"] + 0.25)
+    assert "prediction_lower" not in predict(model, ROWS, "rows.csv")  # classification

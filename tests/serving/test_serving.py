@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ml_pipeline.serving import app as serving
 from ml_pipeline.serving.app import build_app
-from tests.serving.test_predict import saved_toy_model
+from tests.serving.test_predict import INTERVAL, saved_toy_model
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +165,20 @@ def test_the_servers_own_copies_of_the_shared_rules_agree_with_the_library() -> 
     assert (serving.NAME_CHARS, serving.MESSAGE_CHARS) == (errors.SHOWN_CHARS, errors.LINE_CHARS)
     for text in ("x" * 10, "x" * 5_000):
         assert serving.capped(text, errors.LINE_CHARS) == errors.capped(text, errors.LINE_CHARS)
+
+
+def test_a_regression_model_answers_its_interval_beside_the_predictions(
+    client: Any, tmp_path: Path
+) -> None:
+    import mlflow.pyfunc
+    from fastapi.testclient import TestClient
+
+    path = saved_toy_model(tmp_path, "regression")
+    regressor = TestClient(build_app(mlflow.pyfunc.load_model(str(path))))
+    status, payload = answer(regressor, records(GOOD, GOOD | {"size": "M"}))
+    assert status == 200 and set(payload) == {"predictions", "prediction_lower", "prediction_upper"}
+    half = INTERVAL["half_width"]
+    assert payload["prediction_lower"] == [p - half for p in payload["predictions"]]
+    assert payload["prediction_upper"] == [p + half for p in payload["predictions"]]
+    assert answer(regressor, records({"x": 1.0}))[0] == 400  # errors as for any model
+    assert set(answer(client, records(GOOD))[1]) == {"predictions"}  # a classifier: unchanged
