@@ -21,13 +21,13 @@ import pandas as pd
 
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES
+from ml_pipeline.evaluation.intervals import LEVEL  # the other test metrics' intervals' level
 from ml_pipeline.evaluation.metrics import rounded
 
 KEY = "interval"  # in reports/train.json and in the MLflow model's metadata
 COVERAGE, WIDTH = "interval_coverage", "interval_width"  # metrics.json (evaluation/catalog.py)
 LOWER, UPPER = "prediction_lower", "prediction_upper"  # columns of make predict and the server
 EPSILON = 1e-9  # 0.9 / 0.1 is 9.000000000000002 in floating point: no rank is one too high
-CI_LEVEL = 0.95  # as the bootstrap intervals of the other test metrics (evaluation/intervals.py)
 
 
 def calibration_rows(folds: list[tuple[np.ndarray, np.ndarray]], share: float | None) -> np.ndarray:
@@ -60,14 +60,14 @@ def bounds(predicted: Any, interval: dict[str, Any]) -> tuple[np.ndarray, np.nda
 def interval_metrics(
     target: pd.Series, predicted: np.ndarray, interval: dict[str, Any]
 ) -> dict[str, float | None]:
-    """Test coverage (share of targets inside their interval) with its exact 95 % interval, and
-    the mean width (one width for every row: its bounds are the width itself)."""
+    """Test coverage (share of targets inside their interval) with its exact 95 % interval
+    (Clopper–Pearson), and the mean width (one width for every row: its bounds are the width)."""
     from scipy.stats import beta
 
     lower, upper = bounds(predicted, interval)
     actual = target.to_numpy(dtype=float)
     rows, inside = len(actual), int(((actual >= lower) & (actual <= upper)).sum())
-    tail = (1 - CI_LEVEL) / 2
+    tail = (1 - LEVEL) / 2
     low = beta.ppf(tail, inside, rows - inside + 1) if inside > 0 else 0.0
     high = beta.ppf(1 - tail, inside + 1, rows - inside) if inside < rows else 1.0
     width = float(np.mean(upper - lower))
