@@ -124,6 +124,8 @@ def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
         ("data", {"numeric": ["age", "age"]}, "'age' is listed twice"),
         ("data", {"bogus": 1}, "unknown key 'data.bogus'; allowed keys here: name, task, dir"),
         ("cv", {"n_splits": 1}, "cv.n_splits: Input should be greater than or equal to 2"),
+        ("interval", {"level": 1.0}, "interval.level: Input should be less than 1"),
+        ("interval", {"walk_forward_share": 0}, "interval.walk_forward_share: Input should be"),
     ],
 )
 def test_invalid_values_fail_with_key_and_allowed_values(

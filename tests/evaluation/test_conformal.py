@@ -12,7 +12,7 @@ from sklearn.model_selection import TimeSeriesSplit
 from ml_pipeline.core.config import Params, RegisterConfig, parse_params
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation import conformal
-from ml_pipeline.registry.promotion import check_thresholds
+from ml_pipeline.registry.promotion import REJECTED, Candidate, check_thresholds, decide
 from stages import evaluate, prepare, train
 from tests.conftest import ROOT
 from tests.core.test_config import composed
@@ -73,10 +73,10 @@ def nyse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Params, pd.DataFrame
 
 
 def coverage_gate(params: Params) -> RegisterConfig:
-    """The dataset's gate with one threshold: interval_coverage >= 0.85."""
+    """The dataset's gate with one rule: interval_coverage >= 0.85 (no baseline check)."""
     threshold = {"metric": conformal.COVERAGE, "value": 0.85}
     return RegisterConfig.model_validate(
-        params.registration.model_dump() | {"thresholds": [threshold]}
+        params.registration.model_dump() | {"thresholds": [threshold], "beat_baseline": False}
     )
 
 
@@ -92,7 +92,7 @@ def test_nyse_90_percent_intervals_cover_the_test_period_and_gate(
     assert 0.85 <= metrics[conformal.COVERAGE] <= 0.95  # 1,770 test days, 1980 .. 1986
     assert metrics[conformal.WIDTH] == round(2 * interval["half_width"], 6)
     gate = coverage_gate(params)
-    check = check_thresholds(gate, metrics)[0]  # then register.beat_baseline's
+    [check] = check_thresholds(gate, metrics)
     assert check["passed"] and check["metric"] == conformal.COVERAGE
 
     narrow = params.model_copy(
@@ -100,5 +100,8 @@ def test_nyse_90_percent_intervals_cover_the_test_period_and_gate(
     )
     model, report = train.run(narrow, train_rows)
     metrics = evaluate.run(narrow, model, test_rows, report).metrics
-    check = check_thresholds(gate, metrics)[0]  # then register.beat_baseline's
+    [check] = check_thresholds(gate, metrics)
     assert not check["passed"] and check["observed"] < 0.6  # a 50 % interval: refused
+    decided = decide(Candidate("run", metrics), None, gate, "ml-pipeline-nyse")
+    assert decided.decision == REJECTED and not decided.register_version
+    assert decided.reasons == (f"interval_coverage >= 0.85 failed: observed {check['observed']}",)
