@@ -925,8 +925,8 @@ MUTANTS = [
     Mutant(
         "CV residuals of the wrong sign",
         "ml_pipeline/modeling/cv.py",
-        "        residuals[test_index] = target.iloc[test_index].to_numpy(dtype=float) - predicted",
-        "        residuals[test_index] = predicted - target.iloc[test_index].to_numpy(dtype=float)",
+        "        residuals[test_index] = truth.to_numpy(dtype=float) - predicted",
+        "        residuals[test_index] = predicted - truth.to_numpy(dtype=float)",
         ("tests/modeling/test_cv.py",),
         must_kill=True,
     ),
@@ -952,6 +952,14 @@ MUTANTS = [
         "    lower, upper = [v - half for v in predictions], [v + half for v in predictions]",
         "    lower, upper = [v + half for v in predictions], [v - half for v in predictions]",
         ("tests/serving/test_serving.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "CV scores other predictions than its residuals",
+        "ml_pipeline/modeling/cv.py",
+        "        fold = Predictions(predicted)",
+        "        fold = Predictions(predicted + 1.0)",
+        ("tests/modeling/test_cv.py",),
         must_kill=True,
     ),
 ]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
 
@@ -72,11 +72,24 @@ def score_fold(
     wall, cpu = time.perf_counter(), time.process_time()
     fold = clone(pipeline).fit(features.iloc[train_index], target.iloc[train_index])
     scorer = get_scorer(scorer_name)
-    score = sign * float(scorer(fold, features.iloc[test_index], target.iloc[test_index]))
-    if residuals is not None:
-        predicted = np.asarray(fold.predict(features.iloc[test_index]), dtype=float)
-        residuals[test_index] = target.iloc[test_index].to_numpy(dtype=float) - predicted
+    valid, truth = features.iloc[test_index], target.iloc[test_index]
+    if residuals is not None:  # predict once: the scorer reads the same predictions
+        predicted = np.asarray(fold.predict(valid), dtype=float)
+        residuals[test_index] = truth.to_numpy(dtype=float) - predicted
+        fold = Predictions(predicted)
+    score = sign * float(scorer(fold, valid, truth))
     return score, time.perf_counter() - wall, time.process_time() - cpu
+
+
+class Predictions(RegressorMixin, BaseEstimator):
+    """A fold's predictions on its validation rows as a fitted regressor, for a scorer: on hgb
+    and diamonds a second `predict` of 8,607 rows cost 1.1 s of CPU per fold."""
+
+    def __init__(self, values: np.ndarray | None = None) -> None:
+        self.values = values
+
+    def predict(self, features: Any) -> np.ndarray | None:
+        return self.values
 
 
 def cross_validate(
