@@ -104,9 +104,9 @@ def draw(
     elif kind == "line":
         ax.plot(table[x], table[y], color=colour, label=label or None)
     elif kind == "band":  # the interval around the predictions, the actual values as dots
-        ax.fill_between(table[x], table["lower"], table["upper"], color=colour, alpha=0.3)
-        ax.plot(table[x], table["predicted"], color=colour, linewidth=0.8, label=label or None)
-        ax.scatter(table[x], table[y], s=4, color="black")
+        ax.fill_between(table[x], table["lower"], table["upper"], color=colour or "C0", alpha=0.4)
+        ax.plot(table[x], table["predicted"], color=colour, linewidth=0.5, label=label or None)
+        ax.scatter(table[x], table[y], s=3, color="black")
     elif kind == "scatter":
         ax.scatter(table[x], table[y], s=4, alpha=0.5, color=colour, label=label or None)
     else:
