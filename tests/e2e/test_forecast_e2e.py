@@ -25,7 +25,6 @@ def test_nyse_ar5_reproduces_the_book_and_forecasts_from_history(repo_copy) -> N
     assert metrics["r2"] == pytest.approx(0.41, abs=0.02)  # ISLP ch. 10 lab: about 0.41
     assert metrics["baseline.r2"] < metrics["r2"] and metrics["skill.rmse"] > 0
     assert metrics["mape"] is None  # log_volume is detrended: values near zero
-    print(json.dumps({k: v for k, v in metrics.items() if k.startswith("interval")}))
     assert 0.85 <= metrics["interval_coverage"] <= 0.95  # the 90 % conformal interval on test
     interval = json.loads((repo / "reports/train.json").read_text())["interval"]
     assert metrics["interval_width"] == pytest.approx(2 * interval["half_width"], abs=1e-6)
