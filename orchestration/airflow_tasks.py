@@ -67,19 +67,21 @@ def publish_results(repo: Path, settings: OrchestrateConfig, publishing: bool) -
     with pipeline_lock(repo, settings.lock_timeout_seconds):
         outcome = load_outcome(repo / NIGHTLY_FILE)
         notes = ["publish: nothing published (see the monitor's decision)"]
-        if outcome.publishes:
-            done = publish(
-                repo,
-                settings.branch_prefix,
-                settings.base_branch,
-                settings.git_remote,
-                settings.push_data,
-                extra=outcome.extra,
-                lead=outcome.lead,
-            )
-            notes = list(done.notes)
-        if outcome.appended:
-            undo_append(repo, outcome.appended)
+        try:
+            if outcome.publishes:
+                done = publish(
+                    repo,
+                    settings.branch_prefix,
+                    settings.base_branch,
+                    settings.git_remote,
+                    settings.push_data,
+                    extra=outcome.extra,
+                    lead=outcome.lead,
+                )
+                notes = list(done.notes)
+        finally:
+            if outcome.appended:
+                undo_append(repo, outcome.appended)  # the new data version lives on the branch
         (repo / SNAPSHOT_FILE).unlink(missing_ok=True)
         (repo / NIGHTLY_FILE).unlink(missing_ok=True)
     return notes

@@ -123,19 +123,21 @@ def _run(root: Path, overrides: list[str], target: str | None, publish_results: 
                 get_run_logger().error("workspace restored; no branch written")
             raise
         summaries += list(outcome.notes)
-        if publish_results and outcome.publishes:
-            result = publish(
-                root,
-                settings.branch_prefix,
-                settings.base_branch,
-                settings.git_remote,
-                settings.push_data,
-                extra=outcome.extra,
-                lead=outcome.lead,
-            )
-            summaries += list(result.notes)
-        if outcome.appended:
-            undo_append(root, outcome.appended)  # the new data version lives on the branch
+        try:
+            if publish_results and outcome.publishes:
+                result = publish(
+                    root,
+                    settings.branch_prefix,
+                    settings.base_branch,
+                    settings.git_remote,
+                    settings.push_data,
+                    extra=outcome.extra,
+                    lead=outcome.lead,
+                )
+                summaries += list(result.notes)
+        finally:
+            if outcome.appended:
+                undo_append(root, outcome.appended)  # the new data version lives on the branch
     return summaries
 
 

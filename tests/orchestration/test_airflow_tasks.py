@@ -1,5 +1,5 @@
-"""The Airflow DAG's start/publish/restore (orchestration/airflow_tasks.py, plain Python), and
-where a scheduled run's params.yaml comes from. Fast: no Airflow, no stage run."""
+"""The Airflow DAG's start/nightly/publish/restore (orchestration/airflow_tasks.py, plain
+Python), and where a scheduled run's params.yaml comes from. Fast: no Airflow, no stage run."""
 
 from __future__ import annotations
 
