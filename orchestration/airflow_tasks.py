@@ -17,7 +17,6 @@ from pathlib import Path
 import yaml
 
 from ml_pipeline.core.config import OrchestrateConfig, parse_params
-from orchestration.append import undo_append
 from orchestration.config import load_run_config, write_params
 from orchestration.lock import pipeline_lock
 from orchestration.nightly import act_on_decision, load_outcome, save_outcome
@@ -61,7 +60,7 @@ def nightly(
 
 def publish_results(repo: Path, settings: OrchestrateConfig, publishing: bool) -> list[str]:
     """After `nightly`: the results on a `retrain/<date>` branch (nothing for a run once, or
-    when the monitor said `ok`), then HEAD's data back in the workspace."""
+    when the monitor said `ok`); after a retrain, the workspace as `start` recorded it."""
     if not publishing:
         return ["publish: run once: no branch written"]
     with pipeline_lock(repo, settings.lock_timeout_seconds):
@@ -80,8 +79,8 @@ def publish_results(repo: Path, settings: OrchestrateConfig, publishing: bool) -
                 )
                 notes = list(done.notes)
         finally:
-            if outcome.appended:
-                undo_append(repo, outcome.appended)  # the new data version lives on the branch
+            if outcome.appended:  # the new data version and its results live on the branch
+                restore(repo, _recorded(repo))
         (repo / SNAPSHOT_FILE).unlink(missing_ok=True)
         (repo / NIGHTLY_FILE).unlink(missing_ok=True)
     return notes
@@ -93,8 +92,13 @@ def restore_workspace(repo: Path, lock_timeout: float) -> str:
     with pipeline_lock(repo, lock_timeout):
         if not recorded.is_file():
             return "restore: nothing to undo (start recorded no workspace)"
-        saved = json.loads(recorded.read_text())
-        restore(repo, Snapshot(saved["commit"], frozenset(saved["untracked"])))
+        restore(repo, _recorded(repo))
         recorded.unlink()
         (repo / NIGHTLY_FILE).unlink(missing_ok=True)
     return "restore: workspace restored; no branch written"
+
+
+def _recorded(repo: Path) -> Snapshot:
+    """The workspace as `start` recorded it."""
+    saved = json.loads((repo / SNAPSHOT_FILE).read_text())
+    return Snapshot(saved["commit"], frozenset(saved["untracked"]))

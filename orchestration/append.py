@@ -163,17 +163,3 @@ def record_version(repo: Path, files: list[Path]) -> list[str]:
             _dvc(repo, "add", "--quiet", str(dvc_file)[: -len(".dvc")])
             held.append(str(dvc_file))
     return held
-
-
-def undo_append(repo: Path, appended: Appended) -> None:
-    """Put the data files back as HEAD has them (the appended version lives on the branch)."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "--", *appended.files], cwd=repo, capture_output=True, text=True
-    ).stdout.split()
-    if tracked:
-        subprocess.run(["git", "restore", "--source=HEAD", "--", *tracked], cwd=repo, check=True)
-    for name in set(appended.files) - set(tracked):
-        (repo / name).unlink(missing_ok=True)
-    dvc_files = [f for f in tracked if f.endswith(".dvc")]
-    if dvc_files:
-        _dvc(repo, "checkout", "--force", "--quiet", *dvc_files)

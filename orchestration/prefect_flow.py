@@ -30,7 +30,6 @@ from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from ml_pipeline.core.config import parse_params  # noqa: E402
 from ml_pipeline.core.errors import StageError  # noqa: E402
-from orchestration.append import undo_append  # noqa: E402
 from orchestration.config import load_run_config, stages_up_to, write_params  # noqa: E402
 from orchestration.graph import StageGraph, read_graph  # noqa: E402
 from orchestration.lock import RepositoryBusy, pipeline_lock  # noqa: E402
@@ -136,8 +135,8 @@ def _run(root: Path, overrides: list[str], target: str | None, publish_results: 
                 )
                 summaries += list(result.notes)
         finally:
-            if outcome.appended:
-                undo_append(root, outcome.appended)  # the new data version lives on the branch
+            if outcome.appended:  # the new data version and its results live on the branch
+                restore(root, before)
     return summaries
 
 

@@ -99,4 +99,4 @@ def test_nightly_ok_publishes_nothing_and_retrain_publishes_the_appended_batch(
     changed = run(["git", "show", "--name-only", "--format=", branch], tiny_repo).stdout.split()
     assert "data/raw/adult/adult.data.gz" in changed
     assert "data/raw/adult/appended_batches.json" in changed
-    assert train.read_bytes() == before  # HEAD's data back in the workspace
+    assert train.read_bytes() == before  # the workspace as `start` recorded it

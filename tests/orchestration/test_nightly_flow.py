@@ -113,6 +113,6 @@ def test_ok_publishes_nothing_and_retrain_publishes_the_appended_data_with_its_e
     report = (repo / "pr-report/report.md").read_text()
     assert report.startswith("## Monitoring evidence: retrain\n")
     assert f"- {reasons[0]}" in report and "2026-12-01: 3 row(s)" in report
-    # The workspace keeps HEAD's data: the new version lives on the branch.
+    # The workspace is as the run found it: the new version lives on the branch.
     assert (repo / TRAIN).read_bytes() == data_before
     assert not (repo / "data/raw/tiny/appended_batches.json").exists()
