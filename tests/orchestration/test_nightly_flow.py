@@ -52,6 +52,7 @@ def nightly_repo(repo: Path, decision: dict) -> Path:
     (repo / "reports").mkdir(parents=True)
     (repo / "dvc.yaml").write_text(DVC_YAML)
     (repo / "rows.py").write_text(ROWS)
+    (repo / ".gitignore").write_text("pr-report/\n")  # as the project's
     (repo / "decision.json").write_text(json.dumps(decision))
     shutil.copytree(ROOT / "conf", repo / "conf")
     shutil.copytree(ROOT / "data/raw/tiny", repo / "data/raw/tiny")
