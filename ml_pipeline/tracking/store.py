@@ -116,15 +116,17 @@ def configure_env() -> None:
 
 
 def _auth_headers(uri: str) -> dict[str, str]:
-    """The credentials MLflow's client sends (a hosted server guards `/health` too): the URI's
-    `user:password@`, else MLFLOW_TRACKING_USERNAME/PASSWORD (basic), else MLFLOW_TRACKING_TOKEN."""
-    parts = urllib.parse.urlsplit(uri)
-    user = parts.username or os.environ.get("MLFLOW_TRACKING_USERNAME")
-    password = parts.password or os.environ.get("MLFLOW_TRACKING_PASSWORD")
-    if user and password:
-        pair = f"{urllib.parse.unquote(user)}:{urllib.parse.unquote(password)}"
-        return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+    """The credentials MLflow's client sends (a hosted server guards `/health` too), in its
+    order: MLFLOW_TRACKING_USERNAME/PASSWORD (basic), MLFLOW_TRACKING_TOKEN (bearer), else the
+    URI's `user:password@`."""
+    user, password = (os.environ.get(f"MLFLOW_TRACKING_{k}") for k in ("USERNAME", "PASSWORD"))
     token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    if not (user and password) and not token:
+        parts = urllib.parse.urlsplit(uri)
+        user, password = (urllib.parse.unquote(v or "") for v in (parts.username, parts.password))
+    if user and password:
+        pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {pair}"}
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
