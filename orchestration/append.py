@@ -101,8 +101,6 @@ def _read_batch_csv(path: Path, data: DataConfig) -> pd.DataFrame:
 
 def append_text(train: Path, rows: pd.DataFrame, data: DataConfig) -> None:
     """Append `rows` to the training file in its own format; its existing bytes stay as they are."""
-    if train.suffix == ".parquet":
-        raise StageError(f"{train}: appending to a Parquet training file is not supported")
     missing = data.read.na_values[0] if data.read.na_values else ""
     text = rows.to_csv(sep=data.read.delimiter, header=False, index=False, na_rep=missing)
     opener = gzip.open if train.suffix == ".gz" else open
@@ -120,6 +118,8 @@ def append_batches(repo: Path, data: DataConfig, batches: tuple[str, ...]) -> Ap
     import pandas as pd
 
     train = repo / data.dir / data.train_file
+    if train.suffix == ".parquet":
+        raise StageError(f"{train}: appending to a Parquet training file is not supported")
     ledger = repo / data.dir / LEDGER
     done = json.loads(ledger.read_text()) if ledger.is_file() else []
     columns = file_columns(train, data)
