@@ -79,7 +79,7 @@ def publish_results(repo: Path, settings: OrchestrateConfig, publishing: bool) -
                 )
                 notes = list(done.notes)
         finally:
-            if outcome.appended:  # the new data version and its results live on the branch
+            if outcome.extra:  # the new data version and its results live on the branch
                 restore(repo, _recorded(repo))
         (repo / SNAPSHOT_FILE).unlink(missing_ok=True)
         (repo / NIGHTLY_FILE).unlink(missing_ok=True)

@@ -135,7 +135,7 @@ def _run(root: Path, overrides: list[str], target: str | None, publish_results: 
                 )
                 summaries += list(result.notes)
         finally:
-            if outcome.appended:  # the new data version and its results live on the branch
+            if outcome.extra:  # the new data version and its results live on the branch
                 restore(root, before)
     return summaries
 
