@@ -4,7 +4,9 @@ One task per stage running `dvc repro --single-item <stage>`, the edges of `dvc 
 `retries`, `retry_delay` and the schedule come from the `orchestrate` section of conf/.
 A stage's own error (exit 2) fails its task at once (AirflowFailException: no retries).
 Scheduled, `start` refuses a dirty workspace, records it and composes params.yaml from conf/;
-after the stages, `publish` keeps the results on a `retrain/<date>` branch; if a stage failed,
+after the stages, `nightly` acts on the monitor's decision (`retrain`: append the labelled
+batches, run the stages again; `ok`: nothing to publish), `publish` keeps the results on a
+`retrain/<date>` branch, the monitoring evidence first in its report; if a stage failed,
 `restore` puts the workspace back as `start` found it (orchestration/airflow_tasks.py). With
 ML_PIPELINE_PUBLISH=0 (`make airflow-test`, run once) the stages run on params.yaml as it is
 and nothing is published. The repository is $ML_PIPELINE_REPO, else the one holding this file.
@@ -54,6 +56,16 @@ def _stage(stage: str) -> str:
             raise AirflowFailException(exc.line) from None
 
 
+def _nightly() -> list[str]:
+    """The monitor's decision; a stage that fails on the appended data fails the run, no retry."""
+    try:
+        return airflow_tasks.nightly(REPO, GRAPH.stages, PUBLISH, SETTINGS.lock_timeout_seconds)
+    except StageFailed as exc:
+        raise AirflowFailException(exc.line) from None
+    except StageError as exc:
+        raise AirflowFailException(f"orchestrate: error: {exc}") from None
+
+
 def _publish() -> list[str]:
     return airflow_tasks.publish_results(REPO, SETTINGS, PUBLISH)
 
@@ -90,7 +102,8 @@ with DAG(
         if not GRAPH.upstream(stage):
             start >> tasks[stage]
     sinks = [tasks[s] for s in GRAPH.stages if not any(a == s for a, _ in GRAPH.edges)]
-    sinks >> PythonOperator(task_id="publish", python_callable=_publish, retries=0)
-    list(tasks.values()) >> PythonOperator(
+    nightly = PythonOperator(task_id="nightly", python_callable=_nightly, retries=0)
+    sinks >> nightly >> PythonOperator(task_id="publish", python_callable=_publish, retries=0)
+    [*tasks.values(), nightly] >> PythonOperator(
         task_id="restore", python_callable=_restore, trigger_rule="one_failed", retries=0
     )

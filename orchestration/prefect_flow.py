@@ -22,15 +22,18 @@ from pathlib import Path
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+import yaml  # noqa: E402
 from prefect import flow, get_run_logger, task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.states import Failed, State  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
+from ml_pipeline.core.config import parse_params  # noqa: E402
 from ml_pipeline.core.errors import StageError  # noqa: E402
 from orchestration.config import load_run_config, stages_up_to, write_params  # noqa: E402
-from orchestration.graph import read_graph  # noqa: E402
+from orchestration.graph import StageGraph, read_graph  # noqa: E402
 from orchestration.lock import RepositoryBusy, pipeline_lock  # noqa: E402
+from orchestration.nightly import act_on_decision  # noqa: E402
 from orchestration.publish import PublishError, check_clean, publish, restore, snapshot  # noqa: E402
 from orchestration.stage import (  # noqa: E402
     ERROR_LINE,
@@ -105,29 +108,47 @@ def _run(root: Path, overrides: list[str], target: str | None, publish_results: 
         run_stage = stage_task.with_options(
             retries=settings.retries, retry_delay_seconds=settings.retry_delay_seconds
         )
-        futures: dict = {}
-        for stage in stages_up_to(graph.stages, graph.edges, target):
-            upstream = [futures[s] for s in graph.upstream(stage) if s in futures]
-            futures[stage] = run_stage.with_options(name=stage, task_run_name=stage).submit(
-                str(root), stage, wait_for=upstream
-            )
         try:
-            summaries = [future.result() for future in futures.values()]
+            summaries = _stages(root, graph, run_stage, target)
+            outcome = act_on_decision(
+                root,
+                parse_params(yaml.safe_load(config.params_text)).data,
+                publish_results and target is None,
+                lambda: _stages(root, graph, run_stage, None),  # retrain on the appended rows
+            )
         except BaseException:
             if publish_results:
                 restore(root, before)
                 get_run_logger().error("workspace restored; no branch written")
             raise
-        if publish_results:
-            result = publish(
-                root,
-                settings.branch_prefix,
-                settings.base_branch,
-                settings.git_remote,
-                settings.push_data,
-            )
-            summaries += list(result.notes)
+        summaries += list(outcome.notes)
+        try:
+            if publish_results and outcome.publishes:
+                result = publish(
+                    root,
+                    settings.branch_prefix,
+                    settings.base_branch,
+                    settings.git_remote,
+                    settings.push_data,
+                    extra=outcome.extra,
+                    lead=outcome.lead,
+                )
+                summaries += list(result.notes)
+        finally:
+            if outcome.extra:  # the new data version and its results live on the branch
+                restore(root, before)
     return summaries
+
+
+def _stages(root: Path, graph: StageGraph, run_stage, target: str | None) -> list[str]:  # noqa: ANN001
+    """Submit the stages (up to `target`) in graph order; their summary lines."""
+    futures: dict = {}
+    for stage in stages_up_to(graph.stages, graph.edges, target):
+        upstream = [futures[s] for s in graph.upstream(stage) if s in futures]
+        futures[stage] = run_stage.with_options(name=stage, task_run_name=stage).submit(
+            str(root), stage, wait_for=upstream
+        )
+    return [future.result() for future in futures.values()]
 
 
 def _failure_line(exc: BaseException) -> str:

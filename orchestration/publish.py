@@ -119,8 +119,11 @@ def branch_name(prefix: str, today: dt.date | None = None) -> str:
     return f"{prefix}{(today or dt.datetime.now(dt.UTC).date()).isoformat()}"
 
 
-def commit_results(repo: Path, branch: str, base: str, message: str) -> str | None:
-    """Commit the changed results to `branch` without touching HEAD or the index.
+def commit_results(
+    repo: Path, branch: str, base: str, message: str, extra: tuple[str, ...] = ()
+) -> str | None:
+    """Commit the changed results (and the `extra` files: a new data version) to `branch`
+    without touching HEAD or the index.
 
     The tree is HEAD's plus the pipeline's results; the parent is the branch's tip if it exists,
     else HEAD. Returns the new commit, or None when the tree equals the parent's (nothing changed).
@@ -129,7 +132,7 @@ def commit_results(repo: Path, branch: str, base: str, message: str) -> str | No
     if branch in (base, git(repo, "branch", "--show-current")):
         raise PublishError(f"refusing to commit results to {branch!r}: it is the base or HEAD")
     results = pipeline_files(repo)
-    paths = [p for p in changed_paths(repo) if _is_result(p, results)]
+    paths = [p for p in changed_paths(repo) if _is_result(p, results) or p in extra]
     tip = git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}", check=False)
     parent = tip or git(repo, "rev-parse", "HEAD")
     with tempfile.TemporaryDirectory() as tmp:
@@ -186,10 +189,19 @@ def write_report(repo: Path, branch: str, base: str) -> str:
     return f"report {branch} vs {base}: {verdict}: {out[-1] if out else ''}"
 
 
-def publish(repo: Path, prefix: str, base: str, remote: str | None, push: bool) -> Published:
-    """After a successful run: commit results to <prefix><date>, push data and branch, report."""
+def publish(
+    repo: Path,
+    prefix: str,
+    base: str,
+    remote: str | None,
+    push: bool,
+    extra: tuple[str, ...] = (),
+    lead: str | None = None,
+) -> Published:
+    """After a successful run: commit results (and `extra` files) to <prefix><date>, push data
+    and branch, report; `lead` (the monitoring evidence) opens the report."""
     branch = branch_name(prefix)
-    commit = commit_results(repo, branch, base, f"Scheduled retraining {branch}")
+    commit = commit_results(repo, branch, base, f"Scheduled retraining {branch}", extra)
     if commit is None:
         return Published(branch, None, ("nothing changed: nothing committed",))
     notes = [f"committed {commit[:12]} to {branch}"]
@@ -198,5 +210,10 @@ def publish(repo: Path, prefix: str, base: str, remote: str | None, push: bool) 
     if remote:
         git(repo, "push", remote, f"refs/heads/{branch}:refs/heads/{branch}")
         notes.append(f"pushed {branch} to {remote}")
+    report = repo / REPORT_DIR / "report.md"
+    report.unlink(missing_ok=True)  # no stale report under this run's evidence
     notes.append(write_report(repo, branch, base))
+    if lead:  # first, even when the comparison could not be made
+        report.parent.mkdir(exist_ok=True)
+        report.write_text(lead + (f"\n{report.read_text()}" if report.is_file() else ""))
     return Published(branch, commit, tuple(notes))

@@ -42,6 +42,8 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
 # order stays pytest's (unit tests first). Order only, never which tests run.
 LONGEST_FIRST = (
     "test_orchestration_e2e.py",
+    "test_fresh_clone.py",
+    "test_hosted.py",
     "test_reproduce.py",
     "test_mlflow_e2e.py",
     "test_mlflow_server.py",
@@ -53,6 +55,7 @@ LONGEST_FIRST = (
     "test_team_setup.py",
     "test_validation.py",
     "test_prefect_flow.py",
+    "test_nightly_flow.py",
     "test_forecast_e2e.py",
 )
 

@@ -7,6 +7,7 @@ the main repository, also when DVC runs an experiment in a copy under `<root>/.d
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import os
 import sqlite3
@@ -114,18 +115,40 @@ def configure_env() -> None:
         os.environ.setdefault(key, value)
 
 
+def _auth_headers(uri: str) -> dict[str, str]:
+    """The credentials MLflow's client sends (a hosted server guards `/health` too), in its
+    order: MLFLOW_TRACKING_USERNAME/PASSWORD (basic), MLFLOW_TRACKING_TOKEN (bearer), else the
+    URI's `user:password@`."""
+    user, password = (os.environ.get(f"MLFLOW_TRACKING_{k}") for k in ("USERNAME", "PASSWORD"))
+    token = os.environ.get("MLFLOW_TRACKING_TOKEN")
+    if not (user and password) and not token:
+        parts = urllib.parse.urlsplit(uri)
+        user, password = (urllib.parse.unquote(v or "") for v in (parts.username, parts.password))
+    if user and password:
+        pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {pair}"}
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def probe(store: Store) -> None:
     """Fail in seconds, with one line, when a tracking server does not answer."""
     if not store.is_server:
         return
-    url = without_credentials(store.tracking_uri).rstrip("/") + "/health"  # needs none
+    url = without_credentials(store.tracking_uri).rstrip("/") + "/health"
     down = True  # refused, timed out, 5xx: a server down or restarting (transient)
     try:
-        with urllib.request.urlopen(url, timeout=PROBE_SECONDS) as response:
+        request = urllib.request.Request(url, headers=_auth_headers(store.tracking_uri))
+        with urllib.request.urlopen(request, timeout=PROBE_SECONDS) as response:
             if response.status == 200:
                 return
             problem = f"HTTP {response.status}"
     except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            raise StageError(
+                f"MLflow tracking server {store.shown_uri} refused the credentials (HTTP "
+                f"{exc.code}); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (for a "
+                "hosted service: your user name and its access token)"
+            ) from None
         problem, down = f"HTTP {exc.code}", exc.code >= 500
     except ValueError as exc:  # not a URL at all
         problem, down = str(exc), False

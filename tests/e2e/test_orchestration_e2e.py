@@ -285,7 +285,7 @@ def test_airflow_dag_imports_and_runs_on_tiny(
     )
     assert shape.returncode == 0, shape.stderr
     assert json.loads(shape.stdout.splitlines()[-1]) == {
-        "tasks": sorted([*read_graph(repo).stages, "start", "publish", "restore"]),
+        "tasks": sorted([*read_graph(repo).stages, "start", "nightly", "publish", "restore"]),
         "max_active_runs": 1,
         "catchup": False,
         "retries": 0,

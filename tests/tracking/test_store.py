@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,47 @@ def test_mlflow_does_not_detect_the_uv_project(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("MLFLOW_UV_AUTO_DETECT", "true")  # a user's own setting wins
     configure_env()
     assert MLFLOW_UV_AUTO_DETECT.get() is True
+
+
+@pytest.fixture
+def guarded_health() -> Iterator[str]:
+    """A server whose `/health` answers 200 only to basic auth `alice:tok` (as a hosted one may)."""
+    import base64
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    expected = "Basic " + base64.b64encode(b"alice:tok").decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.headers.get("Authorization") == expected else 401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/alice/shop.mlflow"
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_probe_sends_mlflows_credentials_and_names_them_when_refused(
+    tmp_path: Path, guarded_health: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ml_pipeline.tracking.store import Store, probe
+
+    for key in ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    with pytest.raises(StageError, match="refused the credentials \\(HTTP 401\\); set MLFLOW_"):
+        probe(Store(tmp_path, guarded_health, None))
+    probe(Store(tmp_path, guarded_health.replace("://", "://alice:tok@"), None))
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "wrong")
+    with pytest.raises(StageError, match="refused the credentials") as refused:
+        probe(Store(tmp_path, guarded_health, None))
+    assert "wrong" not in str(refused.value)
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "tok")
+    probe(Store(tmp_path, guarded_health, None))

@@ -1,0 +1,141 @@
+"""What the nightly flow does with the monitor's decision (issue 24; the contract of the `score`
+and `monitor` stages): read `reports/monitor_decision.json`; `ok` → record it and stop;
+`retrain` → append the labelled batches (orchestration/append.py), run the pipeline again and
+publish with the monitoring evidence leading the report; no decision → as before.
+
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ml_pipeline.core.config import DataConfig
+from ml_pipeline.core.errors import StageError
+from orchestration.append import Appended, append_batches
+
+MONITOR_DECISION = Path("reports/monitor_decision.json")  # the monitor stage's (issue 24)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`reports/monitor_decision.json` as the monitor stage writes it."""
+
+    decision: str  # "retrain" | "ok"
+    reasons: tuple[str, ...]
+    batches: tuple[str, ...]
+    champion_version: str | None
+
+
+def read_decision(repo: Path) -> Decision | None:
+    """The monitor's decision, or None when there is none (no monitor stage: behave as before).
+    A file that breaks the contract is one line naming the file and the key."""
+    path = repo / MONITOR_DECISION
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text())
+    except ValueError as exc:
+        raise StageError(f"{MONITOR_DECISION}: not JSON ({exc})") from None
+    if not isinstance(raw, dict) or raw.get("decision") not in ("retrain", "ok"):
+        raise StageError(f"{MONITOR_DECISION}: key 'decision' must be 'retrain' or 'ok'")
+    for key in ("reasons", "batches"):
+        if not isinstance(raw.get(key, []), list):
+            raise StageError(f"{MONITOR_DECISION}: key {key!r} must be a list")
+    version = raw.get("champion_version")
+    return Decision(
+        raw["decision"],
+        tuple(map(str, raw.get("reasons", []))),
+        tuple(map(str, raw.get("batches", []))),
+        None if version is None else str(version),
+    )
+
+
+def evidence(decision: Decision, appended: Appended | None) -> str:
+    """The report's first section: why the run retrained (or did not), in the monitor's words."""
+    lines = [
+        f"## Monitoring evidence: {decision.decision}",
+        "",
+        f"Champion version {decision.champion_version or '?'}; batches: "
+        + (", ".join(decision.batches) or "none"),
+        "",
+        *[f"- {reason}" for reason in decision.reasons],
+    ]
+    if appended is not None:
+        added = ", ".join(f"{b}: {n} row(s)" for b, n in appended.rows.items()) or "none"
+        lines += ["", f"Labelled rows appended to the training data: {added}."]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the monitor's decision made of a run: the decision, the rows appended, notes."""
+
+    decision: Decision | None
+    appended: Appended | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def publishes(self) -> bool:
+        """No decision (no monitor stage): publish as before; `retrain`: only when labelled rows
+        were appended and the pipeline ran on them; `ok`: never."""
+        return self.decision is None or bool(self.appended and self.appended.files)
+
+    @property
+    def lead(self) -> str | None:
+        """The monitoring evidence that opens the pull-request report."""
+        return evidence(self.decision, self.appended) if self.decision else None
+
+    @property
+    def extra(self) -> tuple[str, ...]:
+        return self.appended.files if self.appended else ()
+
+
+def act_on_decision(
+    repo: Path, data: DataConfig, publishing: bool, rerun: Callable[[], list[str]]
+) -> Outcome:
+    """After the DAG: no decision → as before; `ok` → record it, stop; `retrain` in a run that
+    publishes → append the labelled batches and `rerun` the pipeline on them."""
+    decision = read_decision(repo)
+    if decision is None:
+        return Outcome(None, None)
+    said = f"monitor: {decision.decision}: {'; '.join(decision.reasons) or 'no reason given'}"
+    if decision.decision == "ok":
+        return Outcome(decision, None, (f"{said}; nothing retrained, nothing published",))
+    if not publishing:
+        return Outcome(decision, None, (f"{said}; a run once appends and retrains nothing",))
+    appended = append_batches(repo, data, decision.batches)
+    rows = ", ".join(f"{b}: {n}" for b, n in appended.rows.items()) or "none new"
+    if not appended.files:
+        note = f"{said}; no labelled rows to append ({rows}): nothing retrained, nothing published"
+        return Outcome(decision, appended, (note,))
+    notes = (said, f"appended labelled rows ({rows}) as a new data version", *rerun())
+    return Outcome(decision, appended, notes)
+
+
+def save_outcome(path: Path, outcome: Outcome) -> None:
+    """Keep the outcome for a later Airflow task (`publish`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(outcome)))
+
+
+def load_outcome(path: Path) -> Outcome:
+    """The outcome `save_outcome` kept; no file: no decision (publish as before)."""
+    if not path.is_file():
+        return Outcome(None, None)
+    raw = json.loads(path.read_text())
+    said, added = raw["decision"], raw["appended"]
+    decision = (
+        Decision(
+            said["decision"],
+            tuple(said["reasons"]),
+            tuple(said["batches"]),
+            said["champion_version"],
+        )
+        if said
+        else None
+    )
+    appended = Appended(added["rows"], tuple(added["files"])) if added else None
+    return Outcome(decision, appended, tuple(raw["notes"]))
