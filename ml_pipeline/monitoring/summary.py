@@ -1,0 +1,125 @@
+"""What `monitor` writes: the flat numbers of monitor.json (what `dvc metrics diff` compares),
+the per-batch history table (`dvc plots`), the decision record and one line per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ml_pipeline.core.monitor_config import MonitorConfig
+from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES
+from ml_pipeline.monitoring.policy import RETRAIN, BatchEvidence, Decision, drift_score, drifted
+
+Shadow = Mapping[str, float | None]
+
+
+def batch_numbers(
+    evidence: BatchEvidence, shadow: Shadow, cfg: MonitorConfig
+) -> dict[str, float | int]:
+    """A batch's numbers, flat: rows, drift score, drifted columns, prediction PSI, PSI and
+    missing share per column, realised metrics with bounds, shadow numbers (nulls left out)."""
+    numbers: dict[str, float | int | None] = {
+        "rows": evidence.rows,
+        "labelled": evidence.labelled,
+        "drift_score": drift_score(evidence),
+        "drifted_columns": sum(drifted(c, cfg) for c in evidence.columns),
+        "prediction_psi": evidence.prediction.psi if evidence.prediction else None,
+    }
+    for column in evidence.columns:
+        numbers[f"psi.{column.column}"] = column.psi
+        numbers[f"missing.{column.column}"] = column.missing_batch
+    numbers |= {f"realised.{k}": v for k, v in evidence.realised.items()}
+    numbers |= {f"shadow.{k}": v for k, v in shadow.items()}
+    return {k: v for k, v in numbers.items() if v is not None}
+
+
+def monitor_metrics(
+    evidence: list[BatchEvidence],
+    shadows: list[Shadow],
+    decision: Decision,
+    cfg: MonitorConfig,
+) -> dict[str, float | int]:
+    """monitor.json: `batches`, `retrain` (1 or 0), the champion's test value of the metric,
+    `latest.*` (the newest batch: what a commit-to-commit diff compares) and `batch.<name>.*`."""
+    flat: dict[str, float | int] = {
+        "batches": len(evidence),
+        "retrain": int(decision.decision == RETRAIN),
+    }
+    if evidence and evidence[-1].champion_value is not None:
+        flat[f"champion.{evidence[-1].metric}"] = evidence[-1].champion_value
+    for position, (e, shadow) in enumerate(zip(evidence, shadows, strict=True)):
+        numbers = batch_numbers(e, shadow, cfg)
+        flat |= {f"batch.{e.name}.{k}": v for k, v in numbers.items()}
+        if position == len(evidence) - 1:
+            flat |= {f"latest.{k}": v for k, v in numbers.items()}
+    return flat
+
+
+HISTORY_COLUMNS = [
+    "step",
+    "batch",
+    "rows",
+    "labelled",
+    "drift_score",
+    "drifted_columns",
+    "prediction_psi",
+    "metric",
+    "realised",
+    "realised_lower",
+    "realised_upper",
+    "champion_test",
+]
+
+
+def history(evidence: list[BatchEvidence], cfg: MonitorConfig) -> pd.DataFrame:
+    """One row per batch in arrival order (`step` 1, 2, …): drift score and realised metric."""
+    rows = []
+    for step, e in enumerate(evidence, start=1):
+        low, high = (e.realised.get(e.metric + s) for s in INTERVAL_SUFFIXES)
+        rows.append(
+            [
+                step,
+                e.name,
+                e.rows,
+                e.labelled,
+                drift_score(e),
+                sum(drifted(c, cfg) for c in e.columns),
+                e.prediction.psi if e.prediction else None,
+                e.metric,
+                e.realised.get(e.metric),
+                low,
+                high,
+                e.champion_value,
+            ]
+        )
+    return pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+
+
+def decision_record(decision: Decision, version: str | None) -> dict:
+    """reports/monitor_decision.json, the one file the nightly flow reads."""
+    return {
+        "decision": decision.decision,
+        "reasons": list(decision.reasons),
+        "batches": list(decision.batches),
+        "champion_version": version,
+    }
+
+
+def batch_line(e: BatchEvidence, cfg: MonitorConfig) -> str:
+    """`2026-12-01: 1,000 rows (800 labelled), 0/14 columns drifted (max PSI 0.03), prediction
+    PSI 0.01, roc_auc 0.921 [0.90, 0.94] vs test 0.927`: what `make monitor` prints."""
+    moved = sum(drifted(c, cfg) for c in e.columns)
+    line = (
+        f"{e.name}: {e.rows:,} rows ({e.labelled:,} labelled), {moved}/{len(e.columns)} columns "
+        f"drifted (max PSI {drift_score(e):.3f})"
+    )
+    if e.prediction is not None:
+        line += f", prediction PSI {e.prediction.psi:.3f}"
+    value = e.realised.get(e.metric)
+    if value is not None:
+        low, high = (e.realised.get(e.metric + s) for s in INTERVAL_SUFFIXES)
+        line += f", {e.metric} {value:.4f} [{low:.4f}, {high:.4f}]"
+        if e.champion_value is not None:
+            line += f" vs test {e.champion_value:.4f}"
+    return line
