@@ -135,8 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         },
         before_moving=log,
     )
-    for evidence in result.evidence:
-        print(f"monitor: {batch_line(evidence, cfg)}")
+    for row in history(result.evidence, cfg).to_dict("records"):
+        print(f"monitor: {batch_line(row)}")
     print(f"monitor: {decision.decision}: {'; '.join(decision.reasons)}")
 
 

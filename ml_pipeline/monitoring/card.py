@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ml_pipeline.core.monitor_config import MonitorConfig
 from ml_pipeline.monitoring.policy import BatchEvidence, Decision
-from ml_pipeline.monitoring.summary import batch_line
+from ml_pipeline.monitoring.summary import batch_line, history
 
 HEADING = "### Since release"
 
@@ -24,7 +24,8 @@ def since_release(
     version has not been monitored yet."""
     if not evidence or decision is None or cfg is None:
         return [HEADING, "- not monitored yet: `make monitor` fills this section after scoring"]
-    lines = [HEADING] + [f"- {batch_line(e, cfg)}" for e in evidence]
+    rows = history(list(evidence), cfg).to_dict("records")
+    lines = [HEADING] + [f"- {batch_line(row)}" for row in rows]
     lines.append(f"- Latest decision: **{decision.decision}**: {'; '.join(decision.reasons)}")
     return lines
 

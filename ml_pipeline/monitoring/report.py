@@ -24,8 +24,9 @@ def monitor_page(
     """Decision and reasons, the history over batches, then each batch newest first: its line,
     shadow numbers, and per column the drift statistics and both distributions."""
     sections = [html.banner(decision.decision, decision.reasons)]
+    table = history(list(evidence), cfg)
+    lines = dict(zip(table["batch"], map(batch_line, table.to_dict("records")), strict=True))
     if evidence:
-        table = history(list(evidence), cfg)
         names = list(table["batch"])
         realised = [None if pd.isna(v) else float(v) for v in table["realised"]]
         metric = evidence[-1].metric
@@ -36,7 +37,7 @@ def monitor_page(
             html.key(),
         ]
     for e, shadow in reversed(list(zip(evidence, shadows, strict=True))):
-        sections.append(f"<h2>Batch {html.esc(e.name)}</h2><p>{html.esc(batch_line(e, cfg))}</p>")
+        sections.append(f"<h2>Batch {html.esc(e.name)}</h2><p>{html.esc(lines[e.name])}</p>")
         if shadow:
             shown = ", ".join(f"{k} {v:.4g}" for k, v in shadow.items() if v is not None)
             sections.append(f"<p>Shadow (champion vs challenger): {html.esc(shown)}</p>")

@@ -4,6 +4,7 @@ the per-batch history table (`dvc plots`), the decision record and one line per 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -61,8 +62,9 @@ HISTORY_COLUMNS = [
     "batch",
     "rows",
     "labelled",
-    "drift_score",
+    "columns",
     "drifted_columns",
+    "drift_score",
     "prediction_psi",
     "metric",
     "realised",
@@ -83,8 +85,9 @@ def history(evidence: list[BatchEvidence], cfg: MonitorConfig) -> pd.DataFrame:
                 e.name,
                 e.rows,
                 e.labelled,
-                drift_score(e),
+                len(e.columns),
                 sum(drifted(c, cfg) for c in e.columns),
+                drift_score(e),
                 e.prediction.psi if e.prediction else None,
                 e.metric,
                 e.realised.get(e.metric),
@@ -106,20 +109,25 @@ def decision_record(decision: Decision, version: str | None) -> dict:
     }
 
 
-def batch_line(e: BatchEvidence, cfg: MonitorConfig) -> str:
-    """`2026-12-01: 1,000 rows (800 labelled), 0/14 columns drifted (max PSI 0.03), prediction
-    PSI 0.01, roc_auc 0.921 [0.90, 0.94] vs test 0.927`: what `make monitor` prints."""
-    moved = sum(drifted(c, cfg) for c in e.columns)
+def batch_line(row: Mapping[str, Any]) -> str:
+    """`2026-12-01: 1,000 rows (800 labelled), 0/14 columns drifted (max PSI 0.030), prediction
+    PSI 0.010, roc_auc 0.9210 [0.9000, 0.9400] vs test 0.9273`, from a row of `history` (as
+    written or read back from the CSV): what `monitor` and `make monitor` print per batch."""
+
+    def known(key: str) -> float | None:
+        value = row.get(key)
+        return None if value is None or pd.isna(value) else float(value)
+
     line = (
-        f"{e.name}: {e.rows:,} rows ({e.labelled:,} labelled), {moved}/{len(e.columns)} columns "
-        f"drifted (max PSI {drift_score(e):.3f})"
+        f"{row['batch']}: {int(row['rows']):,} rows ({int(row['labelled']):,} labelled), "
+        f"{row['drifted_columns']}/{row['columns']} columns drifted "
+        f"(max PSI {known('drift_score') or 0:.3f})"
     )
-    if e.prediction is not None:
-        line += f", prediction PSI {e.prediction.psi:.3f}"
-    value = e.realised.get(e.metric)
-    if value is not None:
-        low, high = (e.realised.get(e.metric + s) for s in INTERVAL_SUFFIXES)
-        line += f", {e.metric} {value:.4f} [{low:.4f}, {high:.4f}]"
-        if e.champion_value is not None:
-            line += f" vs test {e.champion_value:.4f}"
+    if known("prediction_psi") is not None:
+        line += f", prediction PSI {known('prediction_psi'):.3f}"
+    value, low, high = known("realised"), known("realised_lower"), known("realised_upper")
+    if value is not None and low is not None and high is not None:
+        line += f", {row['metric']} {value:.4f} [{low:.4f}, {high:.4f}]"
+        if known("champion_test") is not None:
+            line += f" vs test {known('champion_test'):.4f}"
     return line
