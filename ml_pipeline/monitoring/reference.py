@@ -9,6 +9,7 @@ version was trained on, whatever the workspace's data/prepared holds today.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ def load_reference(client: Any, run_id: str, version: str) -> pd.DataFrame:
     """The reference sample of champion `version`'s run; one line when it has none."""
     from mlflow.exceptions import MlflowException
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one line on error
     with tempfile.TemporaryDirectory() as tmp:
         try:
             path = client.download_artifacts(run_id, paths.REFERENCE_ARTIFACT, tmp)

@@ -107,7 +107,9 @@ def test_an_old_champion_retrains(age: float | None, expected: str) -> None:
     decision = decide([batch()], CFG, "3", age_days=age)
     assert decision.decision == expected
     if expected == RETRAIN:
-        assert decision.reasons == ("champion v3 is 181 days old (monitor.max_champion_age_days: 180)",)
+        assert decision.reasons == (
+            "champion v3 is 181 days old (monitor.max_champion_age_days: 180)",
+        )
 
 
 def test_no_age_limit_never_retrains_for_age() -> None:

@@ -74,7 +74,9 @@ def test_labelled_keeps_the_rows_whose_label_arrived() -> None:
 
 
 def test_disagreement_is_a_share_or_a_mean_absolute_difference() -> None:
-    batch = pd.DataFrame({"prediction": ["a", "b", "a", "a"], "challenger_prediction": list("abba")})
+    batch = pd.DataFrame(
+        {"prediction": ["a", "b", "a", "a"], "challenger_prediction": list("abba")}
+    )
     assert disagreement(batch, "classification") == 0.25
     numbers = pd.DataFrame({"prediction": [1.0, 2.0], "challenger_prediction": [2.0, 4.0]})
     assert disagreement(numbers, "regression") == 1.5
