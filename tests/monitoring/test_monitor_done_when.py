@@ -1,7 +1,7 @@
 """Issue 24's done-when cases on the shipped datasets: batches drawn from the test split of
 `adult` (classification) and `diamonds` (regression), scored by a champion trained on the train
 split, as the `score` stage writes them. A random sample is `ok`, a covariate shift we construct
-is `retrain`, a shift too small to matter is `ok`; a refused batch is not monitored.
+is `retrain`, a shift too small to matter is `ok`.
 
 The decision table (docs/monitoring.md) is this file's CASES."""
 
@@ -18,7 +18,6 @@ from commands.compose import compose
 from ml_pipeline.core.config import Params, parse_params
 from ml_pipeline.evaluation.metrics import score
 from ml_pipeline.modeling.pipeline import build_pipeline
-from ml_pipeline.monitoring.evidence import scored_batches
 from ml_pipeline.monitoring.reference import reference_sample
 from stages import prepare
 from stages.monitor import Champion, run
@@ -113,14 +112,3 @@ def test_outputs_are_the_same_bytes_on_a_second_run(monitored: Any) -> None:
     params, champion, batches, result = monitored
     again = run(params, batches, champion)
     assert (again.numbers, again.page) == (result.numbers, result.page)
-
-
-def test_a_refused_batch_is_not_monitored(tmp_path: Path) -> None:
-    pd.DataFrame({"prediction": [1.0]}).to_parquet(tmp_path / "good.parquet")
-    report = {
-        "batches": {
-            "good": {"rows": 1, "labelled": 0, "status": "scored", "reason": None},
-            "bad": {"rows": 3, "labelled": 0, "status": "refused", "reason": "column x missing"},
-        }
-    }
-    assert list(scored_batches(report, tmp_path)) == ["good"]

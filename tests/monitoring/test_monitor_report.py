@@ -102,3 +102,43 @@ def test_make_profile_writes_an_offline_page_of_the_training_data(
     assert "<td>income</td><td>category</td>" in page
     with pytest.raises(StageError, match="conf/data/nope.yaml: not found"):
         command.profile("nope", tmp_path)
+
+
+def test_the_reference_is_a_seeded_sample_with_the_models_output() -> None:
+    import pandas as pd
+    from sklearn.dummy import DummyClassifier
+
+    from ml_pipeline.monitoring.reference import reference_sample
+
+    data = PARAMS.data
+    train = pd.DataFrame({c: range(50) for c in data.numeric})
+    train = train.assign(**{c: "a" for c in data.categorical}, income=[">50K", "<=50K"] * 25)
+    model = DummyClassifier(strategy="prior").fit(train[data.features], train["income"])
+    sample = reference_sample(train, data, model, seed=7, rows=20)
+    assert len(sample) == 20 and sample.equals(reference_sample(train, data, model, 7, rows=20))
+    assert list(sample["age"]) == sorted(sample["age"])  # the train split's order
+    assert list(sample.columns) == [*data.features, "income", "prediction", "score"]
+    assert set(sample["score"]) == {0.5}
+    assert len(reference_sample(train, data, model, seed=7, rows=100)) == 50
+
+
+def test_the_time_column_is_never_compared() -> None:
+    from ml_pipeline.monitoring.evidence import compared_columns
+
+    timed = PARAMS.data.model_copy(update={"numeric": ["age", "day"], "time_column": "day"})
+    assert compared_columns(timed)[0] == ["age"]
+
+
+def test_a_refused_batch_is_not_monitored(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from ml_pipeline.monitoring.evidence import scored_batches
+
+    pd.DataFrame({"prediction": [1.0]}).to_parquet(tmp_path / "good.parquet")
+    report = {
+        "batches": {
+            "good": {"rows": 1, "labelled": 0, "status": "scored", "reason": None},
+            "bad": {"rows": 3, "labelled": 0, "status": "refused", "reason": "column x missing"},
+        }
+    }
+    assert list(scored_batches(report, tmp_path)) == ["good"]
