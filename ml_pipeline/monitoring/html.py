@@ -190,8 +190,11 @@ def profile_table(frame: pd.DataFrame, numeric: list[str], categorical: list[str
 def history_svg(values: Sequence[float | None], labels: Sequence[str], title: str) -> str:
     """A line over the batches (a gap where a value is missing), 520 × 120 px."""
     width, height, pad = 520, 120, 24
-    known = [(i, name, v) for i, (name, v) in enumerate(zip(labels, values, strict=True))]
-    known = [(i, name, v) for i, name, v in known if v is not None]
+    known = [
+        (i, name, float(v))
+        for i, (name, v) in enumerate(zip(labels, values, strict=True))
+        if v is not None
+    ]
     if not known:
         return f"<p>{esc(title)}: no value yet</p>"
     low, high = min(v for *_, v in known), max(v for *_, v in known)

@@ -124,9 +124,9 @@ def decide(
     judged = [e for e in evidence if e.rows >= cfg.min_rows]
     triggers: list[tuple[str, str]] = []
     for e in judged:
-        reasons = [drift_reason(e, cfg) if drift_counts else None, metric_reason(e, cfg)]
-        triggers += [(e.name, r) for r in reasons if r]
-    old = age_reason(age_days, version or "?", cfg) if version else None
+        found = [drift_reason(e, cfg) if drift_counts else None, metric_reason(e, cfg)]
+        triggers += [(e.name, r) for r in found if r]
+    old = age_reason(age_days, version, cfg) if version else None
     names = tuple(e.name for e in evidence)
     if triggers or old:
         reasons = tuple(r for _, r in triggers) + ((old,) if old else ())

@@ -3,7 +3,7 @@ the per-batch history table (`dvc plots`), the decision record and one line per 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -37,7 +37,7 @@ def batch_numbers(
 
 def monitor_metrics(
     evidence: list[BatchEvidence],
-    shadows: list[Shadow],
+    shadows: Sequence[Shadow],
     decision: Decision,
     cfg: MonitorConfig,
 ) -> dict[str, float | int]:
