@@ -78,7 +78,7 @@ def run(params: Params, batches: dict[str, pd.DataFrame], champion: Champion | N
     numbers = monitor_metrics(evidence, shadows, decision, cfg)
     title = f"Monitoring: {champion.model} v{version}" if champion else "Monitoring"
     reference = champion.reference if champion else None
-    page = monitor_page(title, evidence, shadows, decision, reference, batches, cfg)
+    page = monitor_page(title, evidence, shadows, decision, reference, batches, cfg, data.task)
     return Monitoring(evidence, shadows, decision, numbers, page)
 
 

@@ -189,7 +189,7 @@ def profile_table(frame: pd.DataFrame, numeric: list[str], categorical: list[str
 
 def history_svg(values: Sequence[float | None], labels: Sequence[str], title: str) -> str:
     """A line over the batches (a gap where a value is missing), 520 × 120 px."""
-    width, height, pad = 520, 120, 24
+    width, height, pad = 520, 120, 40
     known = [
         (i, name, float(v))
         for i, (name, v) in enumerate(zip(labels, values, strict=True))

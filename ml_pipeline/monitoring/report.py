@@ -9,7 +9,7 @@ import pandas as pd
 from ml_pipeline.core.monitor_config import MonitorConfig
 from ml_pipeline.monitoring import html
 from ml_pipeline.monitoring.policy import BatchEvidence, Decision, drifted
-from ml_pipeline.monitoring.summary import batch_line, history
+from ml_pipeline.monitoring.summary import batch_line, history, shadow_line
 
 
 def monitor_page(
@@ -20,6 +20,7 @@ def monitor_page(
     reference: pd.DataFrame | None,
     batches: Mapping[str, pd.DataFrame],
     cfg: MonitorConfig,
+    task: str,
 ) -> str:
     """Decision and reasons, the history over batches, then each batch newest first: its line,
     shadow numbers, and per column the drift statistics and both distributions."""
@@ -39,8 +40,8 @@ def monitor_page(
     for e, shadow in reversed(list(zip(evidence, shadows, strict=True))):
         sections.append(f"<h2>Batch {html.esc(e.name)}</h2><p>{html.esc(lines[e.name])}</p>")
         if shadow:
-            shown = ", ".join(f"{k} {v:.4g}" for k, v in shadow.items() if v is not None)
-            sections.append(f"<p>Shadow (champion vs challenger): {html.esc(shown)}</p>")
+            shown = shadow_line(shadow, e.metric, task)
+            sections.append(f"<p>Shadow scoring: {html.esc(shown)}</p>")
         if reference is not None:
             drifts = [*e.columns, *([e.prediction] if e.prediction else [])]
             flagged = {d.column for d in drifts if drifted(d, cfg)}

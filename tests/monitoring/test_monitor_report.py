@@ -142,3 +142,18 @@ def test_a_refused_batch_is_not_monitored(tmp_path: Path) -> None:
         }
     }
     assert list(scored_batches(report, tmp_path)) == ["good"]
+
+
+def test_the_shadow_line_says_who_is_better_by_how_much() -> None:
+    from ml_pipeline.monitoring.summary import shadow_line
+
+    shadow = {"disagreement": 0.048, "difference": 0.0149}
+    bounds = {"difference.ci_lower": 0.009, "difference.ci_upper": 0.0217}
+    assert shadow_line(shadow | bounds, "roc_auc", "classification") == (
+        "challenger disagrees on 4.8% of rows; champion − challenger roc_auc +0.0149 "
+        "(95 %: +0.0090 to +0.0217)"
+    )
+    assert shadow_line({"disagreement": 12.5}, "rmse", "regression") == (
+        "challenger's predictions differ by 12.5 on average"
+    )
+    assert shadow_line({}, "rmse", "regression") == ""
