@@ -59,9 +59,15 @@ def trained_dir(
     seed_store(migrated_db, dest)
     compose(dest / "params.yaml", tiny_overrides("cv=fast"), dest / "conf")
     with pytest.MonkeyPatch.context() as patch:
+        # Set here, so that leaving the context unsets what `connect` sets in the environment:
+        # this module fixture runs before tests/conftest.py's per-test reset saves it.
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{dest / 'mlflow.db'}")
         patch.chdir(dest)
         assert prepare.main([]) == 0
         assert train.main([]) == 0
+    import mlflow
+
+    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None clears the global
     yield dest
 
 
