@@ -103,7 +103,8 @@ def load_champion(tracking: Any, report: dict[str, Any]) -> Champion:
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     cfg = policy(params)
-    batches = scored_batches(read_json(paths.SCORE_REPORT), paths.SCORED_DIR)
+    report = read_json(paths.SCORE_REPORT)
+    batches = scored_batches(report, paths.SCORED_DIR)
     tracking, champion = None, None
     if batches:
         from ml_pipeline.monitoring.tracking import log_monitoring
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
         progress.quiet_mlflow()
         tracking = connect(params.tracking.experiment)
-        champion = load_champion(tracking, read_json(paths.SCORE_REPORT))
+        champion = load_champion(tracking, report)
     result = run(params, batches, champion)
     decision = result.decision
 
