@@ -91,10 +91,18 @@ def load_champion(tracking: Any, report: dict[str, Any]) -> Champion:
             f"{paths.SCORE_REPORT}: scored batches but no champion model, version and run_id; "
             "run the score stage again (dvc repro -f score)"
         )
+    from mlflow.exceptions import MlflowException
+
     client = tracking.client
+    try:
+        metrics = dict(client.get_run(run_id).data.metrics)
+        created = client.get_model_version(model, str(version)).creation_timestamp
+    except MlflowException:
+        raise StageError(
+            f"{paths.SCORE_REPORT}: {model} v{version} (run {run_id}) is not in "
+            f"{tracking.store.shown_uri}; run the score stage again (dvc repro -f score)"
+        ) from None
     reference = load_reference(client, run_id, str(version))
-    metrics = dict(client.get_run(run_id).data.metrics)
-    created = client.get_model_version(model, str(version)).creation_timestamp
     age = (time.time() * 1000 - created) / DAY_MS if created else None
     return Champion(str(model), str(version), reference, metrics, age)
 

@@ -171,3 +171,15 @@ def test_a_scored_batch_missing_its_file_is_one_line(
     paths.SCORE_REPORT.write_text(json.dumps(report))
     assert monitor.main([]) == 2
     assert "data/scored/gone.parquet: missing" in capsys.readouterr().err
+
+
+def test_a_pinned_version_gone_from_the_registry_is_one_line(
+    champion: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    test = pd.read_parquet(paths.PREPARED_TEST)
+    pinned = {"version": "99", "run_id": champion["run_id"]}
+    write_batches({"b": scored(champion["model"], test)}, pinned, champion["name"])
+    assert monitor.main([]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"monitor: error: reports/score.json: {champion['name']} v99 (run ")
+    assert "\n" not in err and not any(path.exists() for path in OUTPUTS)
