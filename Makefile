@@ -29,6 +29,8 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
+# Stage monitor (docs/monitoring.md)
+.PHONY: monitor profile
 .PHONY: help setup repro test test-fast mutants params check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -76,6 +78,12 @@ serve: setup ## Serve the champion on 127.0.0.1:5001 (PORT=...; MLflow scoring a
 
 predict: setup ## Score INPUT=rows.csv|parquet into OUTPUT=... with the champion (MODEL_URI=... optional)
 	python -m commands.predict --input "$(INPUT)" --output "$(OUTPUT)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
+monitor: setup ## Score and monitor the incoming batches (dvc repro monitor); one line per batch, then the decision
+	dvc repro monitor && python -m commands.monitor summary
+
+profile: setup ## Data profile (offline HTML) of DATA=<name>'s training data → reports/profile/<name>.html
+	python -m commands.monitor profile "$(DATA)"
 
 VEGA := $(TOOLS)/vega/vega.min.js $(TOOLS)/vega/vega-lite.min.js $(TOOLS)/vega/vega-embed.min.js
 $(VEGA): commands/vendor.py | $(VENV)/.synced

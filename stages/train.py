@@ -25,6 +25,7 @@ from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.modeling.pipeline import build_pipeline
+from ml_pipeline.monitoring.reference import log_reference, reference_sample
 from ml_pipeline.tracking.lineage import file_md5, host_tags, run_lineage
 from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
 from ml_pipeline.tracking.session import active_run, connect
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         kwargs = model_kwargs(pipeline, example, report.get(conformal.KEY))
         losses = iteration_losses(pipeline, *features_and_target(train, data))
         run_info = log_run(tracking, params, pipeline, report, kwargs, train, losses)
+        log_reference(reference_sample(train, data, pipeline, params.seed))  # monitor's drift
         publish(
             {
                 paths.MODEL_DIR: lambda p: save_model(pipeline, kwargs, p),

@@ -57,6 +57,7 @@ from ml_pipeline.core.model_config import (
     SearchParam,
     check_search,
 )
+from ml_pipeline.core.monitor_config import MonitorConfig
 from ml_pipeline.evaluation.catalog import SEARCH_METRICS, TASK_METRICS
 
 # The names other modules import from here (the classes live in the modules above, by job).
@@ -82,6 +83,7 @@ __all__ = [
     "LgbmConfig",
     "LinearConfig",
     "ModelConfig",
+    "MonitorConfig",
     "NJobs",
     "NullCheck",
     "OrchestrateConfig",
@@ -154,6 +156,7 @@ class Params(Strict):
     validation: ValidationConfig
     tracking: TrackingConfig
     orchestrate: OrchestrateConfig | None = None
+    monitor: MonitorConfig | None = None  # stage `monitor` refuses params.yaml without it
     registration: RegisterConfig = Field(alias="register")  # `register` shadows BaseModel
     search: SearchConfig = SearchConfig()
 

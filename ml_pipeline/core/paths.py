@@ -23,12 +23,24 @@ PREPARED = {"train": PREPARED_TRAIN, "test": PREPARED_TEST}
 
 SEARCH_REPORT = Path("reports/search.json")
 
+# After release (docs/monitoring.md): the `score` stage's outputs, the `monitor` stage's.
+SCORE_REPORT = Path("reports/score.json")
+SCORED_DIR = Path("data/scored")
+MONITOR_REPORT = Path("reports/monitor.json")
+MONITOR_DECISION = Path("reports/monitor_decision.json")
+# Not in reports/plots: `evaluate` owns that folder (DVC refuses overlapping outputs).
+MONITOR_HISTORY = Path("reports/monitor_history.csv")
+MONITOR_HTML = Path("reports/monitor.html")
+PROFILE_DIR = Path("reports/profile")  # make profile DATA=<name>: <name>.html
+# The champion's reference sample, an artifact of its training run (`train` logs it).
+REFERENCE_ARTIFACT = "monitoring/reference.parquet"
+
 # Files of the repository that are not a stage's dependency or output.
 CONF_DIR = Path("conf")
 DVC_YAML = Path("dvc.yaml")
 DVC_LOCK = Path("dvc.lock")
 PR_REPORT_DIR = Path("pr-report")
-NOT_STAGE_FILES = (CONF_DIR, DVC_YAML, DVC_LOCK, PR_REPORT_DIR)
+NOT_STAGE_FILES = (CONF_DIR, DVC_YAML, DVC_LOCK, PR_REPORT_DIR, PROFILE_DIR)
 
 
 def cost_report(stage: str) -> Path:

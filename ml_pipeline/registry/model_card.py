@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES, direction
+from ml_pipeline.monitoring.card import since_release
 from ml_pipeline.tracking.ui import headline
 
 
@@ -72,6 +73,8 @@ def model_card(
     ] or ["- no thresholds"]
     lines += [
         f"- Gate: {'; '.join(c['rule'] for c in checks) or 'none'}. Decision: {decision}.",
+        "",
+        *since_release(),  # `monitor` replaces it with the batches it scored (monitoring/card.py)
         "",
         "### Limitations",
         f"- Trained and tested on **{params.data.name}** only; rows from another population, "

@@ -43,6 +43,12 @@ RUN_ID = "mlflow.run_id"
 # shows the decision).
 DECISION_TAG = "registry.decision"
 VERSION_TAG = "registry.version"
+# Monitoring after release (stage `monitor`): its run names the version it watched; the version
+# carries the latest decision and the run that made it.
+MONITOR_MODEL = "monitor.model"
+MONITOR_VERSION = "monitor.version"
+MONITOR_DECISION = "monitor.decision"
+MONITOR_RUN = "monitor.run_id"
 
 
 def _flag(value: bool | None) -> str | None:
