@@ -22,6 +22,7 @@ from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.modeling.pipeline import build_pipeline
+from ml_pipeline.serving.settings import scoring_metadata
 from ml_pipeline.tracking.lineage import file_md5, host_tags, run_lineage
 from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
 from ml_pipeline.tracking.session import active_run, connect
@@ -69,7 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     with active_run(tracking, **tags):
         pipeline, report = run(params, train)
         data = model_data(params)
-        kwargs = model_kwargs(pipeline, features_and_target(train.head(100), data)[0])
+        example = features_and_target(train.head(100), data)[0]
+        kwargs = model_kwargs(pipeline, example, scoring_metadata(params))
         losses = iteration_losses(pipeline, *features_and_target(train, data))
         run_info = log_run(tracking, params, pipeline, report, kwargs, train, losses)
         publish(

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 
-def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
-    """How the model is saved and logged: signature, example rows, pinned requirements, format.
+def model_kwargs(pipeline: Pipeline, example: pd.DataFrame, metadata: dict | None = None) -> dict:
+    """How the model is saved and logged: signature, example rows, pinned requirements, format,
+    and `metadata` (what it needs to score raw rows: ml_pipeline/serving/settings.py).
 
     Explicit requirements skip MLflow's ~4 s inference; cloudpickle loads every shipped family
     (skops rejects random-forest trees by default).
@@ -51,6 +52,7 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame) -> dict:
             *requirements(pipeline[-1]),
         ],
         "serialization_format": "cloudpickle",
+        "metadata": metadata,
     }
 
 
