@@ -6,8 +6,8 @@ The input's columns and types are checked against the model's signature before p
 output holds the input rows, `prediction` and, for classifiers, `proba_<class>` per class.
 Rows are read and featurised with the settings the model carries (serving/settings.py;
 params.yaml's for an older model). With a feature recipe (`features.*`), the input is raw
-history rows: the output is one row per series, its latest row with the forecast `features.horizon` rows ahead
-(ml_pipeline/features/forecast.py says how much history that needs).
+history rows: the output is one row per series, its latest row with the forecast
+`features.horizon` rows ahead (ml_pipeline/features/forecast.py says how much history).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
     The same reader (data/dataset.py) with the dataset's `data.read` options: a blank `' '`
     and `na_values` are missing, `comment`, `thousands` in numeric columns. The model's columns
     are read as text, its numeric ones then parsed as `prepare` parses them (a value that is no
-    number is missing, counted in a note: `to_numbers`). A file of a dataset without header line may have
-    one or not (`headerless.input_names`).
+    number is missing, counted in a note: `to_numbers`). A file of a dataset without header
+    line may have one or not (`headerless.input_names`).
     """
     from pyarrow import ArrowException
 

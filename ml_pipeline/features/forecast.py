@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from ml_pipeline.core.config import Params
-from ml_pipeline.core.scoring_config import Scoring
 from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.scoring_config import Scoring
 from ml_pipeline.data.dataset import check_columns, coerce_types
 from ml_pipeline.features.recipe import build, history_rows
 
