@@ -40,8 +40,9 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
     """
     from pyarrow import ArrowException
 
-    from ml_pipeline.data.dataset import coerced_note, parse_numeric, read_csv
+    from ml_pipeline.data.dataset import read_csv
     from ml_pipeline.data.headerless import input_names
+    from ml_pipeline.data.numbers import coerced_note, parse_numeric
 
     if not path.is_file():
         raise StageError(f"--input {path}: not found")
