@@ -24,7 +24,7 @@ from ml_pipeline.core.config import (
     RowCountCheck,
     ValidationConfig,
 )
-from ml_pipeline.core.errors import StageError, shown
+from ml_pipeline.core.errors import StageError
 from ml_pipeline.core.scoring_config import Scoring
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -89,7 +89,8 @@ def typed(chunk: pd.DataFrame, data: DataConfig) -> tuple[pd.DataFrame, dict[str
     """The model's input columns (and the target, if the batch has it) with the types `prepare`
     gives them; the count per column of values that were no number (read as missing).
 
-    A missing input column, or a numeric one in which no value is a number, is refused.
+    A missing input column is refused; a column of the wrong type (text where numbers belong)
+    is all missing values, which the contract's null fraction limit refuses (`null_lines`).
     """
     from ml_pipeline.data.numbers import parse_numeric, to_numbers
 
@@ -101,12 +102,6 @@ def typed(chunk: pd.DataFrame, data: DataConfig) -> tuple[pd.DataFrame, dict[str
     keep = [*data.features, *([data.target] if data.target in chunk else [])]
     frame = chunk[keep].copy()
     coerced = parse_numeric(frame, data.numeric, data.read)
-    for column, count in coerced.items():
-        if count == int(chunk[column].notna().sum()):  # not one number: the wrong column type
-            example = chunk[column].dropna().iloc[0]
-            raise Refused(
-                f"column {column!r} must be numeric: no value is a number, e.g. {shown(example)}"
-            )
     for column in [*data.categorical, *data.ordinal]:
         values = frame[column]
         frame[column] = values.astype("str").where(values.notna(), None)
@@ -148,7 +143,11 @@ def sampled_limit(limit: float, rows: int) -> float:
 
 
 def null_lines(
-    nulls: dict[str, int], rows: int, validation: ValidationConfig, data: DataConfig
+    nulls: dict[str, int],
+    rows: int,
+    validation: ValidationConfig,
+    data: DataConfig,
+    coerced: dict[str, int],
 ) -> list[str]:
     """The contract's null fraction limits on a whole batch, a line per column over its limit
     (`error: ...` or `warning: ...` by the check's severity). A limit above 0 is widened by
@@ -161,10 +160,11 @@ def null_lines(
             continue
         limit = sampled_limit(spec.nulls.max_fraction, rows)
         if nulls[column] / rows > limit:
+            dirt = f" ({coerced[column]} of them no number)" if coerced.get(column) else ""
             lines.append(
-                f"{spec.nulls.severity}: column {column!r}: {nulls[column]} of {rows} rows null, "
-                f"above {limit:.2%} (config key validation.columns.{column}.nulls.max_fraction: "
-                f"{spec.nulls.max_fraction:g}, widened for {rows} rows)"
+                f"{spec.nulls.severity}: column {column!r}: {nulls[column]} of {rows} rows "
+                f"null{dirt}, above {limit:.2%} (config key validation.columns.{column}"
+                f".nulls.max_fraction: {spec.nulls.max_fraction:g}, widened for {rows} rows)"
             )
     return lines
 
@@ -240,7 +240,7 @@ def score_batch(
             writer.close()
     if not rows:
         raise Refused("no rows to score (a header line only?)")
-    for line in null_lines(nulls, rows, champion.settings.validation, data):
+    for line in null_lines(nulls, rows, champion.settings.validation, data, coerced):
         if line.startswith("error: "):
             raise Refused(line.removeprefix("error: "))
         warnings[line] = None

@@ -44,7 +44,7 @@ def test_graph_equals_dvc_dag() -> None:
     nodes, edges = dvc_dag(ROOT)
     assert set(graph.stages) == nodes
     assert graph.edges == edges
-    assert graph.stages[0] == "check" and graph.stages[-1] == "register"
+    assert graph.stages[0] == "check" and graph.stages[-1] == "score"
     for upstream, downstream in graph.edges:  # an order in which every edge points forward
         assert graph.stages.index(upstream) < graph.stages.index(downstream)
 

@@ -18,7 +18,9 @@ from ml_pipeline.core.imports import import_closure
 from ml_pipeline.core.stage_deps import is_code, stale_stages
 from tests.conftest import ROOT, pipeline_env
 
-EXPECTED_ORDER = ["check", "prepare", "validate", "search", "train", "evaluate", "register"]
+EXPECTED_ORDER = [
+    *("check", "prepare", "validate", "search", "train", "evaluate", "register", "score"),
+]
 
 
 @pytest.fixture(scope="module")

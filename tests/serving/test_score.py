@@ -133,10 +133,11 @@ BAD = {
     "empty.csv": ("", "the file is empty"),
     "header-only.csv": (None, "no rows to score"),
     "missing.csv": ("drop age", "missing column(s) 'age'"),
-    "wrong-type.csv": ("age=young", "column 'age' must be numeric: no value is a number"),
+    # Text where numbers belong: all missing (the one rule), then the contract's null limit.
+    "wrong-type.csv": ("age=young", "column 'age': 20 of 20 rows null (20 of them no number)"),
     "all-new.csv": ("workclass=Astronaut", "column 'workclass'"),
     # One dirty number is read as missing (as prepare reads it); the contract allows no null age.
-    "dirty.csv": ("age@0=67 months", "column 'age': 1 of 20 rows null"),
+    "dirty.csv": ("age@0=67 months", "column 'age': 1 of 20 rows null (1 of them no number)"),
 }
 
 
