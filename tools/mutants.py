@@ -893,7 +893,7 @@ MUTANTS = [
     Mutant(
         "scoring ignores the settings the model carries",
         "ml_pipeline/serving/settings.py",
-        "    return Scoring.model_validate(raw) if isinstance(raw, dict) else None\n",
+        "    return Scoring.model_validate_json(raw) if isinstance(raw, str) else None\n",
         "    return None\n",
         ("tests/serving/test_settings.py",),
         must_kill=True,

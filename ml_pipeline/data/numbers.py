@@ -31,7 +31,9 @@ def parse_numeric(rows: pd.DataFrame, columns: Iterable[str], read: ReadOptions)
         if column not in rows or pd.api.types.is_numeric_dtype(rows[column]):
             continue
         text = rows[column]
-        numbers = to_numbers(text.astype("str").where(text.notna(), None), read)
+        if not pd.api.types.is_string_dtype(text):  # e.g. a Parquet column of mixed objects
+            text = text.astype("str").where(text.notna(), None)
+        numbers = to_numbers(text, read)
         if bad := int((numbers.isna() & text.notna()).sum()):
             coerced[column] = bad
         rows[column] = numbers

@@ -60,7 +60,8 @@ def no_rows(body: Any) -> bool:
 def numeric_columns(metadata: dict[str, Any] | None) -> tuple[list[str], str | None]:
     """The numeric columns and thousands separator the model carries (`scoring` metadata:
     serving/settings.py); none for a model saved before it carried them."""
-    data = ((metadata or {}).get("scoring") or {}).get("data") or {}
+    carried = (metadata or {}).get("scoring")
+    data = json.loads(carried).get("data") or {} if isinstance(carried, str) else {}
     return list(data.get("numeric") or []), (data.get("read") or {}).get("thousands")
 
 

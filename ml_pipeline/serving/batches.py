@@ -104,7 +104,8 @@ def typed(chunk: pd.DataFrame, data: DataConfig) -> tuple[pd.DataFrame, dict[str
     coerced = parse_numeric(frame, data.numeric, data.read)
     for column in [*data.categorical, *data.ordinal]:
         values = frame[column]
-        frame[column] = values.astype("str").where(values.notna(), None)
+        if not pd.api.types.is_string_dtype(values):  # CSV text is already `str` (Parquet: any)
+            frame[column] = values.astype("str").where(values.notna(), None)
     if data.target in frame:
         labels = frame[data.target]
         if data.task == "regression":

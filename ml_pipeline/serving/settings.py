@@ -18,15 +18,17 @@ KEY = "scoring"  # the MLflow model metadata key (`interval` is another engineer
 
 
 def scoring_metadata(params: Params) -> dict[str, Any]:
-    """The `metadata` entry `train` saves with the model (plain JSON values)."""
+    """The `metadata` entry `train` saves with the model: the settings as one JSON text, since
+    MLflow writes `MLmodel` with sorted keys and the order of `data.ordinal`'s columns (the
+    model's column order) and of the contract's columns must survive."""
     settings = Scoring(data=params.data, features=params.features, validation=params.validation)
-    return {KEY: settings.model_dump(mode="json")}
+    return {KEY: settings.model_dump_json()}
 
 
 def carried(metadata: dict[str, Any] | None) -> Scoring | None:
     """The settings a model's metadata carries, or None (a model saved before they were)."""
     raw = (metadata or {}).get(KEY)
-    return Scoring.model_validate(raw) if isinstance(raw, dict) else None
+    return Scoring.model_validate_json(raw) if isinstance(raw, str) else None
 
 
 def model_settings(metadata: dict[str, Any] | None, uri: str, who: str) -> Scoring | None:

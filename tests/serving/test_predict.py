@@ -33,7 +33,7 @@ def saved_toy_model(directory: Path, carries: bool = True, **read: Any) -> Path:
     pipeline.fit(features, frame["target"])
     path = directory / "model"
     settings = Scoring(data=cfg, features=FeaturesConfig(), validation=ValidationConfig(columns={}))
-    metadata = {KEY: settings.model_dump(mode="json")} if carries else None
+    metadata = {KEY: settings.model_dump_json()} if carries else None
     save_model(pipeline, model_kwargs(pipeline, features.head(20), metadata), path)
     return path
 

@@ -85,3 +85,24 @@ def load_model_metadata(model: Path) -> dict | None:
     import yaml
 
     return yaml.safe_load((model / "MLmodel").read_text()).get("metadata")
+
+
+def test_the_settings_keep_their_order_through_mlmodels_sorted_keys() -> None:
+    """MLflow writes MLmodel with sorted keys: the model's column order (data.ordinal's) and the
+    contract's must come back as saved."""
+    import yaml
+    from mlflow.models import Model
+
+    from ml_pipeline.serving.settings import scoring_metadata
+
+    params = load_params("params.yaml")
+    ordinal = {"zone": ["a", "b"], "band": ["low", "high"]}
+    params = params.model_copy(update={"data": params.data.model_copy(update={"ordinal": ordinal})})
+    saved = yaml.safe_load(Model(metadata=scoring_metadata(params)).to_yaml())["metadata"]
+    back = carried(saved)
+    assert (
+        back is not None
+        and back.data == params.data
+        and list(back.data.ordinal) == ["zone", "band"]
+    )
+    assert list(back.validation.columns) == list(params.validation.columns)
