@@ -214,8 +214,8 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
         result["served"] = served_latency(repo, row)
         print("bench: adult: score 1,000,000 rows vs predict_proba", flush=True)
         scale = subprocess.run(
-            [PY, "-m", "benchmarks.score_scale"], cwd=repo, env=pipeline_env(), check=True,
-            capture_output=True, text=True,
+            [PY, "-m", "benchmarks.score_scale"], cwd=repo, check=True, capture_output=True,
+            text=True, env=pipeline_env() | {"OMP_NUM_THREADS": "1"},  # no spinning threads
         )  # fmt: skip
         result["score_1m"] = json.loads(scale.stdout.splitlines()[-1])
     return result

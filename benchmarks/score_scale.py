@@ -7,7 +7,8 @@ holds it). The model is `--model` (train's output, after `make repro`), else par
 model fitted here on adult's train file. In one process, each timed alone (wall and CPU
 seconds): the stage's code (`score_batch`: read in chunks, type, check the contract with Great
 Expectations, score, write Parquet) and the reference: pandas reading the same CSV, then the
-model's `predict_proba` on it. Prints one JSON object; `make bench` keeps it in reports/bench.json.
+model's `predict_proba` on it. Prints one JSON object; `make bench` keeps it in reports/bench.json
+(run with OMP_NUM_THREADS=1 there: idle OpenMP threads spinning on a busy machine count as CPU).
 """
 
 from __future__ import annotations
