@@ -2,7 +2,7 @@
 (pinned by version), and with the challenger in shadow when one exists.
 
 Writes data/scored/<batch>.parquet per scored batch and reports/score.json (the contract with
-`monitor`: /docs/monitoring.md). A batch that breaks the champion's data contract is refused
+`monitor`: docs/monitoring.md). A batch that breaks the champion's data contract is refused
 with one line on stderr, status `refused` in the report, and no Parquet file: the stage still
 succeeds, so the other batches are scored and monitored (a refused batch is data to look at,
 not a fault of the pipeline). Nothing to score (no folder, no batch) is not an error either.
