@@ -29,8 +29,8 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
-# Stage monitor (docs/monitoring.md)
-.PHONY: monitor profile
+# Stages score and monitor (docs/monitoring.md)
+.PHONY: score monitor profile
 .PHONY: help setup repro test test-fast mutants params check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,8 @@ monitor: setup ## Score and monitor the incoming batches (dvc repro monitor); on
 
 profile: setup ## Data profile (offline HTML) of DATA=<name>'s training data → reports/profile/<name>.html
 	python -m commands.monitor profile "$(DATA)"
+score: setup ## Score the batches of data/incoming/<dataset>/ with the champion (dvc repro score; docs/monitoring.md)
+	dvc repro score
 
 VEGA := $(TOOLS)/vega/vega.min.js $(TOOLS)/vega/vega-lite.min.js $(TOOLS)/vega/vega-embed.min.js
 $(VEGA): commands/vendor.py | $(VENV)/.synced

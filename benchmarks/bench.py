@@ -212,6 +212,12 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
         )
         row = json.loads(rows.head(1).to_json(orient="records"))[0]
         result["served"] = served_latency(repo, row)
+        print("bench: adult: score 1,000,000 rows vs predict_proba", flush=True)
+        scale = subprocess.run(
+            [PY, "-m", "benchmarks.score_scale"], cwd=repo, check=True, capture_output=True,
+            text=True, env=pipeline_env() | {"OMP_NUM_THREADS": "1"},  # no spinning threads
+        )  # fmt: skip
+        result["score_1m"] = json.loads(scale.stdout.splitlines()[-1])
     return result
 
 

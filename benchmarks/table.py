@@ -105,6 +105,13 @@ def _extras(sizes: dict[str, Any]) -> list[tuple[str, str]]:
             ("served single row (adult champion, 200 requests on one connection)",
              f"p50 {served['p50_ms']} ms, p99 {served['p99_ms']} ms")
         )  # fmt: skip
+        if scale := adult.get("score_1m"):
+            score, plain, ratio = scale["score"], scale["reference"], scale["ratio"]
+            rows.append(
+                ("`score` stage code, 1,000,000 rows vs reading them + `predict_proba`",
+                 f"{score['wall_s']} s vs {plain['wall_s']} s wall ({ratio['wall_s']}×), "
+                 f"{score['cpu_s']} vs {plain['cpu_s']} CPU s")
+            )  # fmt: skip
     return rows
 
 

@@ -5,10 +5,11 @@ python -m commands.predict --input rows.csv --output scored.parquet [--model-uri
 The input's columns and types are checked against the model's signature before predicting; the
 output holds the input rows, `prediction` and, for classifiers, `proba_<class>` per class; for a
 regression model with a prediction interval (metadata `interval`, evaluation/conformal.py),
-`prediction_lower` and `prediction_upper`.
-With a feature recipe in params.yaml (`features.*`), the input is raw history rows: the output
-is one row per series, its latest row with the forecast `features.horizon` rows ahead
-(ml_pipeline/features/forecast.py says how much history that needs).
+`prediction_lower` and `prediction_upper`. Rows are read and featurised with the settings the
+model carries (serving/settings.py; params.yaml's for an older model). With a feature recipe
+(`features.*`), the input is raw history rows: the output is one row per series, its latest row
+with the forecast `features.horizon` rows ahead (ml_pipeline/features/forecast.py says how much
+history).
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
     The same reader (data/dataset.py) with the dataset's `data.read` options: a blank `' '`
     and `na_values` are missing, `comment`, `thousands` in numeric columns. The model's columns
     are read as text, its numeric ones then parsed as `prepare` parses them (a value that is no
-    number is left for `check_schema` to name). A file of a dataset without header line may have
-    one or not (`headerless.input_names`).
+    number is missing, counted in a note: `to_numbers`). A file of a dataset without header
+    line may have one or not (`headerless.input_names`).
     """
     from pyarrow import ArrowException
 
-    from ml_pipeline.data.dataset import read_csv, to_numbers
+    from ml_pipeline.data.dataset import read_csv
     from ml_pipeline.data.headerless import input_names
+    from ml_pipeline.data.numbers import coerced_note, parse_numeric
 
     if not path.is_file():
         raise StageError(f"--input {path}: not found")
@@ -63,12 +65,8 @@ def read_rows(path: Path, data: DataConfig | None, schema: Any) -> pd.DataFrame:
         raise StageError(f"--input {path}: cannot be read as CSV/Parquet ({exc})") from None
     if rows.empty:
         raise StageError(f"--input {path}: no rows to score (a header line only?)")
-    for name in columns_of(schema, DECIMAL_TYPES):
-        if name in rows:
-            text = rows[name]
-            numbers = to_numbers(text, read)
-            parsed = numbers.notna() | text.isna()
-            rows[name] = numbers if parsed.all() else text.where(~parsed, numbers)
+    if note := coerced_note(parse_numeric(rows, columns_of(schema, DECIMAL_TYPES), read)):
+        print(f"predict: note: {path}: {note}", file=sys.stderr)
     return rows
 
 
@@ -189,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     from ml_pipeline.core import paths
     from ml_pipeline.core.config import load_params
     from ml_pipeline.registry.promotion import champion_uri
+    from ml_pipeline.serving.settings import model_settings
     from ml_pipeline.tracking.session import reconcile_store
     from ml_pipeline.tracking.store import reachable_store
 
@@ -207,17 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     except (MlflowException, OSError, ImportError) as exc:  # no such model, files, a library
         message = str(getattr(exc, "message", exc)).splitlines()[0]
         raise StageError(f"--model-uri {uri}: cannot load ({message})") from None
-    params = load_params(paths.PARAMS) if paths.PARAMS.exists() else None
-    data = params.data if params is not None else None
+    settings = model_settings(model.metadata.metadata, uri, "predict")
+    data = settings.data if settings is not None else None
     rows = read_rows(args.input, data, model.metadata.get_input_schema())
-    if params is not None and params.features.active:  # raw history → forecast origins
+    if settings is not None and settings.features.active:  # raw history → forecast origins
         from ml_pipeline.features.forecast import origin_rows
 
-        rows = origin_rows(rows, params, str(args.input))
-    if params is not None and not params.features.active:
+        rows = origin_rows(rows, settings, str(args.input))
+    elif settings is not None:
         from ml_pipeline.validation.unseen import unseen_counts, unseen_line
 
-        if counts := unseen_counts(rows, params):
+        if counts := unseen_counts(rows, settings):
             print(unseen_line(counts, len(rows)), file=sys.stderr)
     scored = predict(model, rows, str(args.input))
     write_rows(scored, args.output)

@@ -26,6 +26,7 @@ from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.modeling.pipeline import build_pipeline
 from ml_pipeline.monitoring.reference import log_reference, reference_sample
+from ml_pipeline.serving.settings import scoring_metadata
 from ml_pipeline.tracking.lineage import file_md5, host_tags, run_lineage
 from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
 from ml_pipeline.tracking.session import active_run, connect
@@ -81,7 +82,10 @@ def main(argv: list[str] | None = None) -> None:
         pipeline, report = run(params, train)
         data = model_data(params)
         example = features_and_target(train.head(100), data)[0]
-        kwargs = model_kwargs(pipeline, example, report.get(conformal.KEY))
+        metadata = scoring_metadata(params)  # and a regression model's prediction interval
+        if conformal.KEY in report:
+            metadata[conformal.KEY] = report[conformal.KEY]
+        kwargs = model_kwargs(pipeline, example, metadata)
         losses = iteration_losses(pipeline, *features_and_target(train, data))
         run_info = log_run(tracking, params, pipeline, report, kwargs, train, losses)
         log_reference(reference_sample(train, data, pipeline, params.seed))  # monitor's drift

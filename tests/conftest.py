@@ -21,6 +21,7 @@ REPO_FILES = [
     "conf",
     *SOURCE_DIRS,
     "data/raw",
+    "data/incoming",
     "dvc.yaml",
     "params.yaml",
     ".dvcignore",

@@ -22,6 +22,10 @@ REGISTRATION = Path("reports/registration.json")
 PREPARED = {"train": PREPARED_TRAIN, "test": PREPARED_TEST}
 
 SEARCH_REPORT = Path("reports/search.json")
+# Batch scoring (`score`): new batches per dataset, their predictions, the summary.
+INCOMING_DIR = Path("data/incoming")
+SCORED_DIR = Path("data/scored")
+SCORE_REPORT = Path("reports/score.json")
 
 # After release (docs/monitoring.md): the `score` stage's outputs, the `monitor` stage's.
 SCORE_REPORT = Path("reports/score.json")

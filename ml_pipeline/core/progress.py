@@ -28,14 +28,14 @@ def enabled() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def bar(total: int, desc: str) -> Any:
+def bar(total: int | None, desc: str) -> Any:
     """A tqdm bar on stderr, disabled (and free) when not on a terminal."""
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, disable=not enabled(), file=sys.stderr, leave=False)
 
 
-def each(items: Iterable[T], total: int, desc: str) -> Iterator[T]:
+def each(items: Iterable[T], total: int | None, desc: str) -> Iterator[T]:
     """Iterate `items`, ticking a bar."""
     with bar(total, desc) as progress:
         for item in items:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from ml_pipeline.core.config import DataConfig, ReadOptions, SplitConfig
 from ml_pipeline.core.errors import StageError, shown
 from ml_pipeline.data.changes import check_class_spelling
 from ml_pipeline.data.headerless import check_headerless, delimiter_hint
+from ml_pipeline.data.numbers import to_numbers
 
 
 @dataclass(frozen=True)
@@ -66,17 +67,31 @@ def read_csv(
     `<name>.1`), and so is one read as one column holding another delimiter."""
     if header:
         check_header_line(path, read)
-    return pd.read_csv(
-        path,
-        sep=read.delimiter,
-        header=0 if header else None,
-        names=names,
-        na_values=read.na_values or None,
-        comment=read.comment,
-        skipinitialspace=True,
-        dtype=dtype,
-        keep_default_na=True,
-    )
+    return pd.read_csv(path, **csv_options(read, header, names, dtype))
+
+
+def read_csv_chunks(
+    path: Path, read: ReadOptions, header: bool, names: list[str] | None, rows: int
+) -> Iterator[pd.DataFrame]:
+    """`read_csv` as text, `rows` rows at a time (a file larger than memory: `score`)."""
+    if header:
+        check_header_line(path, read)
+    with pd.read_csv(path, chunksize=rows, **csv_options(read, header, names, str)) as reader:
+        yield from reader
+
+
+def csv_options(read: ReadOptions, header: bool, names: list[str] | None, dtype: Any) -> dict:
+    """pandas' `read_csv` options for the dataset's `data.read` settings."""
+    return {
+        "sep": read.delimiter,
+        "header": 0 if header else None,
+        "names": names,
+        "na_values": read.na_values or None,
+        "comment": read.comment,
+        "skipinitialspace": True,
+        "dtype": dtype,
+        "keep_default_na": True,
+    }
 
 
 def repeated_name(names: Iterable[object]) -> str | None:
@@ -111,14 +126,6 @@ def check_header_line(path: Path, read: ReadOptions) -> None:
         raise StageError(
             f"{path}: column {shown(name)} appears twice in the header line; rename one of them"
         )
-
-
-def to_numbers(values: pd.Series, read: ReadOptions) -> pd.Series:
-    """Text as float64, as numeric columns are read: `data.read.thousands` stripped first;
-    a value that is no number becomes NaN."""
-    if read.thousands:
-        values = values.str.replace(read.thousands, "", regex=False)
-    return pd.to_numeric(values, errors="coerce").astype("float64")
 
 
 def check_columns(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> None:

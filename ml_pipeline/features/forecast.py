@@ -14,11 +14,12 @@ import pandas as pd
 
 from ml_pipeline.core.config import Params
 from ml_pipeline.core.errors import StageError
+from ml_pipeline.core.scoring_config import Scoring
 from ml_pipeline.data.dataset import check_columns, coerce_types
 from ml_pipeline.features.recipe import build, history_rows
 
 
-def origin_rows(history: pd.DataFrame, params: Params, source: str) -> pd.DataFrame:
+def origin_rows(history: pd.DataFrame, params: Params | Scoring, source: str) -> pd.DataFrame:
     """The latest row of each series, with its built features, from raw `history` rows."""
     data, features = params.data, params.features
     raw = history.astype(str).where(history.notna(), None)

@@ -4,9 +4,10 @@ MLflow's app answers a bad request with its server's stack trace in the body (fi
 included), and an empty `data` list with a 500. Here every error answer keeps MLflow's status and
 one-line message but never the stack trace, a request with no rows or naming a column twice is a
 400, a server-side error caused by the request's columns is a 400 that leads with the column, and
-a body over the size limit is a 413 (read no further). A regression model with a prediction
-interval (MLflow model metadata `interval`) answers `prediction_lower` and `prediction_upper`
-beside `predictions`.
+a body over the size limit is a 413 (read no further). A JSON request's text values of the
+model's numeric columns are read as `prepare` reads them (a value that is no number is missing).
+A regression model with a prediction interval (MLflow model metadata `interval`) answers
+`prediction_lower` and `prediction_upper` beside `predictions`.
 
 python -m ml_pipeline.serving.app MODEL_URI --port 5001 [--threads 1] [--max-request-mb 10]
     (what `make serve` runs; the image runs this file alone, so it imports no project module)
@@ -58,6 +59,49 @@ def no_rows(body: Any) -> bool:
                 rows = rows.get("data", rows)
             return isinstance(rows, list | dict) and len(rows) == 0
     return False
+
+
+def numeric_columns(metadata: dict[str, Any] | None) -> tuple[list[str], str | None]:
+    """The numeric columns and thousands separator the model carries (`scoring` metadata:
+    serving/settings.py); none for a model saved before it carried them."""
+    carried = (metadata or {}).get("scoring")
+    data = json.loads(carried).get("data") or {} if isinstance(carried, str) else {}
+    return list(data.get("numeric") or []), (data.get("read") or {}).get("thousands")
+
+
+def to_number(value: Any, thousands: str | None) -> Any:
+    """data/numbers.py's rule for one value (this file imports no project module): text that is
+    no number (`'67 months'`, `'unknown'`) is missing; the thousands separator is stripped."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return float(value.replace(thousands, "") if thousands else value)
+    except ValueError:
+        return None
+
+
+def numbers_read(raw: bytes, columns: list[str], thousands: str | None) -> bytes:
+    """A JSON request with the text values of the numeric `columns` read as numbers
+    (`to_number`); any other body unchanged (MLflow's own answer names what is wrong)."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return raw
+    wanted = set(columns)
+    split = body.get("dataframe_split") if isinstance(body, dict) else None
+    rows = body.get("dataframe_records") if isinstance(body, dict) else None
+    if isinstance(split, dict) and isinstance(split.get("data"), list):
+        at = [i for i, name in enumerate(split.get("columns") or []) if name in wanted]
+        for row in split["data"]:
+            for i in at if isinstance(row, list) else []:
+                row[i] = to_number(row[i], thousands) if i < len(row) else None
+    elif isinstance(rows, list):
+        for row in rows:
+            for name in wanted & set(row) if isinstance(row, dict) else ():
+                row[name] = to_number(row[name], thousands)
+    else:
+        return raw
+    return json.dumps(body).encode()
 
 
 class RepeatedName(ValueError):
@@ -150,8 +194,8 @@ class BodyLimit:
     """ASGI middleware: refuse a body over `limit` bytes with a 413 before reading it all (by its
     Content-Length, or while a chunked one arrives); the rest is passed on as one message."""
 
-    def __init__(self, app: Any, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: Any, limit: int, numeric: tuple[list[str], str | None]) -> None:
+        self.app, self.limit, self.numeric = app, limit, numeric
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         from fastapi.responses import JSONResponse
@@ -179,7 +223,10 @@ class BodyLimit:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            body = b"".join(chunks)
+            if self.numeric[0] and b"json" in dict(scope["headers"]).get(b"content-type", b""):
+                body = numbers_read(body, *self.numeric)
+            return {"type": "http.request", "body": body, "more_body": False}
 
         return await self.app(scope, replay, send)
 
@@ -192,7 +239,8 @@ def build_app(model: Any, max_bytes: int = int(DEFAULT_MB * 2**20)) -> Any:
     from mlflow.pyfunc import scoring_server
 
     app = scoring_server.init(model)
-    app.add_middleware(BodyLimit, limit=max_bytes)  # the outermost: before anything reads
+    numeric = numeric_columns(model.metadata.metadata)  # dirty numbers read as missing
+    app.add_middleware(BodyLimit, limit=max_bytes, numeric=numeric)  # outermost: before reads
     half = half_width(model)
 
     @app.middleware("http")

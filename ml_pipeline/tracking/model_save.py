@@ -16,7 +16,6 @@ import yaml
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params
-from ml_pipeline.evaluation.conformal import KEY as INTERVAL_KEY
 from ml_pipeline.evaluation.curves import loss_name
 from ml_pipeline.modeling.families import requirements
 from ml_pipeline.tracking.lineage import flatten
@@ -28,10 +27,10 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 
-def model_kwargs(pipeline: Pipeline, example: pd.DataFrame, interval: dict | None = None) -> dict:
+def model_kwargs(pipeline: Pipeline, example: pd.DataFrame, metadata: dict | None = None) -> dict:
     """How the model is saved and logged: signature, example rows, pinned requirements, format,
-    and a regression model's prediction interval as `metadata["interval"]` (level, half-width:
-    evaluation/conformal.py; `make predict` and the server read it).
+    and `metadata`: what it needs to score raw rows (`scoring`: ml_pipeline/serving/settings.py)
+    and a regression model's prediction interval (`interval`: evaluation/conformal.py).
 
     Explicit requirements skip MLflow's ~4 s inference; cloudpickle loads every shipped family
     (skops rejects random-forest trees by default).
@@ -42,7 +41,7 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame, interval: dict | Non
     import sklearn
     from mlflow.models import infer_signature
 
-    kwargs = {
+    return {
         "signature": required_signature(infer_signature(example, pipeline.predict(example))),
         "input_example": example.head(5),
         "pip_requirements": [
@@ -54,10 +53,8 @@ def model_kwargs(pipeline: Pipeline, example: pd.DataFrame, interval: dict | Non
             *requirements(pipeline[-1]),
         ],
         "serialization_format": "cloudpickle",
+        "metadata": metadata,
     }
-    if interval is not None:
-        kwargs["metadata"] = {INTERVAL_KEY: interval}
-    return kwargs
 
 
 def required_signature(signature: ModelSignature) -> ModelSignature:

@@ -25,6 +25,9 @@ MAX_LEVELS = 255  # hgb's limit on a categorical column
 ID_MIN_ROWS = 50
 REGRESSION_MIN_VALUES = 20  # a numeric target with more distinct values: regression
 ID_NAME = re.compile(r"(^|_)(id|key|uuid|number|no)$|^id", re.IGNORECASE)
+NUMBER_WITH_UNIT = r"[-+]?\d[\d,]*(\.\d+)?\s*[A-Za-z%][A-Za-z%. ]*"  # '67 months'
+MISSING_WORDS = {"unknown", "n/a", "na", "none", "null", "missing", "-", "?", "nan"}
+THOUSANDS = r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?"  # '1,022.95'
 TIME_NAME = re.compile(r"(^|_)(date|time|timestamp|datetime|day)($|_)", re.IGNORECASE)
 
 
@@ -45,8 +48,25 @@ def _numbers(values: pd.Series) -> pd.Series:
 
 
 def _is_numeric(values: pd.Series) -> bool:
+    """Numbers on NUMERIC_SHARE of the present values, dirt aside (`_dirt`): a number with a
+    unit, a word for "missing", thousands separators. Prepare, predict and score read such dirt
+    as missing (data/dataset.py `to_numbers`): it must not make the column categorical."""
     present = values.dropna()
-    return len(present) > 0 and _numbers(present).notna().mean() >= NUMERIC_SHARE
+    dirt = _dirt(present)
+    numbers = _numbers(present.str.replace(",", "", regex=False) if len(present) else present)
+    clean = numbers.notna() & ~dirt
+    return bool(clean.any()) and (clean | dirt).mean() >= NUMERIC_SHARE
+
+
+def _dirt(values: pd.Series) -> pd.Series:
+    """Values of a numeric column that are no plain number: `'67 months'`, `'unknown'`."""
+    text = values.astype(str).str.strip()
+    return text.str.fullmatch(NUMBER_WITH_UNIT) | text.str.lower().isin(MISSING_WORDS)
+
+
+def _has_thousands(values: pd.Series) -> bool:
+    """Whether a numeric column's values use `,` between thousands (`'1,022.95'`)."""
+    return bool(values.dropna().astype(str).str.strip().str.fullmatch(THOUSANDS).any())
 
 
 def _is_date(values: pd.Series, name: str) -> bool:
@@ -126,6 +146,8 @@ def draft(name: str, path: Path, target: str) -> tuple[str, str, str]:
     columns = (numeric, categorical, time_column)
     text = _data_yaml(name, path, delimiter, task, target, positive, *columns)
     text = text.replace("defaults:\n", f"defaults:\n  - override /split: {split}\n", 1)
+    if any(_has_thousands(frame[column]) for column in numeric):  # '1,022.95' is a number
+        text = text.replace("    thousands: null\n", '    thousands: ","\n', 1)
     if left_out:
         text += "# Left out (add them to numeric/categorical if they are real features):\n"
         text += "".join(f"#   {line}\n" for line in left_out)

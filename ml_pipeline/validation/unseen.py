@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 
 from ml_pipeline.core.config import Params
+from ml_pipeline.core.scoring_config import Scoring
 
 
-def unseen_counts(rows: pd.DataFrame, params: Params) -> dict[str, int]:
+def unseen_counts(rows: pd.DataFrame, params: Params | Scoring) -> dict[str, int]:
     """Per categorical column of the contract: how many rows hold a value it does not list."""
     counts = {}
     for column, spec in params.validation.columns.items():

@@ -79,7 +79,9 @@ def test_repro_tiny_writes_metrics_plots_and_model(tiny_repo: Path) -> None:
     params["model"]["max_iter"] = 50
     (tiny_repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     partial = run(["dvc", "repro"], tiny_repo)
-    assert stages_run(partial.stdout) == ["check", "search", "train", "evaluate", "register"]
+    assert stages_run(partial.stdout) == [
+        *("check", "search", "train", "evaluate", "register", "score"),
+    ]
 
 
 @pytest.mark.parametrize("model", ["rf", "linear"])

@@ -83,7 +83,7 @@ def test_nightly_ok_publishes_nothing_and_retrain_publishes_the_appended_batch(
     train = tiny_repo / "data/raw/adult/adult.data.gz"
     before = train.read_bytes()
     batch = tiny_repo / "data/incoming/adult/2026-12-01.csv"
-    batch.parent.mkdir(parents=True)
+    batch.parent.mkdir(parents=True, exist_ok=True)  # the demo batch lives there
     batch.write_text("38, Private, 89814, HS-grad, 9, Married-civ-spouse, Farming-fishing, "
                      "Husband, White, Male, 0, 0, 50, United-States, >50K\n")  # fmt: skip
     decision.unlink()

@@ -57,7 +57,7 @@ def nightly_repo(repo: Path, decision: dict) -> Path:
     shutil.copytree(ROOT / "conf", repo / "conf")
     shutil.copytree(ROOT / "data/raw/tiny", repo / "data/raw/tiny")
     batch = repo / "data/incoming/tiny/2026-12-01.csv"
-    batch.parent.mkdir(parents=True)
+    batch.parent.mkdir(parents=True, exist_ok=True)  # the demo batch lives there
     test = gzip.decompress((ROOT / "data/raw/tiny/tiny.test.gz").read_bytes()).decode()
     batch.write_text("\n".join(test.splitlines()[1:4]) + "\n")  # three labelled rows
     compose(repo / "params.yaml", ["data=tiny"], repo / "conf")

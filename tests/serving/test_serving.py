@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from ml_pipeline.serving import app as serving
@@ -56,7 +57,7 @@ GOOD = {"x": 0.5, "colour": "red", "size": "S"}
         (json.dumps({"dataframe_split": {"columns": ["x"], "data": []}}).encode(), "no rows"),
         (records(), "no rows"),
         (records({"x": 1.0}), "missing column(s) 'colour', 'size'"),
-        (records(GOOD | {"x": "old"}), "column 'x' must be float64"),
+        (records(GOOD | {"x": {"a": 1}}), "column 'x' must be float64"),
         (b'{"dataframe_split": {"columns": ["x"], "data": [[1', "valid JSON"),
         (split(["x", "colour", "size", "x"], [0.5, "red", "S", 1.0]), "column 'x' appears twice"),
         (REPEATED_KEY, "column 'size' appears twice"),
@@ -89,7 +90,13 @@ def test_a_csv_request_naming_a_column_twice_is_a_400(client: Any) -> None:
     assert response.status_code == 200, response.json()
 
 
-def test_a_huge_value_is_echoed_capped(client: Any) -> None:
+def test_a_huge_value_is_echoed_capped(tmp_path: Any) -> None:
+    """A model saved before it carried its settings: text in a numeric column is refused."""
+    import mlflow.pyfunc
+    from fastapi.testclient import TestClient
+
+    older = saved_toy_model(tmp_path, carries=False)
+    client = TestClient(build_app(mlflow.pyfunc.load_model(str(older))))
     status, payload = answer(client, records(GOOD | {"x": "old" * 1_000_000}))
     assert status == 400 and payload["message"].startswith("column 'x' must be float64")
     assert len(payload["message"]) < 5_000 and "characters)" in payload["message"]
@@ -182,3 +189,16 @@ def test_a_regression_model_answers_its_interval_beside_the_predictions(
     assert payload["prediction_upper"] == [p + half for p in payload["predictions"]]
     assert answer(regressor, records({"x": 1.0}))[0] == 400  # errors as for any model
     assert set(answer(client, records(GOOD))[1]) == {"predictions"}  # a classifier: unchanged
+
+
+@pytest.mark.parametrize("dirt", ["67 months", "unknown", "1,022.95"])
+def test_a_dirty_number_is_read_as_missing_as_prepare_reads_it(client: Any, dirt: str) -> None:
+    """data/numbers.py's rule, in the server's copy (serving/app.py imports no project module)."""
+    from ml_pipeline.core.config import ReadOptions
+    from ml_pipeline.data.numbers import to_numbers
+
+    assert serving.to_number(dirt, None) is None
+    assert to_numbers(pd.Series([dirt], dtype="str"), ReadOptions()).isna().all()
+    dirty = answer(client, split(["x", "colour", "size"], [dirt, "red", "S"], ["0.5", "red", "S"]))
+    missing = answer(client, split(["x", "colour", "size"], [None, "red", "S"], [0.5, "red", "S"]))
+    assert dirty == missing and dirty[0] == 200
