@@ -4,6 +4,7 @@ One `Metric` per test metric evaluate writes (evaluation/metrics.py computes the
 Names derived from them follow their base metric:
 
 - `cv_<m>_mean`, `cv_fold_<m>`, `test_<m>` (a learning curve), `baseline.<m>`: as `<m>`;
+- `slice_worst.<m>`: `<m>` on the worst judged slice (evaluation/slices.py), as `<m>`;
 - `skill.<m>`: 1 − error / baseline error (evaluation/baselines.py), higher is better;
 - `cv_<m>_std` (a spread), timings (`*_seconds`, `*_ms_per_row`) and the bounds of a 95 %
   interval (`<m>.ci_lower`, `<m>.ci_upper`, evaluation/intervals.py): not ranked (the gate reads
@@ -153,7 +154,7 @@ def base_metric(name: str) -> Metric | None:
     for suffix in INTERVAL_SUFFIXES:
         if name.endswith(suffix) and name.removesuffix(suffix) in METRICS:
             return METRICS[name.removesuffix(suffix)]
-    for prefix in ("baseline.", "skill.", "cv_fold_", "test_"):
+    for prefix in ("baseline.", "skill.", "cv_fold_", "test_", "slice_worst."):
         if name.startswith(prefix) and name.removeprefix(prefix) in METRICS:
             return METRICS[name.removeprefix(prefix)]
     if name.startswith("cv_"):
