@@ -81,9 +81,10 @@ class DataConfig(Strict):
             raise ValueError(f"data.target {self.target!r} is also listed as a feature column")
         if not seen:
             raise ValueError("no feature columns: list some in data.numeric/categorical/ordinal")
+        bands = self.slices.bands if self.slices else {}
         for column in self.slices.columns if self.slices else []:
-            if column not in seen or (column in self.slices.bands) != (column in self.numeric):
-                kind = "a numeric" if column in self.slices.bands else "a categorical or ordinal"
+            if column not in seen or (column in bands) != (column in self.numeric):
+                kind = "a numeric" if column in bands else "a categorical or ordinal"
                 raise ValueError(
                     f"data.slices.columns: {column!r} is not {kind} feature column (bands are "
                     "for data.numeric columns, every other slice column for a categorical one)"

@@ -67,7 +67,8 @@ def group_scored(scored: Scored, rows: np.ndarray) -> Scored:
     part = replace(scored, features=scored.features.iloc[rows], target=target, proba=proba)
     part = replace(part, predicted=np.asarray(scored.predicted)[rows])
     with np.errstate(all="ignore"):
-        values = {k: float(v[0]) for k, v in statistic(part)(np.ones((1, len(rows)))).items()}
+        ones = np.ones((1, len(rows)))
+        values: dict[str, float | None] = {k: float(v[0]) for k, v in statistic(part)(ones).items()}
     if "mape" in values and not mape_defined(target):
         values["mape"] = None
     return replace(part, metrics=rounded(finite(values)))
@@ -201,3 +202,15 @@ def summary(report: dict[str, Any], primary: str) -> dict[str, float | None]:
         if any(name in c for c in report["columns"].values()):
             keys[MAX_PREFIX + name] = max(values) if values else None
     return keys
+
+
+def slice_table(report: dict[str, Any]) -> pd.DataFrame:
+    """reports/slices.json flat: one row per slice (column, slice, count, judged, then each
+    metric and its bounds), as MLflow shows a table artifact."""
+    rows = [
+        {"column": column, "slice": e["slice"], "count": e["count"], "judged": e["judged"]}
+        | e["metrics"]
+        for column, content in report.get("columns", {}).items()
+        for e in content["slices"]
+    ]
+    return pd.DataFrame(rows)
