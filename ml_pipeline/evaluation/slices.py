@@ -47,14 +47,18 @@ def slice_labels(features: pd.DataFrame, config: SlicesConfig) -> dict[str, pd.S
         values = features[column]
         if column in config.bands:
             edges = config.bands[column]
-            names = [f"< {edges[0]:g}"]
-            names += [f"[{a:g}, {b:g})" for a, b in zip(edges, edges[1:], strict=False)]
-            names.append(f">= {edges[-1]:g}")
+            names = band_names(edges)
             cut = pd.cut(values, [-math.inf, *edges, math.inf], right=False, labels=names)
             labels[column] = cut.astype(object).where(cut.notna(), MISSING)
         else:
             labels[column] = values.astype(object).where(values.notna(), MISSING).astype(str)
     return {column: series.astype(str).reset_index(drop=True) for column, series in labels.items()}
+
+
+def band_names(edges: list[float]) -> list[str]:
+    """`< 25`, `[25, 35)`, …, `>= 65`: the bands of `edges`, in order."""
+    inner = [f"[{a:g}, {b:g})" for a, b in zip(edges, edges[1:], strict=False)]
+    return [f"< {edges[0]:g}", *inner, f">= {edges[-1]:g}"]
 
 
 def group_scored(scored: Scored, rows: np.ndarray) -> Scored:
@@ -165,6 +169,9 @@ def slice_report(scored: Scored, config: SlicesConfig, seed: int, task: str) -> 
     columns: dict[str, Any] = {}
     for column, labels in slice_labels(scored.features, config).items():
         entries, rates = column_slices(scored, labels.rename(column), config.min_count)
+        if column in config.bands:  # bands in their order, values by size
+            order = [*band_names(config.bands[column]), MISSING]
+            entries.sort(key=lambda e: order.index(e["slice"]))
         columns[column] = {"slices": entries}
         if rates is not None:
             columns[column] |= disparities(rates, [e["slice"] for e in entries if e["judged"]])
@@ -174,7 +181,8 @@ def slice_report(scored: Scored, config: SlicesConfig, seed: int, task: str) -> 
 
 
 def worst(columns: dict[str, Any], task: str) -> dict[str, Any]:
-    """Per metric, the judged slice with the worst value (the catalog's direction)."""
+    """Per metric, the judged slice with the worst value (the catalog's direction): column,
+    slice, count, value and its bounds."""
     found: dict[str, Any] = {}
     for metric in TASK_METRICS[task]:
         sign = 1 if direction(metric) == "higher" else -1
@@ -187,7 +195,9 @@ def worst(columns: dict[str, Any], task: str) -> dict[str, Any]:
         if candidates:
             _, column, entry = min(candidates, key=lambda c: c[0])
             found[metric] = {"column": column, "slice": entry["slice"], "count": entry["count"]}
+            bounds = [metric + suffix for suffix in INTERVAL_SUFFIXES]
             found[metric] |= {"value": entry["metrics"][metric]}
+            found[metric] |= {k.removeprefix(metric + "."): entry["metrics"][k] for k in bounds}
     return found
 
 

@@ -129,12 +129,11 @@ def test_the_worst_slice_is_the_worst_judged_one(scored: Scored) -> None:
         if e["judged"]
     ]
     value, column, name = min(judged)
-    assert report["worst"]["accuracy"] | {"count": 0} == {
-        "column": column,
-        "slice": name,
-        "value": value,
-        "count": 0,
-    }
+    found = report["worst"]["accuracy"]
+    assert (found["column"], found["slice"], found["value"]) == (column, name, value)
+    entry = next(e for e in report["columns"][column]["slices"] if e["slice"] == name)
+    assert found["count"] == entry["count"]
+    assert found["ci_lower"] == entry["metrics"]["accuracy.ci_lower"]
     shown = slice_report(scored, slices_config(min_count=1), 42, "classification")
     every = [e["metrics"]["log_loss"] for c in shown["columns"].values() for e in c["slices"]]
     assert shown["worst"]["log_loss"]["value"] == max(every)  # lower is better: the largest
