@@ -80,7 +80,11 @@ def slice_tables(
                 cells.append(with_interval(theirs.get(entry["slice"], {}), primary))
             cells += [with_interval(entry["metrics"], name) for name in names]
             lines.append("| " + " | ".join(cells) + " |")
-        gaps = [f"{k.replace('_', ' ')} {v:.4g}" for k, v in content.items() if k in DISPARITIES]
+        gaps = [
+            f"{k.replace('_', ' ')} {v:.4g}"
+            for k, v in content.items()
+            if k in DISPARITIES and v is not None
+        ]
         gaps = [f"Over the judged slices: {'; '.join(gaps)}"] if gaps else []
         parts.append("\n\n".join([f"**{column}**", "\n".join(lines), *gaps]))
     return "\n\n".join(parts) or "No slices configured (data.slices)."
