@@ -27,7 +27,7 @@ from ml_pipeline.evaluation.metrics import Scored, mape_defined, rounded
 
 MISSING = "(missing)"
 # Resamples per slice bound: a quarter of intervals.py's 1,000 keeps the slices' cost below a
-# second on adult; their widths stay within about 10 % of 1,000 resamples' (docs/evaluation.md).
+# second on adult; their widths stay within about 10 % of 1,000 resamples' (docs/slices.md).
 SLICE_REPLICATES = 250
 NO_SLICES: dict[str, Any] = {"min_count": None, "columns": {}, "worst": {}}  # data.slices: null
 DISPARITIES = ("demographic_parity_difference", "equalized_odds_difference")
