@@ -933,7 +933,7 @@ MUTANTS = [
     Mutant(
         "every slice judged",
         "ml_pipeline/evaluation/slices.py",
-        '"judged": len(value["rows"]) >= min_count',
+        '"judged": len(rows) >= min_count',
         '"judged": True',
         ("tests/evaluation/test_slices.py",),
         must_kill=True,

@@ -22,9 +22,10 @@ import pandas as pd
 from ml_pipeline.core.data_config import SlicesConfig
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES, TASK_METRICS, direction
-from ml_pipeline.evaluation.intervals import LEVEL, count_chunks, statistic
+from ml_pipeline.evaluation.intervals import LEVEL, Stats, count_chunks, statistic
 from ml_pipeline.evaluation.metrics import Scored, mape_defined, rounded
 
+Stat = Callable[[np.ndarray], Stats]  # replicate weights → each metric's values (intervals.py)
 MISSING = "(missing)"
 # Resamples per slice bound: a quarter of intervals.py's 1,000 keeps the slices' cost below a
 # second on adult; their widths stay within about 10 % of 1,000 resamples' (docs/slices.md).
@@ -61,21 +62,23 @@ def band_names(edges: list[float]) -> list[str]:
     return [f"< {edges[0]:g}", *inner, f">= {edges[-1]:g}"]
 
 
-def group_scored(scored: Scored, rows: np.ndarray) -> Scored:
-    """`scored` restricted to the test rows at positions `rows`, with their metrics: the
-    bootstrap's formulas at unit weights, which give metrics.py's values (a test checks it)
-    without its per-call cost, and null where a slice cannot define one (ROC AUC of one class,
-    R² of one row, MAPE near a zero target)."""
+def group_scored(scored: Scored, rows: np.ndarray) -> tuple[Scored, Stat]:
+    """`scored` restricted to the test rows at positions `rows`, with their metrics, and its
+    bootstrap statistic (intervals.py). The metrics are the statistic at unit weights, which
+    gives metrics.py's values (a test checks it) without its per-call cost, and null where a
+    slice cannot define one (ROC AUC of one class, R² of one row, MAPE near a zero target)."""
     target = scored.target.iloc[rows]
     proba = None if scored.proba is None else scored.proba[rows]
     part = replace(scored, features=scored.features.iloc[rows], target=target, proba=proba)
     part = replace(part, predicted=np.asarray(scored.predicted)[rows])
+    stat = statistic(part)
     with np.errstate(all="ignore"):
-        ones = np.ones((1, len(rows)))
-        values: dict[str, float | None] = {k: float(v[0]) for k, v in statistic(part)(ones).items()}
+        values: dict[str, float | None] = {
+            k: float(v[0]) for k, v in stat(np.ones((1, len(rows)))).items()
+        }
     if "mape" in values and not mape_defined(target):
         values["mape"] = None
-    return replace(part, metrics=rounded(finite(values)))
+    return replace(part, metrics=rounded(finite(values))), stat
 
 
 def finite(values: dict[str, float | None]) -> dict[str, float | None]:
@@ -96,28 +99,31 @@ def column_slices(
     scored: Scored, labels: pd.Series, min_count: int
 ) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
     """One entry per slice of a column (largest first: count, judged, rows, metrics) and, for a
-    binary classifier, the slices' rates (`RATES`), from one fairlearn `MetricFrame`."""
+    binary classifier, the slices' rates (`RATES`), from one fairlearn `MetricFrame`. One
+    metric function per group: fairlearn copies every argument element by element per call."""
     from fairlearn.metrics import MetricFrame
 
-    def one(_true: Any, _predicted: Any, rows: np.ndarray) -> dict[str, Any]:
-        return {"rows": rows, "metrics": group_scored(scored, rows).metrics}
+    def one(true: np.ndarray, said: np.ndarray, rows: np.ndarray) -> dict[str, Any]:
+        return {"rows": rows} | {name: rate(true, said) for name, rate in RATES.items()}
 
     binary = scored.positive is not None and len(scored.classes) == 2
     positive = str(scored.positive)
     frame = MetricFrame(
-        metrics={"slice": one} | (RATES if binary else {}),
+        metrics={"slice": one},
         y_true=scored.target.astype(str).to_numpy() == positive,  # all false unless binary
         y_pred=np.asarray(scored.predicted).astype(str) == positive,
         sensitive_features=labels,
         sample_params={"slice": {"rows": np.arange(len(labels))}},
     )
-    entries = [
-        {"slice": str(name), "count": len(value["rows"]), "judged": len(value["rows"]) >= min_count}
-        | value
-        for name, value in frame.by_group["slice"].items()
-    ]
-    rates = frame.by_group.drop(columns="slice").astype(float) if binary else None
-    return sorted(entries, key=lambda e: (-e["count"], e["slice"])), rates
+    groups = frame.by_group["slice"]
+    entries = []
+    for name, value in groups.items():  # scored here, by group only (not the overall rows)
+        rows = value["rows"]
+        part, stat = group_scored(scored, rows)
+        entries.append({"slice": str(name), "count": len(rows), "judged": len(rows) >= min_count})
+        entries[-1] |= {"metrics": part.metrics, "rows": rows, "stat": stat}
+    rates = pd.DataFrame([{k: v[k] for k in RATES} for v in groups], index=groups.index)
+    return sorted(entries, key=lambda e: (-e["count"], e["slice"])), rates if binary else None
 
 
 def add_intervals(
@@ -126,7 +132,7 @@ def add_intervals(
     """Each slice's 95 % bounds (`<metric>.ci_lower`/`.ci_upper` beside its metrics), from one
     bootstrap of the whole test split (intervals.py's resamples under `seed`, the first
     `replicates`): a replicate's slice value is the metric over the slice's rows it drew."""
-    stats = [statistic(group_scored(scored, e["rows"])) for e in entries]
+    stats = [e.pop("stat") for e in entries]
     drawn: list[dict[str, list[np.ndarray]]] = [{} for _ in entries]
     with np.errstate(all="ignore"):
         for weights in count_chunks(len(scored.target), replicates, seed):

@@ -81,11 +81,11 @@ def scored() -> Scored:
 
 def test_a_slice_of_every_row_has_the_metrics_of_the_whole_split(scored: Scored) -> None:
     """The bootstrap's formulas at unit weights give metrics.py's (scikit-learn's) values."""
-    whole = group_scored(scored, np.arange(len(scored.target)))
+    whole, _ = group_scored(scored, np.arange(len(scored.target)))
     assert whole.metrics == scored.metrics
     rows = np.flatnonzero(scored.features["sex"].to_numpy() == "F")
     assert scored.proba is not None
-    part = group_scored(scored, rows)
+    part, _ = group_scored(scored, rows)
     expected = classification_metrics(
         scored.target.iloc[rows], scored.predicted[rows], scored.proba[rows], ["no", "yes"], "yes"
     )
