@@ -24,7 +24,6 @@ from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.faults import is_transient
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.curves import loss_name
-from ml_pipeline.evaluation.slices import slice_table
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.registry.model_card import card_context, model_card
@@ -39,7 +38,8 @@ from ml_pipeline.registry.promotion import (
     finished,
     passes_thresholds,
 )
-from ml_pipeline.registry.slice_gate import champion_slices
+from ml_pipeline.registry.slice_gate import champion_slices, check_slices_exist
+from ml_pipeline.reporting.pages import slice_table
 from ml_pipeline.tracking.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
 from ml_pipeline.tracking.session import (
     Tracking,
@@ -284,6 +284,7 @@ def main(argv: list[str] | None = None) -> None:
     run_info = read_json(paths.RUN_INFO)
     tracking = connect(params.tracking.experiment)
     slices = read_json(paths.SLICES) if paths.SLICES.is_file() else None
+    check_slices_exist(params.registration, slices)
     registration = run(params, tracking, run_info, metrics, slices)
     print(f"register: {registration.summary()}; {tracking.timer.summary()}")
 

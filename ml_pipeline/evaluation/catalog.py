@@ -24,6 +24,8 @@ Direction = Literal["higher", "lower"]
 Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
 INTERVAL_SUFFIXES = (".ci_lower", ".ci_upper")
+WORST_PREFIX = "slice_worst."  # `<m>` on the worst judged slice (evaluation/slices.py)
+DISPARITIES = ("demographic_parity_difference", "equalized_odds_difference")  # per slice column
 NOT_RANKED_SUFFIXES = ("_std", "_seconds", "_ms_per_row", *INTERVAL_SUFFIXES)
 
 
@@ -154,7 +156,7 @@ def base_metric(name: str) -> Metric | None:
     for suffix in INTERVAL_SUFFIXES:
         if name.endswith(suffix) and name.removesuffix(suffix) in METRICS:
             return METRICS[name.removesuffix(suffix)]
-    for prefix in ("baseline.", "skill.", "cv_fold_", "test_", "slice_worst."):
+    for prefix in ("baseline.", "skill.", "cv_fold_", "test_", WORST_PREFIX):
         if name.startswith(prefix) and name.removeprefix(prefix) in METRICS:
             return METRICS[name.removeprefix(prefix)]
     if name.startswith("cv_"):

@@ -1,12 +1,12 @@
 """Per-slice test metrics (`data.slices`): counts, 95 % intervals, the worst slice, disparities.
 
-fairlearn's `MetricFrame` groups the test rows by each slice column; each group is scored by
-evaluation/metrics.py (the point values) and evaluation/intervals.py (its bootstrap, seeded), as
-the whole test split is. A slice of fewer than `min_count` rows is shown but not judged: it is
-left out of the worst slice and the disparities (and the per-slice gate,
-registry/slice_gate.py). Binary classifiers also get, per column, the demographic parity
-difference (spread of the positive-prediction rate) and the equalised odds difference (the
-larger spread of the true- and false-positive rates) over the judged slices.
+fairlearn's `MetricFrame` groups the test rows by each slice column; each group is scored with
+evaluation/intervals.py's statistic: at unit weights for its metrics (metrics.py's values), and
+over the seeded resamples of the whole test split for its 95 % intervals. A slice of fewer than
+`min_count` rows is shown but not judged: it is left out of the worst slice and the disparities
+(and the per-slice gate, registry/slice_gate.py). Binary classifiers also get, per column, the
+demographic parity difference (spread of the positive-prediction rate) and the equalised odds
+difference (the larger spread of the true- and false-positive rates) over the judged slices.
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ import pandas as pd
 
 from ml_pipeline.core.data_config import SlicesConfig
 from ml_pipeline.core.errors import StageError
-from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES, TASK_METRICS, direction
+from ml_pipeline.evaluation.catalog import (
+    DISPARITIES,
+    INTERVAL_SUFFIXES,
+    TASK_METRICS,
+    WORST_PREFIX,
+    direction,
+)
 from ml_pipeline.evaluation.intervals import LEVEL, Stats, count_chunks, statistic
 from ml_pipeline.evaluation.metrics import Scored, mape_defined, rounded
 
@@ -31,8 +37,6 @@ MISSING = "(missing)"
 # second on adult; their widths stay within about 10 % of 1,000 resamples' (docs/slices.md).
 SLICE_REPLICATES = 250
 NO_SLICES: dict[str, Any] = {"min_count": None, "columns": {}, "worst": {}}  # data.slices: null
-DISPARITIES = ("demographic_parity_difference", "equalized_odds_difference")
-WORST_PREFIX = "slice_worst."  # metrics.json: the primary metric on the worst judged slice
 MAX_PREFIX = "slice_max."  # metrics.json: the largest disparity over the slice columns
 
 
@@ -52,7 +56,7 @@ def slice_labels(features: pd.DataFrame, config: SlicesConfig) -> dict[str, pd.S
             cut = pd.cut(values, [-math.inf, *edges, math.inf], right=False, labels=names)
             labels[column] = cut.astype(object).where(cut.notna(), MISSING)
         else:
-            labels[column] = values.astype(object).where(values.notna(), MISSING).astype(str)
+            labels[column] = values.astype(object).where(values.notna(), MISSING)
     return {column: series.astype(str).reset_index(drop=True) for column, series in labels.items()}
 
 
@@ -218,15 +222,3 @@ def summary(report: dict[str, Any], primary: str) -> dict[str, float | None]:
         if any(name in c for c in report["columns"].values()):
             keys[MAX_PREFIX + name] = max(values) if values else None
     return keys
-
-
-def slice_table(report: dict[str, Any]) -> pd.DataFrame:
-    """reports/slices.json flat: one row per slice (column, slice, count, judged, then each
-    metric and its bounds), as MLflow shows a table artifact."""
-    rows = [
-        {"column": column, "slice": e["slice"], "count": e["count"], "judged": e["judged"]}
-        | e["metrics"]
-        for column, content in report.get("columns", {}).items()
-        for e in content["slices"]
-    ]
-    return pd.DataFrame(rows)

@@ -14,6 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ml_pipeline.core import paths
+from ml_pipeline.core.errors import StageError
 from ml_pipeline.core.faults import is_transient
 from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES
 from ml_pipeline.tracking.lineage import Lineage
@@ -52,6 +54,16 @@ def worse_slices(
         if (high < value) if direction == "higher" else (low > value):
             found.append(f"{name} {ours[metric]} (95 %: {low} to {high}) vs champion {value}")
     return found
+
+
+def check_slices_exist(config: RegisterConfig, slices: Mapping[str, Any] | None) -> None:
+    """register.slice_gate needs the candidate's slices (an evaluation from before them has
+    none): one line naming the file."""
+    if config.slice_gate and not (slices or {}).get("columns"):
+        raise StageError(
+            f"register.slice_gate: {paths.SLICES} has no slices (an evaluation from before "
+            "data.slices): run `dvc repro evaluate`, or set register.slice_gate: false"
+        )
 
 
 def slice_checks(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ml_pipeline.evaluation.catalog import CV_METRICS, INTERVAL_SUFFIXES, METRICS
-from ml_pipeline.evaluation.slices import DISPARITIES
+import pandas as pd
+
+from ml_pipeline.evaluation.catalog import CV_METRICS, DISPARITIES, INTERVAL_SUFFIXES, METRICS
 
 
 def folded(summary: str, body: str) -> str:
@@ -88,3 +89,15 @@ def slice_tables(
         gaps = [f"Over the judged slices: {'; '.join(gaps)}"] if gaps else []
         parts.append("\n\n".join([f"**{column}**", "\n".join(lines), *gaps]))
     return "\n\n".join(parts) or "No slices configured (data.slices)."
+
+
+def slice_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """reports/slices.json flat: one row per slice (column, slice, count, judged, then each
+    metric and its bounds), as MLflow shows a table artifact."""
+    rows = [
+        {"column": column, "slice": e["slice"], "count": e["count"], "judged": e["judged"]}
+        | e["metrics"]
+        for column, content in report.get("columns", {}).items()
+        for e in content["slices"]
+    ]
+    return pd.DataFrame(rows)

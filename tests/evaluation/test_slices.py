@@ -16,9 +16,9 @@ from ml_pipeline.evaluation.slices import (
     group_scored,
     slice_labels,
     slice_report,
-    slice_table,
     summary,
 )
+from ml_pipeline.reporting.pages import slice_table
 from tests.configs import shipped_params_dict
 
 SLICES = {"columns": ["sex", "race", "age"], "bands": {"age": [30, 60]}, "min_count": 40}

@@ -9,9 +9,8 @@ import pytest
 
 from commands.compose import compose
 from ml_pipeline.core.config import TASK_METRICS, load_params
-from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES
+from ml_pipeline.evaluation.catalog import DISPARITIES, INTERVAL_SUFFIXES
 from ml_pipeline.evaluation.metrics import score
-from ml_pipeline.evaluation.slices import DISPARITIES
 from stages import evaluate, prepare, train, validate
 from tests.conftest import ROOT, tiny_overrides
 

@@ -7,11 +7,13 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, RegisterConfig
+from ml_pipeline.core.errors import StageError
 from ml_pipeline.registry.promotion import CHAMPION, REJECTED, Candidate, Champion, decide
-from ml_pipeline.registry.slice_gate import slice_checks
+from ml_pipeline.registry.slice_gate import check_slices_exist, slice_checks
 from ml_pipeline.tracking.session import Tracking
 from stages import register
 from tests.registry import test_registry_state
@@ -83,6 +85,15 @@ def test_without_a_comparable_champion_the_rule_says_why() -> None:
     assert other["passed"] and other["rule"].endswith(
         "(not gated: champion was tested on other data)"
     )
+
+
+def test_an_evaluation_without_slices_is_refused_in_one_line() -> None:
+    check_slices_exist(GATE, None)  # gate off: nothing needed
+    check_slices_exist(SLICE_GATE, CHAMPION_SLICES)
+    with pytest.raises(
+        StageError, match=r"reports/slices.json has no slices .*: run .dvc repro evaluate."
+    ):
+        check_slices_exist(SLICE_GATE, {"min_count": None, "columns": {}, "worst": {}})
 
 
 def test_decide_rejects_a_model_better_overall_but_worse_on_a_slice() -> None:
