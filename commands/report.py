@@ -20,17 +20,22 @@ import pandas as pd
 import yaml
 
 from ml_pipeline.core import paths, progress
-from ml_pipeline.core.config import GateRuleConfig, parse_params
+from ml_pipeline.core.config import GateRuleConfig, Params, parse_params
 from ml_pipeline.core.errors import StageError, entry_point
 from ml_pipeline.evaluation import plots
 from ml_pipeline.evaluation.plots import PLOT_SPECS, PLOT_TITLES
 from ml_pipeline.reporting.charts import chart
+from ml_pipeline.reporting.pages import folded, lead, slice_tables
 from ml_pipeline.reporting.verdicts import verdict
+
+
+def load_params_text(params_text: str) -> Params:
+    return parse_params(yaml.safe_load(params_text) or {})
 
 
 def load_gate(params_text: str) -> list[GateRuleConfig]:
     """The `report.gate` rules of a params.yaml text."""
-    return parse_params(yaml.safe_load(params_text) or {}).report.gate
+    return load_params_text(params_text).report.gate
 
 
 def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[str]:
@@ -140,10 +145,46 @@ def render_comparison(name: str, base: pd.DataFrame | None, new: pd.DataFrame, p
     plots.save(fig, path)
 
 
+def page_sections(
+    base: str, rev: str | None, metrics: dict, params: dict, failures: list[str]
+) -> list[str]:
+    """The report down to the plots: first what a reviewer needs (the gate, pages.lead), then
+    the metrics, slices, parameters and registration, each folded."""
+    head = rev or "workspace"
+    new_metrics = json.loads(read_at(rev, str(paths.METRICS)) or "{}")
+    base_metrics = json.loads(read_at(base, str(paths.METRICS)) or "{}")
+    slices, base_slices = (json.loads(read_at(r, str(paths.SLICES)) or "{}") for r in (rev, base))
+    primary = load_params_text(read_at(rev, str(paths.PARAMS)) or "{}").registration.primary_metric
+    noise = cv_noise(new_metrics)
+    change = verdict(primary, base_metrics.get(primary), new_metrics.get(primary), noise)
+    sections = [
+        f"# Pipeline report: `{head}` vs `{base}`",
+        "**Gate: FAILED**\n\n" + "\n".join(f"- {line}" for line in failures)
+        if failures
+        else "**Gate: passed** (no gated metric worse than its tolerance)",
+        lead(new_metrics, slices, primary, base_metrics, change),
+        "## Metrics\n\n✅/❌: better/worse than the base by more than the CV standard deviation "
+        f"({_fmt(noise)}); ≈: within it.\n\n"
+        + folded("Every metric, base → new", metrics_table(metrics, noise)),
+        "## Slices\n\n"
+        + folded(
+            "Per slice: rows, 95 % intervals, disparities",
+            slice_tables(slices, primary, base_slices or None),
+        ),
+        "## Parameters\n\n" + folded("Changed parameters", params_table(params)),
+    ]
+    registration = read_at(rev, str(paths.REGISTRATION))
+    if registration:
+        decided = json.loads(registration)
+        shown = f"```json\n{json.dumps(decided, indent=2)}\n```"
+        summary = f"{decided['decision']}: {decided['reasons'][0]}"
+        sections.append("## Registration\n\n" + folded(summary, shown))
+    return sections
+
+
 def write_report(base: str, rev: str | None, output: Path) -> int:
     """Write the report; return the exit status (1 when the gate fails or base has no metrics)."""
     output.mkdir(parents=True, exist_ok=True)
-    head = rev or "workspace"
     for name in filter(None, [base, rev]):
         known = subprocess.run(
             ["git", "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}"], capture_output=True
@@ -157,23 +198,8 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
     progress.note(f"report: dvc metrics diff and params diff {' '.join(revs)}")
     metrics = dvc_json("metrics", "diff", *revs, "--all")
     params = dvc_json("params", "diff", *revs)
-    new_metrics = json.loads(read_at(rev, str(paths.METRICS)) or "{}")
     failures = gate_failures(metrics, load_gate(read_at(rev, str(paths.PARAMS)) or "{}"))
-
-    sections = [
-        f"# Pipeline report: `{head}` vs `{base}`",
-        "**Gate: FAILED**\n\n" + "\n".join(f"- {line}" for line in failures)
-        if failures
-        else "**Gate: passed** (no gated metric worse than its tolerance)",
-        "## Metrics\n\n✅/❌: better/worse than the base by more than the CV standard deviation "
-        f"({_fmt(cv_noise(new_metrics))}); ≈: within it.\n\n"
-        f"{metrics_table(metrics, cv_noise(new_metrics))}",
-        f"## Parameters\n\n{params_table(params)}",
-    ]
-    registration = read_at(rev, str(paths.REGISTRATION))
-    if registration:
-        decision = json.loads(registration)
-        sections.append(f"## Registration\n\n```json\n{json.dumps(decision, indent=2)}\n```")
+    sections = page_sections(base, rev, metrics, params, failures)
     images, charts = [], []
     for name in PLOT_SPECS:
         new_text, base_text = (
@@ -189,10 +215,9 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
         render_comparison(name, base_frame, new_frame, output / image)
         images.append(f"`{image}`")
         charts.append(chart(name, *PLOT_SPECS[name], PLOT_TITLES[name], base_frame, new_frame))
-    sections.append(
-        "## Plots\n\n" + "\n\n".join(charts) + "\n\nPNG versions (base grey, new blue): "
-        f"{', '.join(images)} in the `pipeline-report` artifact of the workflow run."
-    )
+    pngs = f"PNG versions (base grey, new blue): {', '.join(images)} in the `pipeline-report` "
+    shown = "\n\n".join(charts) + f"\n\n{pngs}artifact of the workflow run."
+    sections.append("## Plots\n\n" + folded(f"{len(charts)} charts, base and new", shown))
     (output / "report.md").write_text("\n\n".join(sections) + "\n")
     print(f"report: wrote {output / 'report.md'}" + (" (gate failed)" if failures else ""))
     return 1 if failures else 0

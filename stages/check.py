@@ -8,10 +8,13 @@ its report, whose content never changes: DVC runs it first, and it only costs a 
 
 from __future__ import annotations
 
+import yaml
+
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import load_params
 from ml_pipeline.core.cost import cost_output
-from ml_pipeline.core.errors import entry_point
+from ml_pipeline.core.declared_params import declared, missing
+from ml_pipeline.core.errors import StageError, entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 
 REPORT = {"params.yaml": "valid"}  # constant: depending on it re-runs nothing
@@ -21,6 +24,12 @@ REPORT = {"params.yaml": "valid"}  # constant: depending on it re-runs nothing
 def main(argv: list[str] | None = None) -> None:
     paths.CHECK_REPORT.unlink(missing_ok=True)  # as DVC does: no stale "valid"
     load_params(paths.PARAMS)
+    absent = missing(yaml.safe_load(paths.PARAMS.read_text()), declared(paths.DVC_YAML))
+    if absent:
+        raise StageError(
+            f"{paths.PARAMS} lacks {'; '.join(absent)}: add the key to its conf/ group file "
+            "(null where it does not apply, e.g. `slices: null` under data:), then make params"
+        )
     publish({paths.CHECK_REPORT: json_writer(REPORT), **cost_output("check")})
     print(f"check: {paths.PARAMS} is valid")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -24,6 +25,7 @@ from ml_pipeline.evaluation.plots import (
     render_pngs,
     write_tables,
 )
+from ml_pipeline.evaluation.slices import NO_SLICES, slice_report, summary
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.cv import CV_METRIC
 from ml_pipeline.modeling.model_dir import load_pipeline
@@ -34,6 +36,7 @@ class Evaluation:
     metrics: dict[str, float | None]
     timings: dict[str, float]
     plots: dict[str, pd.DataFrame]
+    slices: dict[str, Any]  # reports/slices.json
 
 
 def run(
@@ -52,6 +55,10 @@ def run(
     interval = train_report.get(conformal.KEY)  # regression: the model's prediction interval
     if interval is not None:
         metrics |= conformal.interval_metrics(target, predicted, interval)
+    slices = NO_SLICES
+    if data.slices is not None:  # per-slice metrics (evaluation/slices.py): a summary in metrics
+        slices = slice_report(scored, data.slices, params.seed, data.task)
+        metrics |= summary(slices, params.registration.primary_metric)
     if scored.proba is not None and scored.positive is not None:
         plots = classification_plots(
             target,
@@ -80,7 +87,7 @@ def run(
         "fit_seconds": round(train_report["fit_seconds"], 3),
         "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
     }
-    return Evaluation(metrics=metrics, timings=timings, plots=plots)
+    return Evaluation(metrics=metrics, timings=timings, plots=plots, slices=slices)
 
 
 def caption(params: Params, result: Evaluation) -> str:
@@ -102,6 +109,7 @@ def main(argv: list[str] | None = None) -> None:
         {
             paths.METRICS: json_writer(result.metrics),
             paths.TIMINGS: json_writer(result.timings),
+            paths.SLICES: json_writer(result.slices),
             paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
             paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
             **cost_output("evaluate"),

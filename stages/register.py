@@ -38,6 +38,8 @@ from ml_pipeline.registry.promotion import (
     finished,
     passes_thresholds,
 )
+from ml_pipeline.registry.slice_gate import champion_slices, check_slices_exist
+from ml_pipeline.reporting.pages import slice_table
 from ml_pipeline.tracking.lineage import DVC_PREFIX, Lineage, file_md5, lock_hashes
 from ml_pipeline.tracking.session import (
     Tracking,
@@ -154,6 +156,9 @@ def promote(
         if champion is not None and candidate.registered_as is None:
             value, basis = champion_value(params, version, lineage)
             champion = replace(champion, value=value, basis=basis)
+            if params.registration.slice_gate:  # its per-slice numbers (registry/slice_gate.py)
+                found, why = champion_slices(client, version, lineage)
+                champion = replace(champion, slices=found, slices_basis=why)
         registration = decide(candidate, champion, params.registration, name)
         if not registration.register_version:
             return registration
@@ -192,7 +197,8 @@ def evaluation_md5() -> str:
     """md5 of what `evaluate` wrote that the run shows: metrics.json and the plot tables (the
     figures are drawn from them)."""
     digest = hashlib.md5()
-    for path in [paths.METRICS, *sorted(paths.PLOTS_DIR.iterdir())]:
+    slices = [paths.SLICES] if paths.SLICES.is_file() else []  # from before per-slice metrics
+    for path in [paths.METRICS, *slices, *sorted(paths.PLOTS_DIR.iterdir())]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
@@ -215,7 +221,9 @@ def log_evaluation(
         dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
         defined = {k: v for k, v in metrics.items() if v is not None}  # null: undefined (README)
         mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)
-        log_files([paths.FIGURES_DIR, paths.TIMINGS])
+        log_files([paths.FIGURES_DIR, paths.TIMINGS, paths.SLICES])  # slices.json: the gate's
+        if paths.SLICES.is_file():  # the per-slice metrics as a table in the MLflow UI
+            mlflow.log_table(slice_table(read_json(paths.SLICES)), "slices_table.json")
         curve = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV
         if curve.exists():  # boosting
             name, losses = f"test_{loss_name(params.data.task)}", pd.read_csv(curve)["loss"]
@@ -223,10 +231,12 @@ def log_evaluation(
         log_batch(tracking, run_id, tags={EVALUATION_TAG: digest})  # last: all was logged
 
 
-def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Registration:
+def run(  # slices: reports/slices.json, for register.slice_gate
+    params: Params, tracking: Tracking, run_info: dict, metrics: dict, slices: dict | None = None
+) -> Registration:
     """Log the evaluation to the run of `run_info`, gate it and register it when it passes;
     log the decision."""
-    candidate = Candidate(run_info["run_id"], metrics)
+    candidate = Candidate(run_info["run_id"], metrics, slices=slices)
     with active_run(tracking, candidate.run_id) as mlflow_run:
         log_evaluation(tracking, params, run_info, metrics, mlflow_run.data.tags)
         lineage = Lineage.from_tags(mlflow_run.data.tags)
@@ -273,7 +283,9 @@ def main(argv: list[str] | None = None) -> None:
         written.stat()  # a missing one raises FileNotFoundError naming it: one line
     run_info = read_json(paths.RUN_INFO)
     tracking = connect(params.tracking.experiment)
-    registration = run(params, tracking, run_info, metrics)
+    slices = read_json(paths.SLICES) if paths.SLICES.is_file() else None
+    check_slices_exist(params.registration, slices)
+    registration = run(params, tracking, run_info, metrics, slices)
     print(f"register: {registration.summary()}; {tracking.timer.summary()}")
 
 

@@ -177,6 +177,8 @@ class Params(Strict):
                     f"{', '.join(known)}); choose the dataset's gate with "
                     "`- override /register: <option>` in its conf/data file"
                 )
+        if self.registration.slice_gate and self.data.slices is None:
+            raise ValueError("register.slice_gate needs slice columns: set data.slices")
         if self.search.enabled:
             check_search(self.search, self.model, self.data.task)
         return self

@@ -23,6 +23,28 @@ class ValueMap(Strict):
     new: str
 
 
+class SlicesConfig(Strict):
+    """Groups of test rows `evaluate` scores apart (evaluation/slices.py): one slice per value
+    of each column in `columns`, or per band of a numeric column with edges in `bands`
+    (`age: [25, 45]`: < 25, [25, 45), >= 45). A slice of fewer than `min_count` test rows is
+    shown but not judged (worst slice, disparities, the per-slice gate)."""
+
+    columns: list[str] = Field(min_length=1)
+    bands: dict[str, list[float]] = {}
+    min_count: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _check_bands(self) -> SlicesConfig:
+        for column, edges in self.bands.items():
+            if column not in self.columns:
+                raise ValueError(f"data.slices.bands.{column}: not in data.slices.columns")
+            if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+                raise ValueError(
+                    f"data.slices.bands.{column}: give one or more edges in increasing order"
+                )
+        return self
+
+
 class DataConfig(Strict):
     name: str
     task: Task
@@ -39,6 +61,7 @@ class DataConfig(Strict):
     time_column: str | None = None
     # The dataset's own split as a true/false column (true = train row), for split=predefined.
     split_column: str | None = None
+    slices: SlicesConfig | None = None  # per-slice metrics of the test split (None: none)
 
     @property
     def features(self) -> list[str]:
@@ -58,6 +81,14 @@ class DataConfig(Strict):
             raise ValueError(f"data.target {self.target!r} is also listed as a feature column")
         if not seen:
             raise ValueError("no feature columns: list some in data.numeric/categorical/ordinal")
+        bands = self.slices.bands if self.slices else {}
+        for column in self.slices.columns if self.slices else []:
+            if column not in seen or (column in bands) != (column in self.numeric):
+                kind = "a numeric" if column in bands else "a categorical or ordinal"
+                raise ValueError(
+                    f"data.slices.columns: {column!r} is not {kind} feature column (bands are "
+                    "for data.numeric columns, every other slice column for a categorical one)"
+                )
         return self
 
 

@@ -72,6 +72,9 @@ class RegisterConfig(Directed):
     # score of at least `baseline_margin` (evaluation/baselines.py, registry/promotion.py).
     beat_baseline: bool
     baseline_margin: float = Field(ge=0, lt=1)
+    # Refuse a model whose primary metric on a judged slice (data.slices) is worse than the
+    # champion's on that slice beyond the slice's 95 % interval (registry/slice_gate.py).
+    slice_gate: bool = False
 
     def named_metrics(self) -> list[tuple[str, str]]:
         """(config key, metric) for every metric the gate names."""

@@ -17,6 +17,7 @@ LEARNING_CURVE_CSV = "learning_curve.csv"  # in PLOTS_DIR: the test loss per boo
 VALIDATION_REPORT = Path("reports/validation.json")
 VALIDATION_HTML = Path("reports/validation.html")
 RUN_INFO = Path("models/run.json")
+SLICES = Path("reports/slices.json")  # per-slice test metrics (evaluation/slices.py)
 REGISTRATION = Path("reports/registration.json")
 # The prepared splits by name, as lineage tags (`data.md5.<split>`) name them.
 PREPARED = {"train": PREPARED_TRAIN, "test": PREPARED_TEST}

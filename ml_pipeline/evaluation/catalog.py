@@ -8,6 +8,7 @@ by a wider interval shows in `interval_width` (lower is better).
 Names derived from them follow their base metric:
 
 - `cv_<m>_mean`, `cv_fold_<m>`, `test_<m>` (a learning curve), `baseline.<m>`: as `<m>`;
+- `slice_worst.<m>`: `<m>` on the worst judged slice (evaluation/slices.py), as `<m>`;
 - `skill.<m>`: 1 − error / baseline error (evaluation/baselines.py), higher is better;
 - `cv_<m>_std` (a spread), timings (`*_seconds`, `*_ms_per_row`) and the bounds of a 95 %
   interval (`<m>.ci_lower`, `<m>.ci_upper`, evaluation/intervals.py): not ranked (the gate reads
@@ -27,6 +28,8 @@ Direction = Literal["higher", "lower"]
 Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
 INTERVAL_SUFFIXES = (".ci_lower", ".ci_upper")
+WORST_PREFIX = "slice_worst."  # `<m>` on the worst judged slice (evaluation/slices.py)
+DISPARITIES = ("demographic_parity_difference", "equalized_odds_difference")  # per slice column
 NOT_RANKED_SUFFIXES = ("_std", "_seconds", "_ms_per_row", *INTERVAL_SUFFIXES)
 
 
@@ -175,7 +178,7 @@ def base_metric(name: str) -> Metric | None:
     for suffix in INTERVAL_SUFFIXES:
         if name.endswith(suffix) and name.removesuffix(suffix) in METRICS:
             return METRICS[name.removesuffix(suffix)]
-    for prefix in ("baseline.", "skill.", "cv_fold_", "test_"):
+    for prefix in ("baseline.", "skill.", "cv_fold_", "test_", WORST_PREFIX):
         if name.startswith(prefix) and name.removeprefix(prefix) in METRICS:
             return METRICS[name.removeprefix(prefix)]
     if name.startswith("cv_"):

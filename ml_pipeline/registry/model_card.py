@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
 
 from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES, direction
 from ml_pipeline.monitoring.card import since_release
+from ml_pipeline.reporting.pages import folded, lead, slice_tables
 from ml_pipeline.tracking.ui import headline
+
+DETAILS = "Intended use, model, data, every metric, gate, limitations"  # folded in the card
 
 
 def data_summary(frame: pd.DataFrame, target: str, time_column: str | None) -> dict[str, Any]:
@@ -37,14 +41,18 @@ def model_card(
     decision: str,
     data: dict[str, dict[str, Any]] | None = None,
     links: dict[str, str] | None = None,
+    slices: dict[str, Any] | None = None,
 ) -> str:
-    """Intended use, data, metrics with the CV spread, gate decision, limitations, links."""
+    """First the primary metric with its interval, the worst slice and the decision; folded:
+    the per-slice tables (reports/slices.json), then intended use, data, metrics with the CV
+    spread, gate and limitations; the links last."""
     model = params.model.model_dump()
     family = model.pop("name")
     hyper = ", ".join(f"{k}={v}" for k, v in model.items())
     config = params.registration
+    top = card_lead(f"{params.data.name} · {family}", metrics, decision, config, slices)
     lines = [
-        f"**{params.data.name} · {family}**: {headline(metrics, config.primary_metric)}",
+        headline(metrics, config.primary_metric),
         "",
         "### Intended use",
         f"Predicts `{params.data.target}` ({params.data.task}) from raw rows with the columns of "
@@ -76,16 +84,38 @@ def model_card(
         "",
         *since_release(),  # `monitor` replaces it with the batches it scored (monitoring/card.py)
         "",
+        *limitations(params.data.name),
+    ]
+    top.append(folded(DETAILS, "\n".join(lines)))
+    if links:
+        top += ["", "### Links"] + [f"- [{label}]({url})" for label, url in links.items()]
+    return "\n".join(top)
+
+
+def limitations(dataset: str) -> list[str]:
+    """The card's limits: one dataset, one test split, the data's biases."""
+    return [
         "### Limitations",
-        f"- Trained and tested on **{params.data.name}** only; rows from another population, "
+        f"- Trained and tested on **{dataset}** only; rows from another population, "
         "period or collection process may score worse than the numbers above.",
         "- One test split: differences smaller than the CV spread above are noise.",
         "- The model learns the patterns of its training data, biases included; check the class "
-        "balance above and per-group errors before decisions about people.",
+        "balance above and the per-slice errors (where data.slices names groups) before "
+        "decisions about people.",
     ]
-    if links:
-        lines += ["", "### Links"] + [f"- [{label}]({url})" for label, url in links.items()]
-    return "\n".join(lines)
+
+
+def card_lead(
+    title: str, metrics: dict[str, Any], decision: str, config: Any, slices: dict | None
+) -> list[str]:
+    """The card's first lines (pages.lead: the primary metric, its interval, the worst slice),
+    the decision, then the per-slice tables folded."""
+    primary = config.primary_metric
+    lines = [f"**{title}** · {lead(metrics, slices, primary)}  ", f"Decision: {decision}.", ""]
+    if slices and slices.get("columns"):
+        summary = f"Per-slice metrics ({', '.join(slices['columns'])}): counts, 95 % intervals"
+        lines += [folded(summary + ", disparities", slice_tables(slices, primary)), ""]
+    return lines
 
 
 def data_section(data: dict[str, dict[str, Any]]) -> list[str]:
@@ -138,4 +168,5 @@ def card_context(run_info: dict[str, str], params: Any) -> dict[str, Any]:
         "Validation report (validation.html, run artifact)": f"{run}/artifacts/validation.html",
         "params.yaml of the run (run artifact)": f"{run}/artifacts/params.yaml",
     }
-    return {"data": data, "links": links}
+    slices = json.loads(paths.SLICES.read_text()) if paths.SLICES.is_file() else None
+    return {"data": data, "links": links, "slices": slices}

@@ -13,6 +13,7 @@ from typing import Any, Final, Literal
 from ml_pipeline.core.config import Direction, RegisterConfig
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation.baselines import skill
+from ml_pipeline.registry.slice_gate import slice_checks
 from ml_pipeline.tracking.lineage import DECISION_TAG, VERSION_TAG
 
 CHAMPION: Final = "champion"
@@ -37,6 +38,7 @@ class Candidate:
     registered_as: int | None = None
     holds: tuple[str, ...] = ()
     decided: str | None = None
+    slices: Mapping[str, Any] | None = None  # reports/slices.json, for register.slice_gate
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Champion:
     value: float | None = None
     basis: str = ""
     recorded: float | None = None
+    slices: Mapping[str, Any] | None = None  # its run's slices.json where comparable
+    slices_basis: str = "slices not read"
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,7 @@ def decide(
     metric = config.primary_metric
     value = candidate.metrics[metric]
     checks = tuple(check_thresholds(config, candidate.metrics))
+    checks += slice_checks(config, candidate.slices, champion)  # registry/slice_gate.py
     common: dict[str, Any] = {
         "registered_model": registered_model,
         "primary_metric": {"name": metric, "direction": config.direction, "value": value},

@@ -9,7 +9,7 @@ import pytest
 
 from commands.compose import compose
 from ml_pipeline.core.config import TASK_METRICS, load_params
-from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES
+from ml_pipeline.evaluation.catalog import DISPARITIES, INTERVAL_SUFFIXES
 from ml_pipeline.evaluation.metrics import score
 from stages import evaluate, prepare, train, validate
 from tests.conftest import ROOT, tiny_overrides
@@ -35,7 +35,15 @@ def test_tiny_runs_through_every_stage_in_process(
     result = evaluate.run(params, model, test_rows, train_report)
     tested = TASK_METRICS["classification"]
     bounds = [f"{m}{suffix}" for m in tested for suffix in INTERVAL_SUFFIXES]
-    assert list(result.metrics) == [*tested, *bounds, "cv_accuracy_mean", "cv_accuracy_std"]
+    slices = ["slice_worst.roc_auc", *(f"slice_max.{d}" for d in DISPARITIES)]
+    assert list(result.metrics) == [
+        *tested,
+        *bounds,
+        *slices,
+        "cv_accuracy_mean",
+        "cv_accuracy_std",
+    ]
+    assert set(result.slices["columns"]) == {"sex", "race", "age"}  # tiny: adult's slices
     assert result.metrics["roc_auc"] >= 0.8  # tiny's registration threshold, even when quick
     for m in tested:  # each test metric within its 95 % interval
         assert (

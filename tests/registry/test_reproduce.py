@@ -86,6 +86,7 @@ data:
   categorical: [cut, color, clarity]
   ordinal: {}
   time_column: null
+  slices: null
 """
 
 
