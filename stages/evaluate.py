@@ -13,6 +13,7 @@ from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
+from ml_pipeline.evaluation.calibration import reliability_table
 from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.evaluation.importance import importance
 from ml_pipeline.evaluation.intervals import intervals
@@ -55,6 +56,9 @@ def run(
             scored.proba[:, scored.classes.index(scored.positive)],
             scored.positive,
             settings.curve_max_points,
+        )
+        plots[paths.CALIBRATION_CSV] = reliability_table(
+            target.to_numpy().astype(str), scored.proba, scored.classes, scored.positive
         )
     else:
         plots = regression_plots(target, predicted, settings.plot_max_points, params.seed)

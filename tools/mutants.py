@@ -890,6 +890,22 @@ MUTANTS = [
         ("tests/validation/test_datadraft.py",),
         must_kill=True,
     ),
+    Mutant(
+        "ece sums the bins' gaps before the absolute value",
+        "ml_pipeline/evaluation/calibration.py",
+        '"ece": np.abs(sums[:, 1:]).sum(1) / n}',
+        '"ece": np.abs(sums[:, 1:].sum(1)) / n}',
+        ("tests/evaluation/test_calibration.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "multi-class brier on the top label only",
+        "ml_pipeline/evaluation/calibration.py",
+        "        brier = ((proba - truth) ** 2).sum(1)",
+        "        brier = (probability - hit) ** 2",
+        ("tests/evaluation/test_calibration.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -14,6 +14,7 @@ TIMINGS = Path("reports/timings.json")
 PLOTS_DIR = Path("reports/plots")
 FIGURES_DIR = Path("reports/figures")
 LEARNING_CURVE_CSV = "learning_curve.csv"  # in PLOTS_DIR: the test loss per boosting iteration
+CALIBRATION_CSV = "calibration.csv"  # in PLOTS_DIR: the reliability curve of a classifier
 VALIDATION_REPORT = Path("reports/validation.json")
 VALIDATION_HTML = Path("reports/validation.html")
 RUN_INFO = Path("models/run.json")

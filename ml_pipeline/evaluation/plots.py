@@ -20,6 +20,7 @@ PLOT_SPECS: dict[str, tuple[str, str, str]] = {
     "residuals.csv": ("scatter", "predicted", "residual"),
     "importance.csv": ("bar", "importance", "feature"),
     "learning_curve.csv": ("line", "iteration", "loss"),
+    "calibration.csv": ("line", "mean_predicted", "observed"),
 }
 PLOT_TITLES = {
     "confusion.csv": "Confusion matrix (test split)",
@@ -29,6 +30,7 @@ PLOT_TITLES = {
     "residuals.csv": "Residuals (test split)",
     "importance.csv": "Permutation importance (test split)",
     "learning_curve.csv": "Test loss by boosting iteration (log loss or RMSE)",
+    "calibration.csv": "Reliability curve (test split, 10 probability bins)",
 }
 
 
@@ -87,6 +89,8 @@ def draw(
         matrix = skm.confusion_matrix(table[y], table[x], labels=labels)
         skm.ConfusionMatrixDisplay(matrix, display_labels=labels).plot(ax=ax, colorbar=False)
     elif kind == "line":
+        if name == "calibration.csv":  # perfectly calibrated: observed rate = probability
+            ax.plot([0, 1], [0, 1], linestyle=":", color="0.5")
         ax.plot(table[x], table[y], color=colour, label=label or None)
     elif kind == "scatter":
         ax.scatter(table[x], table[y], s=4, alpha=0.5, color=colour, label=label or None)
