@@ -18,6 +18,7 @@ from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.evaluation.importance import importance
 from ml_pipeline.evaluation.intervals import intervals
 from ml_pipeline.evaluation.metrics import rounded, score
+from ml_pipeline.evaluation.paired import predictions_frame
 from ml_pipeline.evaluation.plots import (
     classification_plots,
     regression_plots,
@@ -34,6 +35,7 @@ class Evaluation:
     metrics: dict[str, float | None]
     timings: dict[str, float]
     plots: dict[str, pd.DataFrame]
+    predictions: pd.DataFrame  # per test row (evaluation/paired.py)
 
 
 def run(
@@ -80,7 +82,7 @@ def run(
         "fit_seconds": round(train_report["fit_seconds"], 3),
         "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
     }
-    return Evaluation(metrics=metrics, timings=timings, plots=plots)
+    return Evaluation(metrics, timings, plots, predictions_frame(scored))
 
 
 def caption(params: Params, result: Evaluation) -> str:
@@ -102,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         {
             paths.METRICS: json_writer(result.metrics),
             paths.TIMINGS: json_writer(result.timings),
+            paths.PREDICTIONS: lambda p: result.predictions.to_parquet(p, index=False),
             paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
             paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
             **cost_output("evaluate"),

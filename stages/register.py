@@ -27,6 +27,7 @@ from ml_pipeline.evaluation.curves import loss_name
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.registry.model_card import card_context, model_card
+from ml_pipeline.registry.pairing import with_paired
 from ml_pipeline.registry.promotion import (
     ALIAS_TAG,
     CHAMPION,
@@ -154,6 +155,7 @@ def promote(
         if champion is not None and candidate.registered_as is None:
             value, basis = champion_value(params, version, lineage)
             champion = replace(champion, value=value, basis=basis)
+            champion = with_paired(params, version, champion, lineage)  # registry/pairing.py
         registration = decide(candidate, champion, params.registration, name)
         if not registration.register_version:
             return registration
@@ -215,7 +217,7 @@ def log_evaluation(
         dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
         defined = {k: v for k, v in metrics.items() if v is not None}  # null: undefined (README)
         mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)
-        log_files([paths.FIGURES_DIR, paths.TIMINGS])
+        log_files([paths.FIGURES_DIR, paths.TIMINGS, paths.PREDICTIONS])  # registry/pairing.py
         curve = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV
         if curve.exists():  # boosting
             name, losses = f"test_{loss_name(params.data.task)}", pd.read_csv(curve)["loss"]
@@ -253,7 +255,9 @@ def run(params: Params, tracking: Tracking, run_info: dict, metrics: dict) -> Re
                 tags = {k: v for k, v in lineage.to_tags().items() if k.startswith(DVC_PREFIX)}
                 tags |= registration.run_tags()
                 tags[NOTE] = run_note(params, metrics, registration.report())
-                log_batch(tracking, candidate.run_id, tags=tags)
+                log_batch(
+                    tracking, candidate.run_id, metrics=registration.paired_metrics(), tags=tags
+                )
                 mlflow.log_text(staged[paths.REGISTRATION].read_text(), paths.REGISTRATION.name)
 
         written = {

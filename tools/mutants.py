@@ -906,6 +906,38 @@ MUTANTS = [
         ("tests/evaluation/test_calibration.py",),
         must_kill=True,
     ),
+    Mutant(
+        "paired bootstrap pairs a replicate with another",
+        "ml_pipeline/evaluation/paired.py",
+        "            draws[name].append(values - before[name])",
+        "            draws[name].append(values - before[name][::-1])",
+        ("tests/evaluation/test_paired.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "paired interval excludes zero on the higher side only",
+        "ml_pipeline/evaluation/paired.py",
+        '        return self.ci_lower > 0 if direction == "higher" else self.ci_upper < 0',
+        "        return self.ci_lower > 0",
+        ("tests/evaluation/test_paired.py", "tests/registry/test_promotion.py"),
+        must_kill=True,
+    ),
+    Mutant(
+        "register.require_paired_interval ignored",
+        "ml_pipeline/registry/promotion.py",
+        "    if better and config.require_paired_interval:",
+        "    if False:",
+        ("tests/registry/test_promotion.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "champion re-scored although its run logged its predictions",
+        "ml_pipeline/registry/pairing.py",
+        "    if same_test and version.run_id:",
+        "    if False:",
+        ("tests/registry/test_pairing.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -72,6 +72,9 @@ class RegisterConfig(Directed):
     # score of at least `baseline_margin` (evaluation/baselines.py, registry/promotion.py).
     beat_baseline: bool
     baseline_margin: float = Field(ge=0, lt=1)
+    # Champion only when the paired difference of the primary metric with the champion on the
+    # same test rows has a 95 % interval on the better side of zero (registry/pairing.py).
+    require_paired_interval: bool = False
 
     def named_metrics(self) -> list[tuple[str, str]]:
         """(config key, metric) for every metric the gate names."""
