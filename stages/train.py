@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     train = pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     tags |= host_tags()  # the machine it trained on: on the run, not the version
-    with active_run(tracking, **tags):
+    with active_run(tracking, system_metrics=params.tracking.system_metrics_seconds, **tags):
         pipeline, report = run(params, train)
         data = model_data(params)
         kwargs = model_kwargs(pipeline, features_and_target(train.head(100), data)[0])

@@ -938,6 +938,22 @@ MUTANTS = [
         ("tests/registry/test_pairing.py",),
         must_kill=True,
     ),
+    Mutant(
+        "system metrics never logged",
+        "ml_pipeline/tracking/session.py",
+        "            log_system_metrics=system_metrics is not None,",
+        "            log_system_metrics=False,",
+        ("tests/tracking/test_system_metrics.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "system metrics at MLflow's default interval",
+        "ml_pipeline/tracking/session.py",
+        "            mlflow.set_system_metrics_sampling_interval(system_metrics)",
+        "            pass",
+        ("tests/tracking/test_system_metrics.py",),
+        must_kill=True,
+    ),
 ]
 
 

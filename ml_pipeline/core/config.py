@@ -135,6 +135,9 @@ class TrackingConfig(Strict):
 
     experiment: str = Field(min_length=1)
     registered_model: str = Field(min_length=1)
+    # CPU, memory, disk, network sampled every that many seconds on the train and search runs
+    # (MLflow system metrics, `system/*`); null: off.
+    system_metrics_seconds: float | None = Field(gt=0)
 
 
 class Params(Strict):
