@@ -6,6 +6,7 @@ commands/mlflow_cli.py, out of the training path.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -178,6 +179,7 @@ def active_run(
             log_batch(tracking, run_id, tags=owner)
         if system_metrics is not None:  # read when the monitor starts, with the run
             mlflow.set_system_metrics_sampling_interval(system_metrics)
+            logging.getLogger(mlflow.system_metrics.__name__).setLevel(logging.WARNING)  # no INFO
         run = mlflow.start_run(
             log_system_metrics=system_metrics is not None,
             run_id=run_id,
