@@ -21,6 +21,7 @@ from ml_pipeline.features.guards import check as check_features
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
+from ml_pipeline.modeling.calibration import resolve
 from ml_pipeline.modeling.pipeline import build_pipeline
 from ml_pipeline.tracking.lineage import file_md5, host_tags, run_lineage
 from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
@@ -37,6 +38,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     features, target = features_and_target(train, data)
     pipeline = build_pipeline(data, params.model, params.seed)
     folds = cv.folds(params, features, target)  # the search's trials fit on these too
+    pipeline, chosen = resolve(params, pipeline, features, target, folds)  # calibration: auto
     scores = cv.cross_validate(pipeline, features, target, folds, data.task, params.cv.n_jobs)
     started = time.perf_counter()
     progress.note(f"train: fitting {params.model.name} on {len(features):,} rows")
@@ -48,7 +50,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         "cv_std": statistics.pstdev(scores),
         "fit_seconds": time.perf_counter() - started,
         "warnings": warnings,
-    }
+    } | chosen
     return pipeline, report
 
 

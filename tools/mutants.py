@@ -954,6 +954,30 @@ MUTANTS = [
         ("tests/tracking/test_system_metrics.py",),
         must_kill=True,
     ),
+    Mutant(
+        "calibration auto never calibrates",
+        "ml_pipeline/modeling/calibration.py",
+        "    return min(METHODS, key=lambda m: scores[m]), scores",
+        '    return "none", scores',
+        ("tests/modeling/test_calibration_step.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "calibration step ignores the method",
+        "ml_pipeline/modeling/calibration.py",
+        "    return CalibratedClassifierCV(estimator, method=method)",
+        "    return CalibratedClassifierCV(estimator)",
+        ("tests/modeling/test_calibration_step.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "calibration refused for no task",
+        "ml_pipeline/core/config.py",
+        '    if calibration != "none" and data.task != "classification":',
+        "    if False:",
+        ("tests/modeling/test_calibration_step.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -14,7 +14,18 @@ from ml_pipeline.evaluation.catalog import CV_METRICS, SEARCH_METRICS, check_dir
 # is passed to its estimator by name (modeling/pipeline.py FAMILIES); to add a family see README.
 
 
-class HgbConfig(Strict):
+class Calibrated(Strict):
+    """A classifier's optional calibration step (modeling/calibration.py): none, sigmoid or
+    isotonic (CalibratedClassifierCV around the estimator), or auto (chosen on train's CV)."""
+
+    calibration: Literal["none", "sigmoid", "isotonic", "auto"]
+
+
+# Keys of a family's config that are not its estimator's arguments.
+NOT_ESTIMATOR_KEYS = {"name", "calibration"}
+
+
+class HgbConfig(Calibrated):
     name: Literal["hgb"]
     learning_rate: float = Field(gt=0)
     max_iter: int = Field(ge=1)
@@ -24,7 +35,7 @@ class HgbConfig(Strict):
     l2_regularization: float = Field(ge=0)
 
 
-class RfConfig(Strict):
+class RfConfig(Calibrated):
     name: Literal["rf"]
     n_estimators: int = Field(ge=1)
     max_depth: int | None = Field(ge=1)
@@ -33,13 +44,13 @@ class RfConfig(Strict):
     n_jobs: int
 
 
-class LinearConfig(Strict):
+class LinearConfig(Calibrated):
     name: Literal["linear"]
     alpha: float = Field(gt=0)
     max_iter: int = Field(ge=1)
 
 
-class LgbmConfig(Strict):
+class LgbmConfig(Calibrated):
     """LightGBM gradient boosting (native categorical splits on the encoded categories)."""
 
     name: Literal["lgbm"]
@@ -138,10 +149,10 @@ def check_search(search: SearchConfig, model: Any, task: str) -> None:
             f"search.family {search.family!r} but model.name is {model.name!r}; "
             f"pass -S model={search.family} with -S search={search.name}"
         )
-    unknown = sorted(set(search.space) - set(type(model).model_fields) - {"name"})
-    if unknown or "name" in search.space:
-        allowed = ", ".join(k for k in type(model).model_fields if k != "name")
-        bad = unknown[0] if unknown else "name"
+    unknown = sorted(set(search.space) - set(type(model).model_fields) - NOT_ESTIMATOR_KEYS)
+    if unknown or NOT_ESTIMATOR_KEYS & set(search.space):
+        allowed = ", ".join(k for k in type(model).model_fields if k not in NOT_ESTIMATOR_KEYS)
+        bad = unknown[0] if unknown else sorted(NOT_ESTIMATOR_KEYS & set(search.space))[0]
         raise ValueError(f"search.space.{bad}: not a {model.name} hyperparameter ({allowed})")
     for key, spec in search.space.items():  # every end of a range is a valid value of the key
         ends = spec.choices if spec.type == "categorical" else [spec.low, spec.high]
