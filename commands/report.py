@@ -23,8 +23,10 @@ from ml_pipeline.core import paths, progress
 from ml_pipeline.core.config import GateRuleConfig, parse_params
 from ml_pipeline.core.errors import StageError, entry_point
 from ml_pipeline.evaluation import plots
+from ml_pipeline.evaluation.paired import Paired
 from ml_pipeline.evaluation.plots import PLOT_SPECS, PLOT_TITLES
 from ml_pipeline.reporting.charts import chart
+from ml_pipeline.reporting.paired_rows import paired_for_report
 from ml_pipeline.reporting.verdicts import verdict
 
 
@@ -54,10 +56,13 @@ def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[st
     return failures
 
 
-def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
+def metrics_table(
+    diff: dict[str, dict], noise: float | None, paired: dict[str, Paired] | None = None
+) -> str:
     """Markdown table, old → new: every model metric, and the report values that changed.
 
-    The last column says if a model metric got better or worse, and whether by more than `noise`.
+    The last column says if a model metric got better or worse, and whether by more than `noise`
+    or, for a metric in `paired`, beyond its paired 95 % interval.
     """
     lines = ["| file | metric | base | new | delta | verdict |", "|---|---|---|---|---|---|"]
     unchanged = 0
@@ -68,7 +73,9 @@ def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
                 unchanged += 1
                 continue
             is_number = isinstance(delta, int | float)
-            flag = verdict(name, old, new, noise) if file == str(paths.METRICS) else ""
+            flag = ""
+            if file == str(paths.METRICS):
+                flag = verdict(name, old, new, noise, (paired or {}).get(name))
             shown = f"{delta:+.6g}" if is_number else "—"
             lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
     if unchanged:
@@ -159,6 +166,9 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
     params = dvc_json("params", "diff", *revs)
     new_metrics = json.loads(read_at(rev, str(paths.METRICS)) or "{}")
     failures = gate_failures(metrics, load_gate(read_at(rev, str(paths.PARAMS)) or "{}"))
+    raw = yaml.safe_load(read_at(rev, str(paths.PARAMS)) or "{}") or {}
+    positive, seed = (raw.get("data") or {}).get("positive_label"), raw.get("seed", 0)
+    paired, how = paired_for_report(base, rev, positive, seed)  # reporting/paired_rows.py
 
     sections = [
         f"# Pipeline report: `{head}` vs `{base}`",
@@ -166,8 +176,9 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
         if failures
         else "**Gate: passed** (no gated metric worse than its tolerance)",
         "## Metrics\n\n✅/❌: better/worse than the base by more than the CV standard deviation "
-        f"({_fmt(cv_noise(new_metrics))}); ≈: within it.\n\n"
-        f"{metrics_table(metrics, cv_noise(new_metrics))}",
+        f"({_fmt(cv_noise(new_metrics))}), or where both revisions scored the same test rows, "
+        f"with a paired 95 % interval that excludes zero; ≈: within it. Test rows: {how}.\n\n"
+        f"{metrics_table(metrics, cv_noise(new_metrics), paired)}",
         f"## Parameters\n\n{params_table(params)}",
     ]
     registration = read_at(rev, str(paths.REGISTRATION))

@@ -978,6 +978,22 @@ MUTANTS = [
         ("tests/modeling/test_calibration_step.py",),
         must_kill=True,
     ),
+    Mutant(
+        "PR verdicts ignore the paired interval",
+        "ml_pipeline/reporting/verdicts.py",
+        "    if paired is not None and paired.ci_lower is not None:",
+        "    if False:",
+        ("tests/reporting/test_verdicts_charts.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "PR report pairs revisions tested on other rows",
+        "ml_pipeline/reporting/paired_rows.py",
+        "    if None in test_md5 or len(test_md5) != 1:",
+        "    if None in test_md5:",
+        ("tests/reporting/test_paired_rows.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -54,6 +54,7 @@ def champion_rows(params: Params, version: Any, same_test: bool) -> tuple[Scored
     import mlflow
     import mlflow.sklearn
     import pandas as pd
+    from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
     from mlflow.exceptions import MlflowException
 
     from ml_pipeline.evaluation.metrics import score
@@ -61,6 +62,7 @@ def champion_rows(params: Params, version: Any, same_test: bool) -> tuple[Scored
     from ml_pipeline.features.recipe import model_data
 
     if same_test and version.run_id:
+        MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.set(False)  # no progress bar for one small file
         with tempfile.TemporaryDirectory(prefix="champion-") as folder:
             try:
                 local = mlflow.artifacts.download_artifacts(
