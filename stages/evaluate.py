@@ -82,7 +82,9 @@ def run(
         "fit_seconds": round(train_report["fit_seconds"], 3),
         "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
     }
-    return Evaluation(metrics, timings, plots, predictions_frame(scored))
+    return Evaluation(
+        metrics=metrics, timings=timings, plots=plots, predictions=predictions_frame(scored)
+    )
 
 
 def caption(params: Params, result: Evaluation) -> str:

@@ -204,7 +204,9 @@ def decide(
         "registered_model": registered_model,
         "primary_metric": {"name": metric, "direction": config.direction, "value": value},
         "thresholds": checks,
-        "paired": champion and paired_report(champion.paired, champion.paired_note),
+        "paired": None
+        if champion is None
+        else paired_report(champion.paired, champion.paired_note),
     }
     failed = [c for c in checks if not c["passed"]]
     kept = None if champion is None else {"version": champion.version, "value": champion.recorded}

@@ -115,3 +115,20 @@ def test_predictions_round_trip_to_the_same_paired_statistic(tmp_path: object) -
     assert report is not None and report["comparable"] and report["basis"] == "how"
     assert paired_report(None, "why not") == {"comparable": False, "reason": "why not"}
     assert paired_report(None, "") is None
+
+
+def test_regression_predictions_pair_on_their_errors() -> None:
+    rng = np.random.default_rng(6)
+    truth = rng.normal(10, 3, 400)
+    champion = truth + rng.normal(0, 1.0, 400)
+    candidate = truth + rng.normal(0, 0.5, 400)
+    frames = [
+        predictions_frame(Scored({}, pd.DataFrame(), pd.Series(truth), p, None, [], None, 0.0))
+        for p in (candidate, champion)
+    ]
+    assert list(frames[0].columns) == ["target", "predicted"]
+    new, old = (from_predictions(frame, None) for frame in frames)
+    paired = paired_differences(new, old, seed=0, replicates=100)["rmse"]
+    rmse = [np.sqrt(np.mean((p - truth) ** 2)) for p in (candidate, champion)]
+    assert paired.difference == pytest.approx(rmse[0] - rmse[1], abs=1e-6)
+    assert paired.excludes_zero("lower") and not paired.excludes_zero("higher")
