@@ -14,18 +14,15 @@ from ml_pipeline.evaluation.catalog import CV_METRICS, SEARCH_METRICS, check_dir
 # is passed to its estimator by name (modeling/pipeline.py FAMILIES); to add a family see README.
 
 
-class Calibrated(Strict):
-    """A classifier's optional calibration step (modeling/calibration.py): none, sigmoid or
-    isotonic (CalibratedClassifierCV around the estimator), or auto (chosen on train's CV)."""
-
-    calibration: Literal["none", "sigmoid", "isotonic", "auto"]
-
-
+# A classifier's optional calibration step (modeling/calibration.py): none, sigmoid or isotonic
+# (CalibratedClassifierCV around the estimator), or auto (chosen on train's CV). conf/model
+# states it; the default keeps a config built in code (tests, tools) as it was.
+Calibration = Literal["none", "sigmoid", "isotonic", "auto"]
 # Keys of a family's config that are not its estimator's arguments.
 NOT_ESTIMATOR_KEYS = {"name", "calibration"}
 
 
-class HgbConfig(Calibrated):
+class HgbConfig(Strict):
     name: Literal["hgb"]
     learning_rate: float = Field(gt=0)
     max_iter: int = Field(ge=1)
@@ -33,24 +30,27 @@ class HgbConfig(Calibrated):
     max_depth: int | None = Field(ge=1)
     min_samples_leaf: int = Field(ge=1)
     l2_regularization: float = Field(ge=0)
+    calibration: Calibration = "none"
 
 
-class RfConfig(Calibrated):
+class RfConfig(Strict):
     name: Literal["rf"]
     n_estimators: int = Field(ge=1)
     max_depth: int | None = Field(ge=1)
     min_samples_leaf: int = Field(ge=1)
     max_features: Literal["sqrt", "log2"] | float | None
     n_jobs: int
+    calibration: Calibration = "none"
 
 
-class LinearConfig(Calibrated):
+class LinearConfig(Strict):
     name: Literal["linear"]
     alpha: float = Field(gt=0)
     max_iter: int = Field(ge=1)
+    calibration: Calibration = "none"
 
 
-class LgbmConfig(Calibrated):
+class LgbmConfig(Strict):
     """LightGBM gradient boosting (native categorical splits on the encoded categories)."""
 
     name: Literal["lgbm"]
@@ -69,6 +69,7 @@ class LgbmConfig(Calibrated):
     cat_l2: float = Field(ge=0)
     max_cat_to_onehot: int = Field(ge=1)
     n_jobs: int = Field(ge=1)  # threads per fit; 1 keeps results identical on any machine
+    calibration: Calibration = "none"
 
 
 ModelConfig = Annotated[

@@ -33,6 +33,8 @@ def with_paired(params: Params, version: Any, champion: Champion, lineage: Linea
         return champion
     if champion.value is None:
         return replace(champion, paired_note=f"not comparable: champion {champion.basis}")
+    if not paths.PREDICTIONS.is_file():  # an evaluation from before the file
+        return replace(champion, paired_note=f"not paired: no {paths.PREDICTIONS} (dvc repro)")
     candidate = from_predictions(pd.read_parquet(paths.PREDICTIONS), params.data.positive_label)
     same_test = Lineage.from_tags(version.tags).data_md5.get("test") == lineage.data_md5["test"]
     try:
