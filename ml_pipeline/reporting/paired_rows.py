@@ -48,6 +48,7 @@ def paired_for_report(
     """Each metric's new − base difference with its 95 % paired interval, and a note saying
     how the rows were paired or why they were not ({} then)."""
     import pandas as pd
+    from dvc.exceptions import DvcException
 
     from ml_pipeline.evaluation.paired import from_predictions, paired_differences
 
@@ -58,7 +59,8 @@ def paired_for_report(
         frames = [pd.read_parquet(io.BytesIO(predictions_at(r))) for r in (rev, base)]
         new, old = (from_predictions(frame, positive) for frame in frames)
         paired = paired_differences(new, old, seed)
-    except Exception as exc:  # noqa: BLE001 - any failure to read them: the report goes on
+    # Not in the DVC cache nor a remote, unreadable, or other rows: the report goes on unpaired.
+    except (DvcException, OSError, ValueError, KeyError) as exc:
         return {}, f"not paired: no per-row predictions of both ({type(exc).__name__}: {exc})"
     rows = len(new.target)
     return paired, f"paired on the same {rows:,} test rows (95 % paired bootstrap)"
