@@ -23,9 +23,11 @@ from ml_pipeline.core import paths, progress
 from ml_pipeline.core.config import GateRuleConfig, Params, parse_params
 from ml_pipeline.core.errors import StageError, entry_point
 from ml_pipeline.evaluation import plots
+from ml_pipeline.evaluation.paired import Paired
 from ml_pipeline.evaluation.plots import PLOT_SPECS, PLOT_TITLES
 from ml_pipeline.reporting.charts import chart
 from ml_pipeline.reporting.pages import folded, lead, slice_tables
+from ml_pipeline.reporting.paired_rows import paired_for_report
 from ml_pipeline.reporting.verdicts import verdict
 
 
@@ -59,10 +61,13 @@ def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[st
     return failures
 
 
-def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
+def metrics_table(
+    diff: dict[str, dict], noise: float | None, paired: dict[str, Paired] | None = None
+) -> str:
     """Markdown table, old → new: every model metric, and the report values that changed.
 
-    The last column says if a model metric got better or worse, and whether by more than `noise`.
+    The last column says if a model metric got better or worse, and whether by more than `noise`
+    or, for a metric in `paired`, beyond its paired 95 % interval.
     """
     lines = ["| file | metric | base | new | delta | verdict |", "|---|---|---|---|---|---|"]
     unchanged = 0
@@ -73,7 +78,9 @@ def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
                 unchanged += 1
                 continue
             is_number = isinstance(delta, int | float)
-            flag = verdict(name, old, new, noise) if file == str(paths.METRICS) else ""
+            flag = ""
+            if file == str(paths.METRICS):
+                flag = verdict(name, old, new, noise, (paired or {}).get(name))
             shown = f"{delta:+.6g}" if is_number else "—"
             lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
     if unchanged:
@@ -156,7 +163,12 @@ def page_sections(
     slices, base_slices = (json.loads(read_at(r, str(paths.SLICES)) or "{}") for r in (rev, base))
     primary = load_params_text(read_at(rev, str(paths.PARAMS)) or "{}").registration.primary_metric
     noise = cv_noise(new_metrics)
-    change = verdict(primary, base_metrics.get(primary), new_metrics.get(primary), noise)
+    raw = yaml.safe_load(read_at(rev, str(paths.PARAMS)) or "{}") or {}
+    positive, seed = (raw.get("data") or {}).get("positive_label"), raw.get("seed", 0)
+    paired, how = paired_for_report(base, rev, positive, seed)  # reporting/paired_rows.py
+    change = verdict(
+        primary, base_metrics.get(primary), new_metrics.get(primary), noise, paired.get(primary)
+    )
     sections = [
         f"# Pipeline report: `{head}` vs `{base}`",
         "**Gate: FAILED**\n\n" + "\n".join(f"- {line}" for line in failures)
@@ -164,8 +176,9 @@ def page_sections(
         else "**Gate: passed** (no gated metric worse than its tolerance)",
         lead(new_metrics, slices, primary, base_metrics, change),
         "## Metrics\n\n✅/❌: better/worse than the base by more than the CV standard deviation "
-        f"({_fmt(noise)}); ≈: within it.\n\n"
-        + folded("Every metric, base → new", metrics_table(metrics, noise)),
+        f"({_fmt(noise)}), or where both revisions scored the same test rows, with a paired 95 % "
+        f"interval that excludes zero; ≈: within it. Test rows: {how}.\n\n"
+        + folded("Every metric, base → new", metrics_table(metrics, noise, paired)),
         "## Slices\n\n"
         + folded(
             "Per slice: rows, 95 % intervals, disparities",

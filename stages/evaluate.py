@@ -15,10 +15,12 @@ from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation import conformal
 from ml_pipeline.evaluation.baselines import baseline_metrics, skill_scores
+from ml_pipeline.evaluation.calibration import reliability_table
 from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.evaluation.importance import importance
 from ml_pipeline.evaluation.intervals import intervals
 from ml_pipeline.evaluation.metrics import rounded, score
+from ml_pipeline.evaluation.paired import predictions_frame
 from ml_pipeline.evaluation.plots import (
     classification_plots,
     regression_plots,
@@ -37,6 +39,7 @@ class Evaluation:
     timings: dict[str, float]
     plots: dict[str, pd.DataFrame]
     slices: dict[str, Any]  # reports/slices.json
+    predictions: pd.DataFrame  # per test row (evaluation/paired.py)
 
 
 def run(
@@ -67,6 +70,9 @@ def run(
             scored.positive,
             settings.curve_max_points,
         )
+        plots[paths.CALIBRATION_CSV] = reliability_table(
+            target.to_numpy().astype(str), scored.proba, scored.classes, scored.positive
+        )
     else:
         plots = regression_plots(target, predicted, settings.plot_max_points, params.seed, interval)
     cv_name = CV_METRIC[data.task][0]
@@ -87,7 +93,13 @@ def run(
         "fit_seconds": round(train_report["fit_seconds"], 3),
         "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
     }
-    return Evaluation(metrics=metrics, timings=timings, plots=plots, slices=slices)
+    return Evaluation(
+        metrics=metrics,
+        timings=timings,
+        plots=plots,
+        slices=slices,
+        predictions=predictions_frame(scored),
+    )
 
 
 def caption(params: Params, result: Evaluation) -> str:
@@ -110,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
             paths.METRICS: json_writer(result.metrics),
             paths.TIMINGS: json_writer(result.timings),
             paths.SLICES: json_writer(result.slices),
+            paths.PREDICTIONS: lambda p: result.predictions.to_parquet(p, index=False),
             paths.PLOTS_DIR: lambda p: write_tables(result.plots, p),
             paths.FIGURES_DIR: lambda p: render_pngs(result.plots, p, caption(params, result)),
             **cost_output("evaluate"),

@@ -27,6 +27,7 @@ from ml_pipeline.evaluation.curves import loss_name
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.registry.model_card import card_context, model_card
+from ml_pipeline.registry.pairing import with_paired
 from ml_pipeline.registry.promotion import (
     ALIAS_TAG,
     CHAMPION,
@@ -159,6 +160,7 @@ def promote(
             if params.registration.slice_gate:  # its per-slice numbers (registry/slice_gate.py)
                 found, why = champion_slices(client, version, lineage)
                 champion = replace(champion, slices=found, slices_basis=why)
+            champion = with_paired(params, version, champion, lineage)  # registry/pairing.py
         registration = decide(candidate, champion, params.registration, name)
         if not registration.register_version:
             return registration
@@ -221,7 +223,7 @@ def log_evaluation(
         dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
         defined = {k: v for k, v in metrics.items() if v is not None}  # null: undefined (README)
         mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)
-        log_files([paths.FIGURES_DIR, paths.TIMINGS, paths.SLICES])  # slices.json: the gate's
+        log_files([paths.FIGURES_DIR, paths.TIMINGS, paths.SLICES, paths.PREDICTIONS])
         if paths.SLICES.is_file():  # the per-slice metrics as a table in the MLflow UI
             mlflow.log_table(slice_table(read_json(paths.SLICES)), "slices_table.json")
         curve = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV
@@ -263,7 +265,9 @@ def run(  # slices: reports/slices.json, for register.slice_gate
                 tags = {k: v for k, v in lineage.to_tags().items() if k.startswith(DVC_PREFIX)}
                 tags |= registration.run_tags()
                 tags[NOTE] = run_note(params, metrics, registration.report())
-                log_batch(tracking, candidate.run_id, tags=tags)
+                log_batch(
+                    tracking, candidate.run_id, metrics=registration.paired_metrics(), tags=tags
+                )
                 mlflow.log_text(staged[paths.REGISTRATION].read_text(), paths.REGISTRATION.name)
 
         written = {

@@ -170,7 +170,8 @@ def main(argv: list[str] | None = None) -> None:
     features, target = features_and_target(train, model_data(params))
     tags = run_lineage("search", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     tags["search.name"] = params.search.name
-    with active_run(tracking, **tags) as parent:
+    sampled = params.tracking.system_metrics_seconds  # MLflow system metrics
+    with active_run(tracking, system_metrics=sampled, **tags) as parent:
         import mlflow
 
         parent_id = parent.info.run_id

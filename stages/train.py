@@ -24,6 +24,7 @@ from ml_pipeline.features.guards import check as check_features
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
+from ml_pipeline.modeling.calibration import resolve
 from ml_pipeline.modeling.pipeline import build_pipeline
 from ml_pipeline.monitoring.reference import log_reference, reference_sample
 from ml_pipeline.serving.settings import scoring_metadata
@@ -42,6 +43,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
     features, target = features_and_target(train, data)
     pipeline = build_pipeline(data, params.model, params.seed)
     folds = cv.folds(params, features, target)  # the search's trials fit on these too
+    pipeline, chosen = resolve(params, pipeline, features, target, folds)  # calibration: auto
     residuals = np.full(len(target), np.nan) if data.task == "regression" else None
     scores = cv.cross_validate(
         pipeline, features, target, folds, data.task, params.cv.n_jobs, residuals
@@ -56,7 +58,7 @@ def run(params: Params, train: pd.DataFrame) -> tuple[Pipeline, dict]:
         "cv_std": statistics.pstdev(scores),
         "fit_seconds": time.perf_counter() - started,
         "warnings": warnings,
-    }
+    } | chosen
     if residuals is not None:  # regression: the conformal interval the model carries
         share = params.interval.walk_forward_share if data.time_column else None
         rows = conformal.calibration_rows(folds, share)
@@ -78,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     train = pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     tags |= host_tags()  # the machine it trained on: on the run, not the version
-    with active_run(tracking, **tags):
+    with active_run(tracking, system_metrics=params.tracking.system_metrics_seconds, **tags):
         pipeline, report = run(params, train)
         data = model_data(params)
         example = features_and_target(train.head(100), data)[0]

@@ -139,6 +139,9 @@ class TrackingConfig(Strict):
 
     experiment: str = Field(min_length=1)
     registered_model: str = Field(min_length=1)
+    # CPU, memory, disk, network sampled every that many seconds on the train and search runs
+    # (MLflow system metrics, `system/*`); null: off.
+    system_metrics_seconds: float | None = Field(gt=0)
 
 
 class Params(Strict):
@@ -169,6 +172,7 @@ class Params(Strict):
             raise ValueError("split.method 'time' needs data.time_column")
         if self.split.method == "stratified" and self.data.task != "classification":
             raise ValueError("split.method 'stratified' is for classification tasks only")
+        check_calibration(self.model.calibration, self.data)  # modeling/calibration.py
         known = TASK_METRICS[self.data.task]
         for key, metric in self.registration.named_metrics():
             if metric not in known and not metric.startswith("cv_"):
@@ -205,3 +209,14 @@ def parse_params(raw: dict[str, Any], source: str = "params.yaml") -> Params:
         return Params.model_validate(raw)
     except ValidationError as exc:
         raise StageError(f"{source}: {describe_error(exc)}") from None
+
+
+def check_calibration(calibration: str, data: DataConfig) -> None:
+    """model.calibration is for classifiers; `auto` needs CV folds that cover every train row."""
+    if calibration != "none" and data.task != "classification":
+        raise ValueError(f"model.calibration {calibration!r} is for classifiers; write none")
+    if calibration == "auto" and data.time_column:
+        raise ValueError(
+            "model.calibration 'auto' chooses on CV folds that cover every train row, which "
+            "time-ordered folds (data.time_column) do not; write sigmoid, isotonic or none"
+        )

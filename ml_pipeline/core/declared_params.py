@@ -13,7 +13,10 @@ import yaml
 
 
 def declared(dvc_yaml: Path) -> dict[str, list[str]]:
-    """Each params.yaml key any stage declares, with the stages that declare it."""
+    """Each params.yaml key any stage declares, with the stages that declare it (none without
+    a dvc.yaml: the stage run by hand)."""
+    if not dvc_yaml.is_file():
+        return {}
     stages = (yaml.safe_load(dvc_yaml.read_text()) or {}).get("stages", {})
     keys: dict[str, list[str]] = {}
     for name, stage in stages.items():

@@ -75,6 +75,9 @@ class RegisterConfig(Directed):
     # Refuse a model whose primary metric on a judged slice (data.slices) is worse than the
     # champion's on that slice beyond the slice's 95 % interval (registry/slice_gate.py).
     slice_gate: bool = False
+    # Champion only when the paired difference of the primary metric with the champion on the
+    # same test rows has a 95 % interval on the better side of zero (registry/pairing.py).
+    require_paired_interval: bool = False
 
     def named_metrics(self) -> list[tuple[str, str]]:
         """(config key, metric) for every metric the gate names."""

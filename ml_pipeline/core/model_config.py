@@ -15,6 +15,14 @@ from ml_pipeline.evaluation.catalog import CV_METRICS, SEARCH_METRICS, check_dir
 # is passed to its estimator by name (modeling/pipeline.py FAMILIES); to add a family see README.
 
 
+# A classifier's optional calibration step (modeling/calibration.py): none, sigmoid or isotonic
+# (CalibratedClassifierCV around the estimator), or auto (chosen on train's CV). conf/model
+# states it; the default keeps a config built in code (tests, tools) as it was.
+Calibration = Literal["none", "sigmoid", "isotonic", "auto"]
+# Keys of a family's config that are not its estimator's arguments.
+NOT_ESTIMATOR_KEYS = {"name", "calibration"}
+
+
 class HgbConfig(Strict):
     name: Literal["hgb"]
     learning_rate: float = Field(gt=0)
@@ -23,6 +31,7 @@ class HgbConfig(Strict):
     max_depth: int | None = Field(ge=1)
     min_samples_leaf: int = Field(ge=1)
     l2_regularization: float = Field(ge=0)
+    calibration: Calibration = "none"
 
 
 class RfConfig(Strict):
@@ -32,12 +41,14 @@ class RfConfig(Strict):
     min_samples_leaf: int = Field(ge=1)
     max_features: Literal["sqrt", "log2"] | float | None
     n_jobs: int
+    calibration: Calibration = "none"
 
 
 class LinearConfig(Strict):
     name: Literal["linear"]
     alpha: float = Field(gt=0)
     max_iter: int = Field(ge=1)
+    calibration: Calibration = "none"
 
 
 class LgbmConfig(Strict):
@@ -59,6 +70,7 @@ class LgbmConfig(Strict):
     cat_l2: float = Field(ge=0)
     max_cat_to_onehot: int = Field(ge=1)
     n_jobs: int = Field(ge=1)  # threads per fit; 1 keeps results identical on any machine
+    calibration: Calibration = "none"
 
 
 ModelConfig = Annotated[
@@ -149,10 +161,10 @@ def check_search(search: SearchConfig, model: Any, task: str) -> None:
             f"search.family {search.family!r} but model.name is {model.name!r}; "
             f"pass -S model={search.family} with -S search={search.name}"
         )
-    unknown = sorted(set(search.space) - set(type(model).model_fields) - {"name"})
-    if unknown or "name" in search.space:
-        allowed = ", ".join(k for k in type(model).model_fields if k != "name")
-        bad = unknown[0] if unknown else "name"
+    unknown = sorted(set(search.space) - set(type(model).model_fields) - NOT_ESTIMATOR_KEYS)
+    if unknown or NOT_ESTIMATOR_KEYS & set(search.space):
+        allowed = ", ".join(k for k in type(model).model_fields if k not in NOT_ESTIMATOR_KEYS)
+        bad = unknown[0] if unknown else sorted(NOT_ESTIMATOR_KEYS & set(search.space))[0]
         raise ValueError(f"search.space.{bad}: not a {model.name} hyperparameter ({allowed})")
     for key, spec in search.space.items():  # every end of a range is a valid value of the key
         ends = spec.choices if spec.type == "categorical" else [spec.low, spec.high]

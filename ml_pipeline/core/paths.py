@@ -14,6 +14,9 @@ TIMINGS = Path("reports/timings.json")
 PLOTS_DIR = Path("reports/plots")
 FIGURES_DIR = Path("reports/figures")
 LEARNING_CURVE_CSV = "learning_curve.csv"  # in PLOTS_DIR: the test loss per boosting iteration
+CALIBRATION_CSV = "calibration.csv"  # in PLOTS_DIR: the reliability curve of a classifier
+# The test rows' predictions (evaluation/paired.py): what register and the PR report pair on.
+PREDICTIONS = Path("reports/predictions.parquet")
 VALIDATION_REPORT = Path("reports/validation.json")
 VALIDATION_HTML = Path("reports/validation.html")
 RUN_INFO = Path("models/run.json")

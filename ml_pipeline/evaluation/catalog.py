@@ -111,6 +111,24 @@ CATALOG: tuple[Metric, ...] = (
         skill=True,
     ),
     Metric(
+        "brier",
+        "classification",
+        "lower",
+        "Brier score",
+        "mean squared error of the probabilities (positive class; summed over classes)",
+        scorer="neg_brier_score",
+        needs_proba=True,
+    ),
+    Metric(
+        "ece",
+        "classification",
+        "lower",
+        "ECE",
+        "expected calibration error: |observed rate - mean probability| in 10 equal-width "
+        "bins, weighted by rows (evaluation/calibration.py)",
+        needs_proba=True,
+    ),
+    Metric(
         "rmse",
         "regression",
         "lower",

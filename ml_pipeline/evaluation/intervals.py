@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ml_pipeline.evaluation.calibration import calibration_stats, reliability
 from ml_pipeline.evaluation.catalog import INTERVAL_SUFFIXES
 from ml_pipeline.evaluation.metrics import Scored, rounded
 
@@ -82,7 +83,8 @@ def regression_statistic(y: np.ndarray, predicted: np.ndarray) -> Callable[[np.n
 
 def classification_statistic(y: np.ndarray, scored: Scored) -> Callable[[np.ndarray], Stats]:
     """Accuracy, balanced accuracy, precision, recall, F1 (the positive class, or the macro
-    average), log loss and ROC AUC (one-vs-rest macro for multi-class) per replicate."""
+    average), log loss, ROC AUC (one-vs-rest macro for multi-class), Brier score and ECE per
+    replicate (calibration: its own product, so the other sums stay bit for bit)."""
     classes, proba = scored.classes, np.asarray(scored.proba, float)
     predicted = np.asarray(scored.predicted).astype(str)
     scored_classes = [str(scored.positive)] if len(classes) == 2 else classes
@@ -104,6 +106,7 @@ def classification_statistic(y: np.ndarray, scored: Scored) -> Callable[[np.ndar
         ]
     ).astype(float)
     aucs = [auc_statistic(proba[:, classes.index(c)], y == c) for c in scored_classes]
+    calibration = reliability(y, proba, classes, scored.positive).columns()
 
     def stats(weights: np.ndarray) -> Stats:
         sums = weights @ columns
@@ -123,7 +126,7 @@ def classification_statistic(y: np.ndarray, scored: Scored) -> Callable[[np.ndar
             "f1": f1,
             "roc_auc": np.mean([auc(weights) for auc in aucs], axis=0),
             "log_loss": sums[:, 1] / n,
-        }
+        } | calibration_stats(weights @ calibration, n)
 
     return stats
 

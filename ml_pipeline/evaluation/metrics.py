@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml_pipeline.core.config import DataConfig
 from ml_pipeline.data.columns import features_and_target
+from ml_pipeline.evaluation.calibration import calibration_metrics
 
 DIGITS = 6
 # MAPE is reported as null when some |target| is below this share of the mean |target|: there
@@ -66,7 +67,8 @@ def classification_metrics(
     classes: list[str],
     positive_label: str | None,
 ) -> dict[str, float | None]:
-    """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC and log loss.
+    """Accuracy, balanced accuracy, precision, recall, F1, ROC AUC, log loss, and the Brier
+    score and ECE (evaluation/calibration.py).
 
     Binary tasks score the positive class (`positive_class`); multi-class tasks use macro
     averages and one-vs-rest ROC AUC.
@@ -89,6 +91,7 @@ def classification_metrics(
         "roc_auc": auc,
         "log_loss": skm.log_loss(y_true, proba, labels=classes),
     }
+    values |= calibration_metrics(np.asarray(y_true).astype(str), proba, classes, positive)
     return rounded(values)
 
 

@@ -22,6 +22,7 @@ PLOT_SPECS: dict[str, tuple[str, str, str]] = {
     "importance.csv": ("bar", "importance", "feature"),
     "learning_curve.csv": ("line", "iteration", "loss"),
     "interval.csv": ("band", "row", "actual"),
+    "calibration.csv": ("line", "mean_predicted", "observed"),
 }
 PLOT_TITLES = {
     "confusion.csv": "Confusion matrix (test split)",
@@ -32,6 +33,7 @@ PLOT_TITLES = {
     "importance.csv": "Permutation importance (test split)",
     "learning_curve.csv": "Test loss by boosting iteration (log loss or RMSE)",
     "interval.csv": "Prediction interval around the predictions (test split)",
+    "calibration.csv": "Reliability curve (test split, 10 probability bins)",
 }
 
 
@@ -102,6 +104,8 @@ def draw(
         matrix = skm.confusion_matrix(table[y], table[x], labels=labels)
         skm.ConfusionMatrixDisplay(matrix, display_labels=labels).plot(ax=ax, colorbar=False)
     elif kind == "line":
+        if name == "calibration.csv":  # perfectly calibrated: observed rate = probability
+            ax.plot([0, 1], [0, 1], linestyle=":", color="0.5")
         ax.plot(table[x], table[y], color=colour, label=label or None)
     elif kind == "band":  # the interval around the predictions, the actual values as dots
         ax.fill_between(table[x], table["lower"], table["upper"], color=colour or "C0", alpha=0.4)

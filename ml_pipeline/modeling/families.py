@@ -7,6 +7,7 @@ from typing import Any
 from sklearn.base import BaseEstimator
 
 from ml_pipeline.core.config import DataConfig, LgbmConfig
+from ml_pipeline.core.model_config import NOT_ESTIMATOR_KEYS
 
 
 def lgbm_estimator(data: DataConfig, model: LgbmConfig, seed: int) -> BaseEstimator:
@@ -20,7 +21,7 @@ def lgbm_estimator(data: DataConfig, model: LgbmConfig, seed: int) -> BaseEstima
     first = len(data.numeric)
     categorical = list(range(first, first + len(data.categorical)))
     cls = lightgbm.LGBMClassifier if data.task == "classification" else lightgbm.LGBMRegressor
-    kwargs: dict[str, Any] = model.model_dump(exclude={"name"})
+    kwargs: dict[str, Any] = model.model_dump(exclude=NOT_ESTIMATOR_KEYS)
     kwargs |= {"random_state": seed, "deterministic": True, "force_row_wise": True, "verbose": -1}
     if categorical:
         kwargs["categorical_column"] = categorical

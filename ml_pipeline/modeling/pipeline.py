@@ -21,6 +21,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ml_pipeline.core.config import DataConfig, ModelConfig
+from ml_pipeline.core.model_config import NOT_ESTIMATOR_KEYS
+from ml_pipeline.modeling.calibration import calibrated
 from ml_pipeline.modeling.families import lgbm_estimator
 
 MISSING = "__missing__"
@@ -72,7 +74,7 @@ def build_pipeline(data: DataConfig, model: ModelConfig, seed: int) -> Pipeline:
     return Pipeline(
         [
             ("preprocess", _preprocessor(data, family)),
-            ("model", _estimator(data, model, family, seed)),
+            ("model", calibrated(_estimator(data, model, family, seed), model.calibration)),
         ]
     )
 
@@ -118,7 +120,7 @@ def _estimator(data: DataConfig, model: ModelConfig, family: Family, seed: int) 
     classify = data.task == "classification"
     cls = family.classifier if classify else family.regressor
     assert cls is not None, f"model family {model.name!r} has no estimator"
-    kwargs = family.translate(model.model_dump(exclude={"name"}), classify)
+    kwargs = family.translate(model.model_dump(exclude=NOT_ESTIMATOR_KEYS), classify)
     kwargs |= family.fixed | ({"random_state": seed} if family.seeded else {})
     if family.preprocessing == "native" and data.categorical:  # columns ordered as _preprocessor
         n_numeric, n_categorical = len(data.numeric), len(data.categorical)

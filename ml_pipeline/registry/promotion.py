@@ -13,6 +13,7 @@ from typing import Any, Final, Literal
 from ml_pipeline.core.config import Direction, RegisterConfig
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation.baselines import skill
+from ml_pipeline.evaluation.paired import Paired, paired_report
 from ml_pipeline.registry.slice_gate import slice_checks
 from ml_pipeline.tracking.lineage import DECISION_TAG, VERSION_TAG
 
@@ -55,6 +56,8 @@ class Champion:
     recorded: float | None = None
     slices: Mapping[str, Any] | None = None  # its run's slices.json where comparable
     slices_basis: str = "slices not read"
+    paired: Paired | None = None  # candidate − champion on the same rows (registry/pairing.py)
+    paired_note: str = ""  # how it was paired, or why not
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Registration:
     primary_metric: dict[str, Any]
     thresholds: tuple[dict[str, Any], ...]
     register_version: bool = False
+    paired: dict[str, Any] | None = None  # the paired comparison with the champion, if made
 
     def registered(self, version: int) -> Registration:
         """This decision once the new version exists (a new champion is that version)."""
@@ -93,6 +97,14 @@ class Registration:
     def finished_tags(self) -> dict[str, str]:
         """The tag a version gets once its alias is set: it marks the registration finished."""
         return {ALIAS_TAG: str(self.alias)}
+
+    def paired_metrics(self) -> dict[str, float]:
+        """`paired.<metric>.difference`/`.ci_lower`/`.ci_upper` for the run (when paired)."""
+        if not self.paired or self.paired.get("difference") is None:
+            return {}
+        metric = self.paired["metric"]
+        keys = ("difference", "ci_lower", "ci_upper")
+        return {f"paired.{metric}.{key}": self.paired[key] for key in keys}
 
     def run_tags(self) -> dict[str, str]:
         """Tags of the run that was gated."""
@@ -197,6 +209,9 @@ def decide(
         "registered_model": registered_model,
         "primary_metric": {"name": metric, "direction": config.direction, "value": value},
         "thresholds": checks,
+        "paired": None
+        if champion is None
+        else paired_report(champion.paired, champion.paired_note),
     }
     failed = [c for c in checks if not c["passed"]]
     kept = None if champion is None else {"version": champion.version, "value": champion.recorded}
@@ -267,6 +282,15 @@ def compare(
         f"{metric} {value} is {verb} champion v{champion.version}'s {champion.value} "
         f"({champion.basis})"
     )
+    if better and config.require_paired_interval:
+        paired = champion.paired
+        shown = f"{paired.shown()} (95 %)" if paired else f"not known ({champion.paired_note})"
+        if paired is None or not paired.excludes_zero(config.direction):
+            return CHALLENGER, (
+                f"{reason}, but the paired difference {shown} does not exclude zero "
+                f"(register.require_paired_interval): champion v{champion.version} kept"
+            )
+        reason += f"; the paired difference {shown} excludes zero"
     alias = CHAMPION if better else CHALLENGER
     return alias, reason
 

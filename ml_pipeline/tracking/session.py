@@ -6,6 +6,7 @@ commands/mlflow_cli.py, out of the training path.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -140,8 +141,17 @@ def reconcile_store(store: Store, client: Any = None) -> list[str]:
 
 
 @contextmanager
-def active_run(tracking: Tracking, run_id: str | None = None, **tags: str) -> Iterator[Any]:
-    """Start a run (or resume `run_id`); it ends FAILED if the block raises or is terminated."""
+def active_run(
+    tracking: Tracking,
+    run_id: str | None = None,
+    system_metrics: float | None = None,
+    **tags: str,
+) -> Iterator[Any]:
+    """Start a run (or resume `run_id`); it ends FAILED if the block raises or is terminated.
+
+    `system_metrics`: sample CPU, memory, disk and network every that many seconds into the
+    run's `system/*` metrics (MLflow's monitor thread; tracking.system_metrics_seconds).
+    """
     import mlflow
     from mlflow.exceptions import MlflowException
 
@@ -167,7 +177,11 @@ def active_run(tracking: Tracking, run_id: str | None = None, **tags: str) -> It
         owner = process_tags(tracking.store.root)
         if run_id is not None:
             log_batch(tracking, run_id, tags=owner)
+        if system_metrics is not None:  # read when the monitor starts, with the run
+            mlflow.set_system_metrics_sampling_interval(system_metrics)
+            logging.getLogger(mlflow.system_metrics.__name__).setLevel(logging.WARNING)  # no INFO
         run = mlflow.start_run(
+            log_system_metrics=system_metrics is not None,
             run_id=run_id,
             experiment_id=None if run_id else tracking.experiment_id,
             run_name=None if run_id else os.environ.get("DVC_EXP_NAME") or None,

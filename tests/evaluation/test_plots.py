@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from commands.report import render_comparison
+from ml_pipeline.evaluation.calibration import reliability_table
 from ml_pipeline.evaluation.plots import (
     PLOT_SPECS,
     classification_plots,
@@ -37,6 +38,8 @@ def test_every_kind_is_drawn_for_the_stage_and_the_report(tmp_path: Path) -> Non
     tables |= regression_plots(values, values.to_numpy() + 0.5, 10, seed=0, interval=interval)
     tables["importance.csv"] = pd.DataFrame({"feature": ["a", "b"], "importance": [0.2, 0.1]})
     tables["learning_curve.csv"] = pd.DataFrame({"iteration": [1, 2, 3], "loss": [0.6, 0.5, 0.45]})
+    proba = np.column_stack([1 - scores, scores])
+    tables["calibration.csv"] = reliability_table(actual.to_numpy(), proba, ["no", "yes"], "yes")
     assert set(tables) == set(PLOT_SPECS)
     render_pngs(tables, tmp_path / "figures")
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(

@@ -55,6 +55,8 @@ def test_tiny_runs_through_every_stage_in_process(
         "precision_recall.csv",
         "importance.csv",
         "learning_curve.csv",  # boosting: test loss per iteration
+        "calibration.csv",  # the reliability curve
     }
+    assert len(result.predictions) == len(test_rows)  # what register pairs with the champion
     # The champion re-score of `register` is the same function: same numbers.
     assert score(model, test_rows, params.data).metrics.items() <= result.metrics.items()

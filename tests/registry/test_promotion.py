@@ -6,6 +6,7 @@ import pytest
 
 from ml_pipeline.core.config import RegisterConfig
 from ml_pipeline.core.errors import StageError
+from ml_pipeline.evaluation.paired import Paired
 from ml_pipeline.registry.promotion import (
     CHAMPION,
     REJECTED,
@@ -253,3 +254,56 @@ def test_a_conservative_bound_on_a_value_without_interval_is_refused() -> None:
                 ]
             }
         )
+
+
+def paired_gate(direction: str = "higher", metric: str = "roc_auc") -> RegisterConfig:
+    return GATE.model_copy(
+        update={"require_paired_interval": True, "primary_metric": metric, "direction": direction}
+    )
+
+
+def test_with_the_paired_rule_an_interval_above_zero_makes_the_champion() -> None:
+    paired = Paired("roc_auc", 0.002, 0.001, 0.003, rows=1000, replicates=1000)
+    old = Champion(3, value=0.948, basis="b", paired=paired, paired_note="logged predictions")
+    decided = decide(candidate(), old, paired_gate(), NAME)
+    assert decided.alias == "champion"
+    assert decided.reasons[0].endswith(
+        "the paired difference +0.002 [+0.001, +0.003] (95 %) excludes zero"
+    )
+    assert decided.paired is not None and decided.paired["ci_lower"] == 0.001
+    assert decided.paired_metrics() == {
+        "paired.roc_auc.difference": 0.002,
+        "paired.roc_auc.ci_lower": 0.001,
+        "paired.roc_auc.ci_upper": 0.003,
+    }
+
+
+@pytest.mark.parametrize("paired", [Paired("roc_auc", 0.002, -0.001, 0.005, 1000, 1000), None])
+def test_with_the_paired_rule_a_better_point_within_noise_is_a_challenger(
+    paired: Paired | None,
+) -> None:
+    old = Champion(3, value=0.948, basis="b", paired=paired, paired_note="could not be re-scored")
+    decided = decide(candidate(), old, paired_gate(), NAME)
+    assert (decided.decision, decided.alias) == ("challenger", "challenger")
+    assert "does not exclude zero (register.require_paired_interval)" in decided.reasons[0]
+    assert decided.champion_after == {"version": 3, "value": 0.948}
+    off = decide(candidate(), old, GATE, NAME)  # default: the point estimate decides
+    assert off.alias == "champion" and "paired" not in off.reasons[0]
+
+
+def test_the_paired_rule_follows_the_direction_of_the_primary_metric() -> None:
+    lower = Paired("log_loss", -0.01, -0.02, -0.005, 1000, 1000)
+    old = Champion(3, value=0.31, basis="b", paired=lower, paired_note="re-scored")
+    assert decide(candidate(), old, paired_gate("lower", "log_loss"), NAME).alias == "champion"
+    higher = Paired("log_loss", 0.01, 0.005, 0.02, 1000, 1000)  # worse, beyond noise
+    old = Champion(3, value=0.31, basis="b", paired=higher, paired_note="re-scored")
+    decided = decide(candidate(), old, paired_gate("lower", "log_loss"), NAME)
+    assert decided.alias == "challenger"
+
+
+def test_registration_json_says_why_there_is_no_paired_interval() -> None:
+    old = Champion(3, value=None, basis="trained elsewhere", paired_note="not comparable: x")
+    decided = decide(candidate(), old, GATE, NAME)
+    assert decided.report()["paired"] == {"comparable": False, "reason": "not comparable: x"}
+    assert decided.paired_metrics() == {}
+    assert decide(candidate(), None, GATE, NAME).report()["paired"] is None

@@ -93,8 +93,12 @@ def test_report_on_two_commits(tiny_repo: Path) -> None:
     assert "Gate: FAILED" in text and "accuracy:" in text
     assert "| model.max_iter | 200 | 1 |" in text
     assert "| metrics.json | roc_auc |" in text
-    # roc, precision-recall, importance, learning curve as Mermaid; the confusion matrix a table
-    assert text.count("```mermaid") == 4 and "| **<=50K** |" in text
+    # roc, precision-recall, importance, learning curve, reliability curve as Mermaid; the
+    # confusion matrix a table
+    assert text.count("```mermaid") == 5 and "| **<=50K** |" in text
+    # the same test rows in both (HEAD's predictions from the DVC cache): paired verdicts
+    assert "Test rows: paired on the same" in text
+    assert "| metrics.json | roc_auc |" in text and "(paired 95 % CI " in text
     for image in ["roc.png", "confusion.png", "importance.png", "precision_recall.png"]:
         assert f"`{image}`" in text
         assert (tiny_repo / "out" / image).read_bytes()[:4] == b"\x89PNG"

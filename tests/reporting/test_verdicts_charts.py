@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ml_pipeline.evaluation.paired import Paired
 from ml_pipeline.reporting.charts import chart
 from ml_pipeline.reporting.verdicts import direction, verdict
 
@@ -23,6 +24,24 @@ def test_verdict_is_direction_aware_and_knows_the_noise() -> None:
     assert verdict("rmse", 100.0, 100.5, noise=1.0) == "≈ worse (within noise)"
     assert verdict("accuracy", 0.8, 0.8, noise=None) == "unchanged"
     assert verdict("accuracy", None, 0.8, noise=None) == "—"
+
+
+def test_a_paired_interval_decides_instead_of_the_cv_noise() -> None:
+    """Both revisions scored the same rows: better or worse only beyond the paired interval."""
+    significant = Paired("roc_auc", 0.002, 0.0012, 0.0029, rows=16276, replicates=1000)
+    within = Paired("accuracy", 0.0022, -0.0001, 0.0045, rows=16276, replicates=1000)
+    # a change below the CV noise, yet beyond the paired interval: better
+    assert verdict("roc_auc", 0.927, 0.929, 0.01, significant).startswith("✅ better (paired")
+    # a change above the CV noise, yet within the paired interval: ≈
+    assert verdict("accuracy", 0.8715, 0.8737, 0.001, within) == (
+        "≈ better (paired 95 % CI +0.0022 [-0.0001, +0.0045] includes 0)"
+    )
+    worse = Paired("log_loss", 0.004, 0.002, 0.006, rows=100, replicates=10)
+    assert verdict("log_loss", 0.27, 0.274, 0.01, worse).startswith("❌ worse (paired")
+    better = Paired("log_loss", -0.004, -0.006, -0.002, rows=100, replicates=10)
+    assert verdict("log_loss", 0.274, 0.27, 0.01, better).startswith("✅ better (paired")
+    undefined = Paired("mape", None, None, None, rows=100, replicates=10)
+    assert verdict("mape", 0.2, 0.3, 0.01, undefined) == "❌ worse"  # the CV noise again
 
 
 def test_a_skill_score_is_better_when_higher_whatever_its_metric() -> None:
