@@ -10,6 +10,7 @@ prints: `-S compute=dask -S compute.address=...` or DASK_SCHEDULER_ADDRESS (also
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 
@@ -54,10 +55,8 @@ def main(argv: list[str] | None = None) -> None:
             "and `-S compute=dask`; Ctrl-C stops it",
             flush=True,
         )
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: close the cluster and return
             stop.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

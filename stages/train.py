@@ -21,6 +21,7 @@ from ml_pipeline.features.guards import check as check_features
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
+from ml_pipeline.modeling.dask_train import head_rows, run_on_dask
 from ml_pipeline.modeling.pipeline import build_pipeline
 from ml_pipeline.tracking.lineage import file_md5, host_tags, run_lineage
 from ml_pipeline.tracking.model_save import log_run, model_kwargs, save_model
@@ -63,11 +64,12 @@ def main(argv: list[str] | None = None) -> None:
         params.registration.primary_metric,
         params.data.task,
     )
-    train = pd.read_parquet(paths.PREPARED_TRAIN)
+    on_dask = params.compute.engine == "dask"
+    train = head_rows(paths.PREPARED_TRAIN) if on_dask else pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     tags |= host_tags()  # the machine it trained on: on the run, not the version
     with active_run(tracking, **tags):
-        pipeline, report = run(params, train)
+        pipeline, report = run_on_dask(params) if on_dask else run(params, train)
         data = model_data(params)
         kwargs = model_kwargs(pipeline, features_and_target(train.head(100), data)[0])
         losses = iteration_losses(pipeline, *features_and_target(train, data))

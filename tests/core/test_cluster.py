@@ -3,83 +3,53 @@ stage in one line within seconds, instead of Dask retrying the task forever (iss
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ml_pipeline.core.cluster import DASK_ENV, address_and_key, connect
 from ml_pipeline.core.errors import StageError
-from tests.conftest import BIN, ROOT
+from tests.services import ROOT, dask_scheduler_with_worker
 
 
-@pytest.fixture
-def scheduler() -> Iterator[str]:
-    """A real scheduler (no workers of its own) on a TCP port of this machine."""
-    from distributed import LocalCluster
-
-    cluster = LocalCluster(
-        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
-
-
-def start_worker(address: str, cwd: Path, pythonpath: str | None) -> subprocess.Popen:
-    """`dask worker <address>` as the docs' recipe starts it, from `cwd`."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
-    command = [str(BIN / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard"]
-    return subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def test_a_worker_that_cannot_import_the_project_fails_in_one_line(
-    scheduler: str, tmp_path: Path
-) -> None:
-    worker = start_worker(scheduler, tmp_path, None)  # outside the repository, no PYTHONPATH
-    try:
+def test_a_worker_that_cannot_import_the_project_fails_in_one_line(tmp_path: Path) -> None:
+    # outside the repository, no PYTHONPATH: `.venv/bin/dask worker` as the old recipe ran it
+    with dask_scheduler_with_worker(tmp_path, None) as address:
         started = time.monotonic()
-        with pytest.raises(StageError) as caught, connect(scheduler, "compute.address"):
+        with pytest.raises(StageError) as caught, connect(address, "compute.address"):
             pass
         seconds = time.monotonic() - started
-    finally:
-        worker.terminate()
-        worker.wait(30)
     message = str(caught.value)
-    assert message.startswith(f"compute.address {scheduler}: 1 of 1 Dask workers cannot import")
+    assert message.startswith(f"compute.address {address}: 1 of 1 Dask workers cannot import")
     assert "no module 'ml_pipeline'" in message and "make dask-worker" in message
     assert "\n" not in message and seconds < 30
 
 
-def test_a_worker_with_the_repository_on_its_path_runs_project_tasks(
-    scheduler: str, tmp_path: Path
-) -> None:
-    from ml_pipeline.modeling.cv import sign_of
+def test_a_worker_with_the_repository_on_its_path_runs_project_tasks(tmp_path: Path) -> None:
+    from ml_pipeline.core.paths import cost_report  # a project function, light to import
 
-    worker = start_worker(scheduler, tmp_path, str(ROOT))  # as `make dask-worker` starts it
-    try:
-        with connect(scheduler, "compute.address") as client:
-            assert client.submit(sign_of, "neg_rmse").result(timeout=30) == -1.0
-    finally:
-        worker.terminate()
-        worker.wait(30)
+    with (
+        dask_scheduler_with_worker(tmp_path, str(ROOT)) as address,  # as `make dask-worker`
+        connect(address, "compute.address") as client,
+    ):
+        done = client.submit(cost_report, "train").result(timeout=30)
+    assert done == Path("reports/cost/train.json")
 
 
-def test_a_scheduler_without_workers_says_so(
-    scheduler: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_scheduler_without_workers_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import LocalCluster
+
     monkeypatch.setattr("ml_pipeline.core.cluster.WORKERS_SECONDS", 1)
-    with pytest.raises(StageError, match=r"^search.dask_scheduler tcp://.*: no Dask worker joined"):
-        with connect(scheduler, "search.dask_scheduler"):
-            pass
+    no_workers = LocalCluster(
+        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    )
+    with (
+        no_workers,
+        pytest.raises(StageError, match=r"^search.dask_scheduler tcp://.*: no Dask worker"),
+        connect(no_workers.scheduler_address, "search.dask_scheduler"),
+    ):
+        pass
 
 
 def test_the_config_key_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
