@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(
         f"train: {params.model.name}: cv {report['cv_metric']} "
-        f"{report['cv_mean']:.4f} ± {report['cv_std']:.4f}, fit {report['fit_seconds']:.1f} s; "
+        f"{report['cv_mean']:.4f} ± {report['cv_std']:.4f}, fit {report['fit_seconds']:.1f} s"
+        f"{' on ' + report['compute'] if 'compute' in report else ''}; "
         f"run {run_info['run_id']}; {tracking.timer.summary()}"
     )
 
