@@ -8,6 +8,7 @@ Dask then retries the task forever with no message; here it is one line within s
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +58,8 @@ def local_cluster(compute: ComputeConfig) -> Iterator[Any]:
             memory_limit=compute.memory_limit,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port, not 8787 (maybe `make dask-cluster`'s)
+            silence_logs=logging.ERROR,  # not its shuffle and shutdown warnings on every run
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -12,8 +12,8 @@ task's CV metric), then the final model is fitted on every row.
 
 from __future__ import annotations
 
+import logging
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +96,9 @@ def dask_estimator(local: Any, client: Any) -> Any:
         lightgbm.LGBMRegressor: lightgbm.DaskLGBMRegressor,
     }[type(local)]
     kwargs = {k: v for k, v in local.get_params().items() if k != "n_jobs"}
-    warnings.filterwarnings("ignore", message="Parameter n_jobs will be ignored")  # its default
+    quiet = logging.getLogger("lightgbm.dask")  # not "Finding random open ports" nor that the
+    quiet.setLevel(logging.ERROR)  # n_jobs of its own defaults is ignored, on every run
+    lightgbm.register_logger(quiet)
     return dask_cls(client=client, **kwargs)
 
 
