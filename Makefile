@@ -31,7 +31,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
 # Stages score and monitor (docs/monitoring.md)
 .PHONY: score monitor profile
-.PHONY: help setup repro test test-fast mutants params check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
+.PHONY: help setup repro test test-fast mutants params check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench dask-cluster dask-worker
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -107,6 +107,15 @@ image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); cont
 
 exps: setup ## Experiments with the columns people compare, best first, at 80 columns (ARGS=-A)
 	python -m commands.exps $(ARGS)
+
+# Dask workers unpickle the project's functions: PYTHONPATH puts the repository on their path.
+DASK_WORKERS ?= 2
+DASK_MEMORY ?= 2GB
+dask-cluster: setup ## Dask scheduler + DASK_WORKERS workers × DASK_MEMORY here (prints its address and dashboard)
+	PYTHONPATH=$(CURDIR) python -m commands.dask_cluster --workers $(DASK_WORKERS) --memory-limit $(DASK_MEMORY)
+
+dask-worker: setup ## A Dask worker for SCHEDULER=tcp://host:8786 that can run this project's tasks
+	PYTHONPATH=$(CURDIR) dask worker "$(SCHEDULER)" --nthreads 1 --memory-limit $(DASK_MEMORY)
 
 mlflow-ui: setup ## Browse runs and models of this repository's store on 127.0.0.1:5000
 	python -m commands.mlflow_cli ui

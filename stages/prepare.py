@@ -66,14 +66,20 @@ def _build_across(
     return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True), dropped
 
 
+# Row groups of 100,000 rows: the partitions `compute: dask` streams (ml_pipeline/modeling/
+# dask_train.py) and the batches a reader can take; smaller files than that are one group, as
+# pyarrow's default writes them (the same bytes).
+PARQUET = {"index": False, "row_group_size": 100_000}
+
+
 @entry_point("prepare")
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     train, test, report = run(params)
     publish(
         {
-            paths.PREPARED_TRAIN: lambda p: train.to_parquet(p, index=False),
-            paths.PREPARED_TEST: lambda p: test.to_parquet(p, index=False),
+            paths.PREPARED_TRAIN: lambda p: train.to_parquet(p, **PARQUET),
+            paths.PREPARED_TEST: lambda p: test.to_parquet(p, **PARQUET),
             paths.PREPARE_REPORT: json_writer(report),
             **cost_output("prepare"),
         }

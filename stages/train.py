@@ -25,6 +25,7 @@ from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.best_params import apply_search
 from ml_pipeline.modeling.calibration import resolve
+from ml_pipeline.modeling.dask_train import head_rows, run_on_dask
 from ml_pipeline.modeling.pipeline import build_pipeline
 from ml_pipeline.monitoring.reference import log_reference, reference_sample
 from ml_pipeline.serving.settings import scoring_metadata
@@ -77,11 +78,12 @@ def main(argv: list[str] | None = None) -> None:
         params.registration.primary_metric,
         params.data.task,
     )
-    train = pd.read_parquet(paths.PREPARED_TRAIN)
+    on_dask = params.compute.engine == "dask"
+    train = head_rows(paths.PREPARED_TRAIN) if on_dask else pd.read_parquet(paths.PREPARED_TRAIN)
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     tags |= host_tags()  # the machine it trained on: on the run, not the version
     with active_run(tracking, system_metrics=params.tracking.system_metrics_seconds, **tags):
-        pipeline, report = run(params, train)
+        pipeline, report = run_on_dask(params) if on_dask else run(params, train)
         data = model_data(params)
         example = features_and_target(train.head(100), data)[0]
         metadata = scoring_metadata(params)  # and a regression model's prediction interval
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(
         f"train: {params.model.name}: cv {report['cv_metric']} "
-        f"{report['cv_mean']:.4f} ± {report['cv_std']:.4f}, fit {report['fit_seconds']:.1f} s; "
+        f"{report['cv_mean']:.4f} ± {report['cv_std']:.4f}, fit {report['fit_seconds']:.1f} s"
+        f"{' on ' + report['compute'] if 'compute' in report else ''}; "
         f"run {run_info['run_id']}; {tracking.timer.summary()}"
     )
 

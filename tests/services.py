@@ -196,3 +196,30 @@ def mlflow_server(
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def dask_scheduler_with_worker(cwd: Path, pythonpath: str | None) -> Iterator[str]:
+    """A real Dask scheduler (in this process) and one `dask worker` process started from `cwd`
+    as the docs' recipe starts it, with `pythonpath` (None: no PYTHONPATH); yields the address."""
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address=None
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env |= {"PYTHONPATH": pythonpath} if pythonpath else {}
+    command = [str(BIN / "dask"), "worker", cluster.scheduler_address, "--nthreads", "1"]
+    worker = subprocess.Popen(
+        [*command, "--no-dashboard"],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        worker.terminate()
+        worker.wait(30)
+        cluster.close()

@@ -1418,6 +1418,46 @@ MUTANTS = [
         ("tests/reporting/test_paired_rows.py",),
         must_kill=True,
     ),
+    Mutant(
+        "dask workers that cannot import the project are sent tasks",
+        "ml_pipeline/core/cluster.py",
+        "    if missing:\n",
+        "    if False:\n",
+        ("tests/core/test_cluster.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "compute: dask accepts a family it cannot train",
+        "ml_pipeline/core/config.py",
+        '        if self.model.name != "lgbm":\n',
+        "        if False:\n",
+        ("tests/modeling/test_dask_train.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "dask preprocessing imputes the largest of the most frequent values",
+        "ml_pipeline/modeling/dask_train.py",
+        "present[present == present.max()].index.min()",
+        "present[present == present.max()].index.max()",
+        ("tests/modeling/test_dask_train.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "dask holdout unseeded",
+        "ml_pipeline/modeling/dask_train.py",
+        "random_state=params.seed",
+        "random_state=None",
+        ("tests/modeling/test_dask_train.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "dask model keeps the workers' params",
+        "ml_pipeline/modeling/dask_train.py",
+        "    model.set_params(**local.get_params())",
+        "    pass",
+        ("tests/modeling/test_dask_train.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
+from ml_pipeline.core.compute_config import ComputeConfig
 from ml_pipeline.core.config_base import Direction, NJobs, Strict, Task
 from ml_pipeline.core.config_errors import describe_error
 from ml_pipeline.core.contract_config import (
@@ -70,6 +71,7 @@ __all__ = [
     "Check",
     "ClassBalanceCheck",
     "ColumnSpec",
+    "ComputeConfig",
     "CvConfig",
     "DataConfig",
     "Direction",
@@ -162,6 +164,7 @@ class Params(Strict):
     monitor: MonitorConfig | None = None  # stage `monitor` refuses params.yaml without it
     registration: RegisterConfig = Field(alias="register")  # `register` shadows BaseModel
     search: SearchConfig = SearchConfig()
+    compute: ComputeConfig = ComputeConfig()
 
     @model_validator(mode="after")
     def _check_combination(self) -> Params:
@@ -185,7 +188,22 @@ class Params(Strict):
             raise ValueError("register.slice_gate needs slice columns: set data.slices")
         if self.search.enabled:
             check_search(self.search, self.model, self.data.task)
+        if self.compute.engine == "dask":
+            self._check_dask()
         return self
+
+    def _check_dask(self) -> None:
+        """The Dask path trains LightGBM on the dataset's own columns, rows in any order."""
+        if self.model.name != "lgbm":
+            raise ValueError(
+                f"compute.engine 'dask' trains LightGBM only; model.name is {self.model.name!r} "
+                "(pass -S model=lgbm, or -S compute=local)"
+            )
+        if self.features.active or self.data.time_column:
+            raise ValueError(
+                "compute.engine 'dask' is for tables without time order or features.* recipes "
+                "(its holdout is a random share of rows); use -S compute=local"
+            )
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:

@@ -10,7 +10,6 @@ where or in which order the fits ran. The folds and the fit-and-score of one fol
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from ml_pipeline.core.cluster import DASK_ENV as DASK_ENV  # the search's docs name it here
+from ml_pipeline.core.cluster import address_and_key, connect
 from ml_pipeline.core.config import Direction, Params, SearchConfig, SearchParam
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation.catalog import METRICS, SEARCH_METRICS
@@ -27,8 +28,6 @@ from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling import cv
 from ml_pipeline.modeling.cv import CV_METRIC
 from ml_pipeline.modeling.pipeline import build_pipeline
-
-DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 
 
 def suggest(trial: Any, name: str, spec: SearchParam) -> Any:
@@ -84,29 +83,20 @@ def new_study(params: Params) -> Any:
 
 def scheduler_address(search: SearchConfig) -> str | None:
     """The Dask scheduler to use: search.dask_scheduler, else $DASK_SCHEDULER_ADDRESS, else none."""
-    return search.dask_scheduler or os.environ.get(DASK_ENV) or None
+    return address_and_key(search.dask_scheduler, "search.dask_scheduler")[0]
 
 
 @contextmanager
 def backend(search: SearchConfig) -> Iterator[str]:
     """joblib's backend for the fits: the Dask cluster when one is configured, else local."""
-    address = scheduler_address(search)
+    address, key = address_and_key(search.dask_scheduler, "search.dask_scheduler")
     if not address:
         yield "local"
         return
     import joblib
-    from distributed import Client
 
-    try:
-        client = Client(address, timeout=10)
-    except (OSError, TimeoutError) as exc:
-        key = "search.dask_scheduler" if search.dask_scheduler else DASK_ENV
-        raise StageError(f"{key}: no Dask scheduler answers at {address} ({exc})") from None
-    try:
-        with joblib.parallel_backend("dask"):
-            yield f"dask {address} ({len(client.scheduler_info()['workers'])} workers)"
-    finally:
-        client.close()
+    with connect(address, key) as client, joblib.parallel_backend("dask"):
+        yield f"dask {address} ({len(client.scheduler_info()['workers'])} workers)"
 
 
 @dataclass

@@ -96,6 +96,19 @@ def test_deploy_images_and_server_packages_are_pinned() -> None:
         )
 
 
+def test_dask_image_carries_the_locked_versions_and_compose_points_workers_at_it() -> None:
+    pins = dict(
+        re.findall(r"([a-z0-9-]+)==([\w.]+)", (ROOT / "deploy/Dockerfile.dask").read_text())
+    )
+    locked = locked_versions()
+    assert {"dask", "distributed", "lightgbm", "pandas", "scikit-learn", "cloudpickle"} <= set(pins)
+    assert {package: locked[package] for package in pins} == pins
+    services = yaml.safe_load((ROOT / "deploy/docker-compose.yml").read_text())["services"]
+    scheduler, worker = services["dask-scheduler"], services["dask-worker"]
+    assert worker["image"] == scheduler["image"] and "dask-scheduler:8786" in worker["command"]
+    assert worker["environment"]["PYTHONPATH"].startswith("${ML_PIPELINE_REPO")  # issue 23, 18
+
+
 def test_the_longest_test_files_are_handed_out_first() -> None:
     from tests.conftest import LONGEST_FIRST
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import yaml
 
 from commands import predict
 from stages import check, evaluate, prepare, register, train, validate
-from tests.services import free_port
+from tests.services import dask_scheduler_with_worker, free_port
 
 SECRET = "matrix-password-do-not-leak"
 TRAIN = "data/raw/tiny/tiny.data.gz"
@@ -50,6 +51,7 @@ class Case:
     def __init__(self, repo: Path, monkeypatch: pytest.MonkeyPatch, model: Path) -> None:
         self.repo, self.monkeypatch, self.model = repo, monkeypatch, model
         self.keep: list[str] = []  # outputs a row's earlier, passing stage legitimately wrote
+        self.stack = ExitStack()  # what a row started (a Dask cluster), closed after the row
 
     def lines(self, name: str = TRAIN) -> list[str]:
         with gzip.open(self.repo / name, "rt") as handle:
@@ -348,6 +350,17 @@ def unreachable_server(c: Case) -> Row:
     )
 
 
+def dask_workers_cannot_import(c: Case) -> Row:
+    from tests.configs import model_config
+
+    address = c.stack.enter_context(dask_scheduler_with_worker(c.repo.parent, None))
+    params = c.params() | {"model": model_config("lgbm").model_dump()}
+    params["compute"] |= {"engine": "dask", "address": address}
+    (c.repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    c.prepared()
+    return c.after(lambda: train.main([])), "train", [address, "cannot import", "PYTHONPATH"]
+
+
 def evaluate_before_train(c: Case) -> Row:
     c.prepared()
     return c.after(lambda: evaluate.main([])), "evaluate", ["models/model/MLmodel", "dvc repro"]
@@ -456,6 +469,7 @@ ROWS = [
     deleted_experiment,
     unwritable_artifact_store,
     unreachable_server,
+    dask_workers_cannot_import,
     evaluate_before_train,
     damaged_model,
     register_before_evaluate,
@@ -506,10 +520,12 @@ def secret_in_files(repo: Path) -> list[str]:
 
 
 @pytest.fixture
-def case(tiny_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Case:
+def case(tiny_dir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Case]:
     """A fresh plain `tiny` copy as the working directory, the tiny model beside it."""
     monkeypatch.chdir(tiny_dir)
-    return Case(tiny_dir, monkeypatch, tiny_model)
+    case = Case(tiny_dir, monkeypatch, tiny_model)
+    with case.stack:
+        yield case
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[row.__name__ for row in ROWS])

@@ -1,0 +1,99 @@
+"""Dask clients: the one way the search's fits and `compute: dask` reach a cluster.
+
+Before any task is sent, the workers must answer and be able to import the project: a worker
+started outside the repository (no PYTHONPATH) cannot unpickle the project's functions, and
+Dask then retries the task forever with no message; here it is one line within seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ml_pipeline.core.compute_config import ComputeConfig
+from ml_pipeline.core.errors import StageError
+
+DASK_ENV = "DASK_SCHEDULER_ADDRESS"
+PROJECT_MODULE = "ml_pipeline"  # what a worker unpickles the project's tasks from
+CONNECT_SECONDS = 10
+WORKERS_SECONDS = 30  # how long a scheduler with no worker yet is waited for
+
+
+def address_and_key(configured: str | None, key: str) -> tuple[str | None, str]:
+    """The scheduler to use and the setting it came from: the config key, else $DASK_ENV."""
+    if configured:
+        return configured, key
+    return os.environ.get(DASK_ENV) or None, DASK_ENV
+
+
+@contextmanager
+def connect(address: str, key: str) -> Iterator[Any]:
+    """A `distributed.Client` on the scheduler at `address` whose workers can run our tasks."""
+    from distributed import Client
+
+    try:
+        client = Client(address, timeout=CONNECT_SECONDS)
+    except (OSError, TimeoutError) as exc:
+        raise StageError(f"{key}: no Dask scheduler answers at {address} ({exc})") from None
+    try:
+        check_workers(client, f"{key} {address}")
+        yield client
+    finally:
+        client.close()
+
+
+@contextmanager
+def local_cluster(compute: ComputeConfig) -> Iterator[Any]:
+    """A Client on a LocalCluster of this machine (worker processes), closed after the block."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=compute.n_workers,
+            threads_per_worker=compute.threads_per_worker,
+            memory_limit=compute.memory_limit,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",  # a free port, not 8787 (maybe `make dask-cluster`'s)
+            silence_logs=logging.ERROR,  # not its shuffle and shutdown warnings on every run
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        check_workers(client, "compute (LocalCluster)")
+        yield client
+
+
+@contextmanager
+def compute_client(compute: ComputeConfig) -> Iterator[Any]:
+    """The client `compute: dask` trains on: compute.address / $DASK_ENV, else a LocalCluster."""
+    address, key = address_and_key(compute.address, "compute.address")
+    if address:
+        with connect(address, key) as client:
+            yield client
+    else:
+        with local_cluster(compute) as client:
+            yield client
+
+
+def check_workers(client: Any, where: str) -> int:
+    """The number of workers; StageError when there is none or one cannot import the project."""
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+    except TimeoutError:
+        raise StageError(
+            f"{where}: no Dask worker joined in {WORKERS_SECONDS} s; start workers "
+            "(`make dask-cluster`, or `make dask-worker SCHEDULER=<address>`)"
+        ) from None
+    found = client.run(importlib.util.find_spec, PROJECT_MODULE)
+    missing = sorted(worker for worker, spec in found.items() if spec is None)
+    if missing:
+        raise StageError(
+            f"{where}: {len(missing)} of {len(found)} Dask workers cannot import the project "
+            f"(no module {PROJECT_MODULE!r} on {missing[0]}); start each worker with the "
+            "repository on PYTHONPATH (`make dask-worker SCHEDULER=<address>` does)"
+        )
+    return len(found)
