@@ -118,6 +118,12 @@ def dvc_json(*args: str) -> dict:
     return json.loads(result.stdout or "{}")
 
 
+def plot_table(text: str | None) -> pd.DataFrame | None:
+    """A plot table's rows, or None when the file is absent or has no rows (header only)."""
+    frame = pd.read_csv(io.StringIO(text)) if text else None
+    return None if frame is None or frame.empty else frame
+
+
 def render_comparison(name: str, base: pd.DataFrame | None, new: pd.DataFrame, path: Path) -> None:
     """One PNG with the base (grey) and the new revision (blue): overlaid curves and scatters,
     side by side for a confusion matrix or a bar chart."""
@@ -180,12 +186,11 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
             read_at(rev, str(paths.PLOTS_DIR / name)),
             read_at(base, str(paths.PLOTS_DIR / name)),
         )
-        if new_text is None:
+        new_frame, base_frame = plot_table(new_text), plot_table(base_text)
+        if new_frame is None:  # not a plot of this model (e.g. no boosting: no learning curve)
             continue
-        base_frame = pd.read_csv(io.StringIO(base_text)) if base_text else None
         image = name.replace(".csv", ".png")
         progress.note(f"report: drawing {image}")
-        new_frame = pd.read_csv(io.StringIO(new_text))
         render_comparison(name, base_frame, new_frame, output / image)
         images.append(f"`{image}`")
         charts.append(chart(name, *PLOT_SPECS[name], PLOT_TITLES[name], base_frame, new_frame))

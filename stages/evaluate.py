@@ -19,6 +19,7 @@ from ml_pipeline.evaluation.intervals import intervals
 from ml_pipeline.evaluation.metrics import rounded, score
 from ml_pipeline.evaluation.plots import (
     classification_plots,
+    every_table,
     regression_plots,
     render_pngs,
     write_tables,
@@ -76,7 +77,7 @@ def run(
         "fit_seconds": round(train_report["fit_seconds"], 3),
         "predict_ms_per_row": round(1000 * scored.predict_seconds / len(features), 6),
     }
-    return Evaluation(metrics=metrics, timings=timings, plots=plots)
+    return Evaluation(metrics=metrics, timings=timings, plots=every_table(plots))
 
 
 def caption(params: Params, result: Evaluation) -> str:

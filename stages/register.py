@@ -217,7 +217,7 @@ def log_evaluation(
         mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)
         log_files([paths.FIGURES_DIR, paths.TIMINGS])
         curve = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV
-        if curve.exists():  # boosting
+        if curve.exists():  # header only for a model without boosting iterations
             name, losses = f"test_{loss_name(params.data.task)}", pd.read_csv(curve)["loss"]
             log_batch(tracking, run_id, steps=[(name, v, i) for i, v in enumerate(losses)])
         log_batch(tracking, run_id, tags={EVALUATION_TAG: digest})  # last: all was logged

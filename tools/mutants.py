@@ -890,6 +890,38 @@ MUTANTS = [
         ("tests/validation/test_datadraft.py",),
         must_kill=True,
     ),
+    Mutant(
+        "a plot that does not apply is not written",
+        "stages/evaluate.py",
+        "plots=every_table(plots))",
+        "plots=plots)",
+        ("tests/project/test_smoke.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "a header-only plot table is left out",
+        "ml_pipeline/evaluation/plots.py",
+        "        name: tables.get(name, pd.DataFrame(columns=[x, y]))\n",
+        "        name: tables[name]\n",
+        ("tests/evaluation/test_plots.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "an empty plot table gets a figure",
+        "ml_pipeline/evaluation/plots.py",
+        "        if table.empty:  # e.g.",
+        "        if False:  # e.g.",
+        ("tests/evaluation/test_plots.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "the PR report draws a header-only plot table",
+        "commands/report.py",
+        "    return None if frame is None or frame.empty else frame",
+        "    return frame",
+        ("tests/evaluation/test_plots.py",),
+        must_kill=True,
+    ),
 ]
 
 
