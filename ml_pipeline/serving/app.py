@@ -17,6 +17,7 @@ import csv
 import json
 import os
 import re
+import sys
 from typing import Any
 
 ROW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -26,6 +27,19 @@ LIMIT_ENV = "ML_PIPELINE_MAX_REQUEST_MB"
 DEFAULT_MB = 10.0
 # As core/errors.py caps echoed values (SHOWN_CHARS, LINE_CHARS): this file cannot import it.
 NAME_CHARS, MESSAGE_CHARS = 200, 4_000
+
+
+USERINFO = re.compile(  # core/errors.py's pattern of a URL's credentials, copied likewise
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/@:]*)(?P<secret>:[^\s/@]*)?@"
+)
+
+
+def redacted(text: str) -> str:
+    """core/errors.py's `redacted`: `scheme://user:secret@` → `scheme://user:***@`."""
+    return USERINFO.sub(
+        lambda m: f"{m['scheme']}***@" if m["secret"] is None else f"{m['scheme']}{m['user']}:***@",
+        text,
+    )
 
 
 def capped(text: str, limit: int) -> str:
@@ -215,8 +229,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import mlflow.pyfunc
     import uvicorn
+    from mlflow.exceptions import MlflowException
 
-    model = mlflow.pyfunc.load_model(args.model_uri)
+    try:
+        model = mlflow.pyfunc.load_model(args.model_uri)
+    except (MlflowException, OSError, ImportError) as exc:  # as `make predict` says it
+        message = str(getattr(exc, "message", exc)).strip().splitlines() or [type(exc).__name__]
+        line = f"serve: error: --model-uri {args.model_uri}: cannot load ({message[0]})"
+        print(capped(redacted(line), MESSAGE_CHARS), file=sys.stderr)
+        return 2
     app = build_app(model, max_bytes=int(args.max_request_mb * 2**20))
     uvicorn.run(app, host=args.host, port=args.port)
     return 0

@@ -100,6 +100,40 @@ def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        (
+            ["model=xgb"],
+            "override model=xgb: no option 'xgb' in group 'model' (conf/model/); "
+            "options: hgb, lgbm, lgbm_adult, linear, rf",
+        ),
+        (["model=hgb,xgb"], "override model=hgb,xgb: no option 'xgb' in group 'model'"),
+        (
+            ["model=rf", "model.depth=3"],
+            "override model.depth=3: unknown key 'model.depth'; keys of model: max_depth, "
+            "max_features, min_samples_leaf, n_estimators, n_jobs, name",
+        ),
+        (["modl=rf"], "override modl=rf: unknown key 'modl'; groups and keys: cv, data,"),
+        (
+            ["registration.x=1"],
+            "override registration.x=1: unknown key 'registration.x'; groups and keys: cv, data,",
+        ),
+    ],
+)
+def test_an_unknown_override_is_one_line_naming_the_allowed_names(
+    overrides: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hydra's 5-12 lines (`make params`, `make orchestrate`) become one (issue 23, item 16)."""
+    from commands import compose as compose_module
+
+    out = f"--output={ROOT / 'build' / 'never-written.yaml'}"
+    assert compose_module.main([out, *overrides]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compose: error: {line}"), err
+    assert not (ROOT / "build" / "never-written.yaml").exists()
+
+
+@pytest.mark.parametrize(
     ("section", "values", "message"),
     [
         ("model", {"max_iter": "many"}, "model.max_iter: Input should be a valid integer"),

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from commands import predict
+from ml_pipeline.serving import app as serving
 from stages import check, evaluate, prepare, register, train, validate
 from tests.services import free_port
 
@@ -162,6 +163,21 @@ def unwritable_output(c: Case) -> Row:
     return lambda: prepare.main([]), "prepare", needles
 
 
+def file_size_limit(c: Case) -> Row:
+    """`ulimit -f`: a write past the limit fails with EFBIG (Python ignores SIGXFSZ)."""
+    import resource
+
+    def run() -> int:
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8192, limits[1]))  # tiny's train: ~15 kB
+        try:
+            return prepare.main([])
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+
+    return run, "prepare", ["data/prepared/train.parquet", "File too large"]
+
+
 # --- prepare: values ----------------------------------------------------------------------------
 def class_spelling(c: Case) -> Row:
     c.write([r.replace(">50K", ">50k") if i % 5 else r for i, r in enumerate(c.lines())])
@@ -226,6 +242,18 @@ def text_for_an_integer(c: Case) -> Row:
 def unknown_key(c: Case) -> Row:
     c.set("model", depth=3)
     return lambda: check.main([]), "check", ["'model.depth'", "allowed keys"]
+
+
+def unknown_section(c: Case) -> Row:
+    params = c.params() | {"registration": {"primary_metric": "roc_auc"}}  # the code's name
+    (c.repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return lambda: check.main([]), "check", ["'registration'", "orchestrate, register, search"]
+
+
+def unknown_register_key(c: Case) -> Row:
+    c.set("register", minimum=0.8)
+    needles = ["'register.minimum'", "allowed keys here: primary_metric, direction"]
+    return lambda: check.main([]), "check", needles
 
 
 def unknown_model_family(c: Case) -> Row:
@@ -419,6 +447,13 @@ def predict_damaged_store(c: Case) -> Row:
     return c.predict(c.batch()), "predict", [str(c.repo / "mlflow.db"), "damaged"]
 
 
+# --- serve ---------------------------------------------------------------------------------------
+def serve_without_a_champion(c: Case) -> Row:
+    c.monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{c.repo / 'mlflow.db'}")
+    run = lambda: serving.main(["models:/ml-pipeline-tiny@champion"])  # noqa: E731
+    return run, "serve", ["--model-uri models:/ml-pipeline-tiny@champion", "cannot load"]
+
+
 ROWS = [
     truncated,
     not_gzip,
@@ -430,6 +465,7 @@ ROWS = [
     header_line,
     header_only,
     unwritable_output,
+    file_size_limit,
     class_spelling,
     single_class,
     dates_in_a_numeric_column,
@@ -442,6 +478,8 @@ ROWS = [
     negative_param,
     text_for_an_integer,
     unknown_key,
+    unknown_section,
+    unknown_register_key,
     unknown_model_family,
     unknown_split_method,
     split_size_out_of_range,
@@ -476,6 +514,7 @@ ROWS = [
     predict_unwritable_output,
     predict_unreachable_server,
     predict_damaged_store,
+    serve_without_a_champion,
 ]
 DAMAGED = {damaged_store, predict_damaged_store}
 
