@@ -29,7 +29,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
-.PHONY: help setup repro test test-fast mutants params check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
+.PHONY: help setup repro test test-fast mutants params exp check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -53,6 +53,10 @@ mutants: setup ## Apply one-line mutations of the code in a temp copy (its tests
 
 params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for overrides)
 	python -m commands.compose $(ARGS)
+
+exp: setup ## dvc exp run -S each of S="model=rf model.n_estimators=300" (a misspelt name: one line naming the allowed ones; ARGS=--queue)
+	python -m commands.compose --names $(S)
+	dvc exp run $(foreach o,$(S),-S '$(o)') $(ARGS)
 
 check-params: setup ## Fail if params.yaml differs from what conf/ composes to
 	python -m commands.compose --check

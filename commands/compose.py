@@ -2,6 +2,8 @@
 
 python -m commands.compose [OVERRIDE ...]          write params.yaml
 python -m commands.compose --check [OVERRIDE ...]  exit 1 with a diff if params.yaml is stale
+python -m commands.compose --names OVERRIDE ...    only check that each names a known option/key
+                                                   (sweeps too: what `make exp` runs first)
 """
 
 from __future__ import annotations
@@ -127,7 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument("--output", type=Path, default=paths.PARAMS)
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=rf data=tiny")
+    parser.add_argument("--names", action="store_true", help="only check the overrides' names")
     args = parser.parse_args(argv)
+    if args.names:
+        if line := unknown_name(args.overrides):
+            raise StageError(line)
+        return 0
     if args.check:
         diff = _composed(lambda: stale_diff(args.output, args.overrides), args.overrides)
         if diff and (name := experiment_of(args.output)):

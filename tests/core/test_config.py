@@ -300,3 +300,18 @@ def test_a_metric_the_catalog_does_not_rank_needs_its_direction() -> None:
         parse_params(raw)
     raw["register"]["thresholds"][0]["direction"] = "lower"  # a spread: the config decides
     assert parse_params(raw).registration.thresholds[0].direction == "lower"
+
+
+def test_make_exp_checks_only_the_names_sweeps_included(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make exp` runs `compose --names` before `dvc exp run`: sweeps pass, a typo is one line."""
+    from commands import compose as compose_module
+
+    assert compose_module.main(["--names", "data=tiny", "model=hgb,rf", "model.max_iter=10"]) == 0
+    sweep = "model.max_iter=range(100,400,100)"
+    assert compose_module.main(["--names", "model=hgb", sweep]) == 0
+    assert compose_module.main(["--names", "model=rf", "model.max_iter=10"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "compose: error: override model.max_iter=10: unknown key 'model.max_iter'; keys of "
+        "model: max_depth, max_features, min_samples_leaf, n_estimators, n_jobs, name"
+    ]
