@@ -970,6 +970,14 @@ MUTANTS = [
         ("tests/project/test_matrix.py",),
         must_kill=True,
     ),
+    Mutant(
+        "make predict writes CSV under any name",
+        "commands/predict.py",
+        '    if path.suffix == ".csv" or (csv_compression(path)',
+        "    if True or (csv_compression(path)",
+        ("tests/project/test_matrix.py",),
+        must_kill=True,
+    ),
 ]
 
 

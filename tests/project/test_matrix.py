@@ -41,6 +41,7 @@ OUTPUTS = [
     "metrics.json",
     "reports/registration.json",
     SCORED,
+    "scored.xlsx",
 ]
 Row = tuple[Callable[[], int], str, list[str]]
 
@@ -437,6 +438,13 @@ def predict_unwritable_output(c: Case) -> Row:
     return run, "predict", [f"{UNWRITABLE}/scored.csv", "writable"]
 
 
+def predict_unknown_output_format(c: Case) -> Row:
+    c.predict(c.batch())  # writes rows.csv
+    args = ["--input", str(c.repo / "rows.csv"), "--output", str(c.repo / "scored.xlsx")]
+    run = lambda: predict.main([*args, "--model-uri", str(c.model)])  # noqa: E731
+    return run, "predict", ["--output", "scored.xlsx", ".csv", ".parquet"]
+
+
 def predict_unreachable_server(c: Case) -> Row:
     c.monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://alice:{SECRET}@127.0.0.1:{free_port()}")
     return c.predict(c.batch()), "predict", ["alice:***@127.0.0.1", "unreachable", "(transient:"]
@@ -512,6 +520,7 @@ ROWS = [
     predict_unknown_model,
     predict_without_a_champion,
     predict_unwritable_output,
+    predict_unknown_output_format,
     predict_unreachable_server,
     predict_damaged_store,
     serve_without_a_champion,
