@@ -978,6 +978,14 @@ MUTANTS = [
         ("tests/project/test_matrix.py",),
         must_kill=True,
     ),
+    Mutant(
+        "a garbage line mid-file is read as a row",
+        "ml_pipeline/data/headerless.py",
+        "            if fields and not comment and len(fields) < expected:",
+        "            if fields and not comment and len(fields) < 1:",
+        ("tests/project/test_matrix.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -157,6 +157,14 @@ def header_only(c: Case) -> Row:
     return lambda: prepare.main([]), "prepare", ["tiny.data.gz", "header"]
 
 
+def garbage_lines(c: Case) -> Row:
+    rows = c.lines()
+    rows.insert(100, "this line is garbage")  # line 101
+    rows.insert(201, "<html><body>503 Service Unavailable</body></html>")  # line 202
+    c.write(rows)
+    return lambda: prepare.main([]), "prepare", ["tiny.data.gz: line(s) 101, 202 have fewer"]
+
+
 def unwritable_output(c: Case) -> Row:
     (c.repo / "data/prepared").unlink(missing_ok=True)
     (c.repo / "data/prepared").symlink_to(UNWRITABLE)
@@ -472,6 +480,7 @@ ROWS = [
     wrong_delimiter,
     header_line,
     header_only,
+    garbage_lines,
     unwritable_output,
     file_size_limit,
     class_spelling,
