@@ -986,6 +986,22 @@ MUTANTS = [
         ("tests/project/test_matrix.py",),
         must_kill=True,
     ),
+    Mutant(
+        "validation.html in the suite's order",
+        "ml_pipeline/validation/html.py",
+        '    for o in sorted(outcomes, key=lambda o: (o.success, o.severity != "error")):',
+        "    for o in outcomes:",
+        ("tests/validation/test_html.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "the failed expectations past the limit are only counted",
+        "ml_pipeline/validation/checks.py",
+        "in rest[:named]\n",
+        "in rest[:0]\n",
+        ("tests/validation/test_validation.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml_pipeline.core import paths
 from ml_pipeline.core.config import ValidationConfig
 from ml_pipeline.core.errors import capped, shown
 
@@ -201,10 +202,11 @@ def summarize(outcomes: list[Outcome], rows: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def failure_lines(outcomes: list[Outcome], limit: int = 10) -> list[str]:
+def failure_lines(outcomes: list[Outcome], limit: int = 10, named: int = 10) -> list[str]:
     """One line per failed expectation, errors first: column, expectation, observed vs expected.
 
-    At most `limit` lines, then one saying how many more the reports hold.
+    At most `limit` lines, then one naming the next `named` of the rest (split, severity,
+    column, expectation) and counting the others: all of them are in the reports.
     """
     failed = sorted((o for o in outcomes if not o.success), key=lambda o: o.severity != "error")
     lines = []
@@ -217,6 +219,14 @@ def failure_lines(outcomes: list[Outcome], limit: int = 10) -> list[str]:
             f"{o.severity}: {o.split}: {where}: {o.expectation}: "
             f"observed {shown(o.observed)}{fraction}; expected {o.expected} (config key {o.key})"
         )
-    if len(failed) > limit:
-        lines.append(f"... and {len(failed) - limit} more failed expectation(s)")
+    rest = failed[limit:]
+    if rest:
+        names = "; ".join(
+            f"{o.severity}: {o.split}: {o.column or 'table'}: {o.expectation}" for o in rest[:named]
+        )
+        others = f"; and {len(rest) - named} other(s)" if len(rest) > named else ""
+        lines.append(
+            f"... and {len(rest)} more failed expectation(s): {names}{others} "
+            f"({paths.VALIDATION_REPORT})"
+        )
     return lines

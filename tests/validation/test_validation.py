@@ -124,7 +124,12 @@ def test_console_lines_put_errors_first_and_stop_at_the_limit() -> None:
     outcomes = [failed("warning", "w")] + [failed("error", f"c{i}") for i in range(11)]
     lines = failure_lines(outcomes + [failed("error", None)], limit=10)
     assert len(lines) == 11 and lines[0].startswith("error: train: column 'c0': expect_x")
-    assert lines[-1] == "... and 3 more failed expectation(s)"
+    assert lines[-1] == (  # the rest named, not only counted (issue 23, item 16)
+        "... and 3 more failed expectation(s): error: train: c10: expect_x; error: train: table: "
+        "expect_x; warning: train: w: expect_x (reports/validation.json)"
+    )
+    many = failure_lines([failed("error", f"c{i}") for i in range(5)], limit=1, named=2)
+    assert many[-1].endswith("train: c2: expect_x; and 2 other(s) (reports/validation.json)")
     assert failure_lines([failed("error", None)])[0].startswith("error: train: table: ")
 
 
