@@ -54,11 +54,15 @@ def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[st
     return failures
 
 
-def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
+def metrics_table(
+    diff: dict[str, dict], noise: float | None, gate: list[GateRuleConfig] | None = None
+) -> str:
     """Markdown table, old → new: every model metric, and the report values that changed.
 
-    The last column says if a model metric got better or worse, and whether by more than `noise`.
+    The last column says if a model metric got better or worse, and whether by more than `noise`;
+    a gated metric by more than its gate tolerance instead (one rule: the verdict is the gate's).
     """
+    tolerance = {rule.metric: rule.tolerance for rule in gate or []}
     lines = ["| file | metric | base | new | delta | verdict |", "|---|---|---|---|---|---|"]
     unchanged = 0
     for file, metrics in sorted(diff.items()):
@@ -68,7 +72,11 @@ def metrics_table(diff: dict[str, dict], noise: float | None) -> str:
                 unchanged += 1
                 continue
             is_number = isinstance(delta, int | float)
-            flag = verdict(name, old, new, noise) if file == str(paths.METRICS) else ""
+            flag = ""
+            if file == str(paths.METRICS) and name in tolerance and isinstance(old, int | float):
+                flag = verdict(name, old, new, tolerance[name] * abs(old)) + " (report.gate)"
+            elif file == str(paths.METRICS):
+                flag = verdict(name, old, new, noise)
             shown = f"{delta:+.6g}" if is_number else "—"
             lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
     if unchanged:
@@ -85,6 +93,18 @@ def params_table(diff: dict[str, dict]) -> str:
     if not rows:
         return "No parameter changed."
     return "\n".join(["| param | base | new |", "|---|---|---|", *rows])
+
+
+def dataset_warning(base_params: str | None, new_params: str | None) -> list[str]:
+    """A warning line when the two revisions' params.yaml name different datasets, else none."""
+    texts = (base_params, new_params)
+    names = [(yaml.safe_load(text or "{}") or {}).get("data", {}).get("name") for text in texts]
+    if None in names or names[0] == names[1]:
+        return []
+    return [
+        f"> **Different datasets**: base `{names[0]}`, new `{names[1]}` (data.name): the metrics "
+        "and the gate compare different test sets; the verdicts say nothing of the model."
+    ]
 
 
 def cv_noise(new_metrics: dict[str, float]) -> float | None:
@@ -164,16 +184,19 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
     metrics = dvc_json("metrics", "diff", *revs, "--all")
     params = dvc_json("params", "diff", *revs)
     new_metrics = json.loads(read_at(rev, str(paths.METRICS)) or "{}")
-    failures = gate_failures(metrics, load_gate(read_at(rev, str(paths.PARAMS)) or "{}"))
+    gate = load_gate(read_at(rev, str(paths.PARAMS)) or "{}")
+    failures = gate_failures(metrics, gate)
 
     sections = [
         f"# Pipeline report: `{head}` vs `{base}`",
+        *dataset_warning(read_at(base, str(paths.PARAMS)), read_at(rev, str(paths.PARAMS))),
         "**Gate: FAILED**\n\n" + "\n".join(f"- {line}" for line in failures)
         if failures
         else "**Gate: passed** (no gated metric worse than its tolerance)",
         "## Metrics\n\n✅/❌: better/worse than the base by more than the CV standard deviation "
-        f"({_fmt(cv_noise(new_metrics))}); ≈: within it.\n\n"
-        f"{metrics_table(metrics, cv_noise(new_metrics))}",
+        f"({_fmt(cv_noise(new_metrics))}); ≈: within it. A gated metric (report.gate) is judged "
+        "by its gate tolerance instead, the rule that decides the gate.\n\n"
+        f"{metrics_table(metrics, cv_noise(new_metrics), gate)}",
         f"## Parameters\n\n{params_table(params)}",
     ]
     registration = read_at(rev, str(paths.REGISTRATION))

@@ -1002,6 +1002,22 @@ MUTANTS = [
         ("tests/validation/test_validation.py",),
         must_kill=True,
     ),
+    Mutant(
+        "a gated metric is judged by the CV noise",
+        "commands/report.py",
+        "            if file == str(paths.METRICS) and name in tolerance and isinstance(",
+        "            if False and isinstance(",
+        ("tests/reporting/test_report.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "the report compares datasets silently",
+        "commands/report.py",
+        "    if None in names or names[0] == names[1]:",
+        "    if True:",
+        ("tests/reporting/test_report.py",),
+        must_kill=True,
+    ),
 ]
 
 
