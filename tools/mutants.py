@@ -1018,6 +1018,14 @@ MUTANTS = [
         ("tests/reporting/test_report.py",),
         must_kill=True,
     ),
+    Mutant(
+        "make exps sorts datasets under one metric",
+        "commands/exps.py",
+        "        metric = metric if isinstance(metric, str) and metric else primary",
+        "        metric = primary",
+        ("tests/reporting/test_exps.py",),
+        must_kill=True,
+    ),
 ]
 
 
