@@ -29,7 +29,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
-.PHONY: help setup repro test test-fast mutants params exp check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench
+.PHONY: help setup repro test test-fast mutants params exp check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps exp-show bench
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -98,6 +98,12 @@ plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="m
 TAG ?= ml-pipeline-model:latest
 image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); context in build/image/
 	python -m commands.image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
+# `dvc exp show` columns that are bookkeeping, not results: costs, timings, counts, drift, code and
+# data hashes, the config's plumbing (column lists, the validation contract, file names).
+EXP_SHOW_DROP := (ml_pipeline|stages|data|models|reports)/.*|metrics\.json|(rows|test_file|train_file|splits|drift|validation|data|features|evaluate|report|tracking|orchestrate|search)\..*|fit_seconds|predict_ms_per_row|success|search
+exp-show: setup ## dvc exp show without bookkeeping columns: ~70 of ~300 (ARGS=--only-changed, -A, ...)
+	dvc exp show --drop '$(EXP_SHOW_DROP)' --keep '^data\.name$$' $(ARGS)
 
 exps: setup ## Experiments with the columns people compare, best first, at 80 columns (ARGS=-A)
 	python -m commands.exps $(ARGS)
