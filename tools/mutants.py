@@ -1026,6 +1026,14 @@ MUTANTS = [
         ("tests/reporting/test_exps.py",),
         must_kill=True,
     ),
+    Mutant(
+        "a time split lists every drift warning",
+        "ml_pipeline/validation/checks.py",
+        "        if time_split\n",
+        "        if False\n",
+        ("tests/validation/test_validation.py",),
+        must_kill=True,
+    ),
 ]
 
 
