@@ -65,7 +65,7 @@ def unknown_name(overrides: list[str], conf_dir: Path = CONF_DIR) -> str | None:
         compose(Path(tmp) / "params.yaml", chosen, conf_dir)
         tree = yaml.safe_load((Path(tmp) / "params.yaml").read_text())
     for override, key in keys:
-        node, path = tree, []
+        node, path = tree, list[str]()
         for part in key.split("."):
             if not isinstance(node, dict) or part not in node:
                 where = f"keys of {'.'.join(path)}" if path else "groups and keys"
