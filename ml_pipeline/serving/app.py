@@ -35,7 +35,8 @@ USERINFO = re.compile(  # core/errors.py's pattern of a URL's credentials, copie
 
 
 def redacted(text: str) -> str:
-    """core/errors.py's `redacted`: `scheme://user:secret@` → `scheme://user:***@`."""
+    """core/errors.py's `redacted`: a URL's password, or a user part alone (often a token),
+    shown as `***`."""
     return USERINFO.sub(
         lambda m: f"{m['scheme']}***@" if m["secret"] is None else f"{m['scheme']}{m['user']}:***@",
         text,
