@@ -31,7 +31,7 @@ $(AIRFLOW_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 .PHONY: orchestrate schedule prefect-server airflow-setup airflow-test airflow-schedule
 # Stages score and monitor (docs/monitoring.md)
 .PHONY: score monitor profile
-.PHONY: help setup repro test test-fast mutants params check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps bench dask-cluster dask-worker
+.PHONY: help setup repro test test-fast mutants params exp check-params deps report lint format clean suite serve predict mlflow-ui reproduce hooks image vega mermaid plots exps exp-show bench dask-cluster dask-worker
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
@@ -55,6 +55,10 @@ mutants: setup ## Apply one-line mutations of the code in a temp copy (its tests
 
 params: setup ## Recompose params.yaml from conf/ (ARGS="model=rf data=tiny" for overrides)
 	python -m commands.compose $(ARGS)
+
+exp: setup ## dvc exp run -S each of S="model=rf model.n_estimators=300" (a misspelt name: one line naming the allowed ones; ARGS=--queue)
+	python -m commands.compose --names $(S)
+	dvc exp run $(foreach o,$(S),-S '$(o)') $(ARGS)
 
 check-params: setup ## Fail if params.yaml differs from what conf/ composes to
 	python -m commands.compose --check
@@ -104,6 +108,12 @@ plots: setup $(VEGA) ## dvc plots page in dvc_plots/ that draws offline (REVS="m
 TAG ?= ml-pipeline-model:latest
 image: setup ## Docker image serving the champion (MODEL_URI=..., TAG=...); context in build/image/
 	python -m commands.image --tag "$(TAG)" $(if $(MODEL_URI),--model-uri "$(MODEL_URI)")
+
+# `dvc exp show` columns that are bookkeeping, not results: costs, timings, counts, drift, code and
+# data hashes, the config's plumbing (column lists, the validation contract, file names).
+EXP_SHOW_DROP := (ml_pipeline|stages|data|models|reports)/.*|metrics\.json|(rows|test_file|train_file|splits|drift|validation|data|features|evaluate|report|tracking|orchestrate|search)\..*|fit_seconds|predict_ms_per_row|success|search
+exp-show: setup ## dvc exp show without bookkeeping columns: ~70 of ~300 (ARGS=--only-changed, -A, ...)
+	dvc exp show --drop '$(EXP_SHOW_DROP)' --keep '^data\.name$$' $(ARGS)
 
 exps: setup ## Experiments with the columns people compare, best first, at 80 columns (ARGS=-A)
 	python -m commands.exps $(ARGS)

@@ -2,6 +2,8 @@
 
 python -m commands.compose [OVERRIDE ...]          write params.yaml
 python -m commands.compose --check [OVERRIDE ...]  exit 1 with a diff if params.yaml is stale
+python -m commands.compose --names OVERRIDE ...    only check that each names a known option/key
+                                                   (sweeps too: what `make exp` runs first)
 """
 
 from __future__ import annotations
@@ -37,6 +39,52 @@ def compose_errors() -> tuple[type[Exception], ...]:
     return (HydraException, OmegaConfBaseException, yaml.YAMLError)
 
 
+def unknown_name(overrides: list[str], conf_dir: Path = CONF_DIR) -> str | None:
+    """What Hydra refused in `overrides`, in one line with the allowed names, or None.
+
+    A group option without its file (`model=xgb`), or a key the composition does not have
+    (`model.depth=3`, `modl=rf`), checked against conf/ composed with the valid group choices.
+    """
+    groups = sorted(p.name for p in conf_dir.iterdir() if p.is_dir())
+    chosen, keys = [], []
+    for override in overrides:
+        if override.startswith(("+", "~")):  # Hydra's append and delete: its own rules
+            continue
+        key, _, value = override.partition("=")
+        if key in groups:
+            options = sorted(p.stem for p in (conf_dir / key).glob("*.yaml"))
+            if missing := [v for v in value.split(",") if v not in options]:  # a sweep: a,b
+                return (
+                    f"override {override}: no option {missing[0]!r} in group {key!r} "
+                    f"(conf/{key}/); options: {', '.join(options)}"
+                )
+            chosen.append(f"{key}={value.split(',')[0]}")
+        else:
+            keys.append((override, key))
+    with tempfile.TemporaryDirectory() as tmp:
+        compose(Path(tmp) / "params.yaml", chosen, conf_dir)
+        tree = yaml.safe_load((Path(tmp) / "params.yaml").read_text())
+    for override, key in keys:
+        node, path = tree, list[str]()
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                where = f"keys of {'.'.join(path)}" if path else "groups and keys"
+                allowed = ", ".join(sorted(node)) if isinstance(node, dict) else "none"
+                return f"override {override}: unknown key {key!r}; {where}: {allowed}"
+            node, path = node[part], [*path, part]
+    return None
+
+
+def refused(exc: Exception, overrides: list[str], conf_dir: Path = CONF_DIR) -> str:
+    """The one line for a composition Hydra refused: the allowed names when an override named
+    something unknown, else Hydra's message on one line."""
+    try:
+        named = unknown_name(overrides, conf_dir)
+    except compose_errors():  # conf/ itself does not compose
+        named = None
+    return named or " ".join(str(exc).split())
+
+
 def stale_diff(params: Path, overrides: list[str], conf_dir: Path = CONF_DIR) -> str:
     """A unified diff from `params` to the fresh composition; empty when they agree."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,11 +116,11 @@ def experiment_of(params: Path, repo: Path = Path(".")) -> str | None:
     return None
 
 
-def _composed(action: Callable[[], str | None]) -> str | None:
+def _composed(action: Callable[[], str | None], overrides: list[str]) -> str | None:
     try:
         return action()
-    except compose_errors() as exc:  # Hydra's messages already name the group and list the options
-        raise StageError(str(exc).replace("\n", " ")) from None
+    except compose_errors() as exc:
+        raise StageError(refused(exc, overrides)) from None
 
 
 @entry_point("compose")
@@ -81,9 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
     parser.add_argument("--output", type=Path, default=paths.PARAMS)
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=rf data=tiny")
+    parser.add_argument("--names", action="store_true", help="only check the overrides' names")
     args = parser.parse_args(argv)
+    if args.names:
+        if line := unknown_name(args.overrides):
+            raise StageError(line)
+        return 0
     if args.check:
-        diff = _composed(lambda: stale_diff(args.output, args.overrides))
+        diff = _composed(lambda: stale_diff(args.output, args.overrides), args.overrides)
         if diff and (name := experiment_of(args.output)):
             print(
                 f"{args.output} holds the parameters of experiment {name!r} (dvc exp run), not "
@@ -97,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{args.output} matches conf/")
         return 0
-    _composed(lambda: compose(args.output, args.overrides))
+    _composed(lambda: compose(args.output, args.overrides), args.overrides)
     print(f"wrote {args.output}" + (f" ({' '.join(args.overrides)})" if args.overrides else ""))
     return 0
 

@@ -3,8 +3,8 @@
     python -m commands.exps [dvc exp show options, e.g. -A]
 
 `dvc exp show` prints every param and metric (the validation contract alone is 65 columns);
-this keeps the experiment, dataset, model, the primary metric, the CV mean ± std and the
-registration decision, best first.
+this keeps the experiment, model, the primary metric, the CV mean ± std and the registration
+decision made when the experiment ran, grouped by dataset, best first.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ def _cell(value: object, digits: int = 4) -> str:
 def table(
     frame: pd.DataFrame, primary: str, direction: str | None = None, width: int = WIDTH
 ) -> str:
-    """One line per experiment, best `primary` first (`direction`: the metric catalog's unless
-    given); every line at most `width` wide."""
-    direction = direction or catalog_direction(primary) or "higher"
+    """One line per experiment, grouped by dataset (a heading line each: its primary metric),
+    best first within a group (`direction`: the metric catalog's unless given); every line at
+    most `width` wide. The decision is the one made when the experiment ran."""
     cv_mean = next((c for c in frame.columns if c.startswith("cv_") and c.endswith("_mean")), None)
     rows = []
     for _, row in frame.iterrows():
@@ -44,23 +44,22 @@ def table(
         if cv_mean:
             spread = row.get(cv_mean.removesuffix("_mean") + "_std")
             cv = _cell(row.get(cv_mean)) + (f"±{_cell(spread, 2)}" if pd.notna(spread) else "")
+        metric = row.get("register.primary_metric")
+        metric = metric if isinstance(metric, str) and metric else primary
         rows.append(
             {
                 "experiment": name,
                 "data": _cell(row.get("data.name", row.get("name"))),
+                "metric": metric,
                 "model": _cell(row.get("model.name")),
-                primary: row.get(primary),
+                "primary": row.get(metric),
                 "cv mean±std": cv,
-                "decision": _cell(row.get("decision")),
+                "registered as": _cell(row.get("decision")),
             }
         )
-    shown = pd.DataFrame(rows)
-    if shown.empty:
+    if not rows:
         return "no experiments (dvc exp run, or make repro, first)"
-    shown = shown.sort_values(primary, ascending=direction == "lower", na_position="last")
-    shown[primary] = shown[primary].map(_cell)
-    fixed = {"data": 10, "model": 8, primary: 9, "cv mean±std": 14, "decision": 10}
-    fixed = {k: max(v, len(k)) for k, v in fixed.items()}
+    fixed = {"model": 10, "primary": 9, "cv mean±std": 14, "registered as": 13}
     name_width = max(10, width - sum(fixed.values()) - len(fixed))
     widths = {"experiment": name_width, **fixed}
 
@@ -69,7 +68,16 @@ def table(
         return " ".join(cells).rstrip()
 
     lines = [line({k: k for k in widths}), line({k: "-" * w for k, w in widths.items()})]
-    lines += [line(row) for row in shown.to_dict("records")]
+    shown = pd.DataFrame(rows)
+    for (data, metric), group in shown.groupby(["data", "metric"], sort=True):
+        towards = catalog_direction(metric) or (direction if metric == primary else None)
+        towards = towards or "higher"
+        lines.append(f"{data}: {metric} ({towards} is better)"[:width])
+        group = group.sort_values("primary", ascending=towards == "lower", na_position="last")
+        lines += [
+            line(row | {"primary": _cell(row["primary"])}) for row in group.to_dict("records")
+        ]
+    lines.append("registered as: the decision when it ran, not the registry now (make mlflow-ui)")
     return "\n".join(lines)
 
 

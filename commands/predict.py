@@ -166,11 +166,24 @@ def csv_compression(path: Path) -> dict[str, str] | None:
     return {"method": method}
 
 
+def output_format(path: Path) -> str:
+    """`parquet` or `csv` by the name's suffix (`.csv` may end in a compression suffix); any
+    other name (`out.xlsx`) is refused rather than silently holding CSV."""
+    if path.suffix == ".parquet":
+        return "parquet"
+    if path.suffix == ".csv" or (csv_compression(path) and Path(path.stem).suffix == ".csv"):
+        return "csv"
+    raise StageError(
+        f"--output {path}: name a .csv (or .csv.gz, .csv.zip, ...) or .parquet file; "
+        "predict writes no other format"
+    )
+
+
 def write_rows(frame: pd.DataFrame, path: Path) -> None:
     """Parquet for a `.parquet` path, else CSV, compressed as the path's suffix says."""
     from ml_pipeline.core.outputs import publish
 
-    if path.suffix == ".parquet":
+    if output_format(path) == "parquet":
         publish({path: lambda p: frame.to_parquet(p, index=False)})
     else:
         compression = csv_compression(path)
@@ -193,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.input.is_file():  # before the model's load, which takes many seconds
         raise StageError(f"--input {args.input}: not found")
+    output_format(args.output)
     store = reachable_store()
     uri = args.model_uri or champion_uri(load_params(paths.PARAMS).tracking.registered_model)
     if uri.startswith("models:/"):  # runs of killed stages, when `dvc repro` connected to none

@@ -62,13 +62,18 @@ def gate_failures(diff: dict[str, dict], rules: list[GateRuleConfig]) -> list[st
 
 
 def metrics_table(
-    diff: dict[str, dict], noise: float | None, paired: dict[str, Paired] | None = None
+    diff: dict[str, dict],
+    noise: float | None,
+    paired: dict[str, Paired] | None = None,
+    gate: list[GateRuleConfig] | None = None,
 ) -> str:
     """Markdown table, old → new: every model metric, and the report values that changed.
 
-    The last column says if a model metric got better or worse, and whether by more than `noise`
-    or, for a metric in `paired`, beyond its paired 95 % interval.
+    The last column says if a model metric got better or worse: a gated metric by more than its
+    gate tolerance (one rule: the verdict is the gate's); a metric in `paired` beyond its paired
+    95 % interval; any other by more than `noise`.
     """
+    tolerance = {rule.metric: rule.tolerance for rule in gate or []}
     lines = ["| file | metric | base | new | delta | verdict |", "|---|---|---|---|---|---|"]
     unchanged = 0
     for file, metrics in sorted(diff.items()):
@@ -79,7 +84,9 @@ def metrics_table(
                 continue
             is_number = isinstance(delta, int | float)
             flag = ""
-            if file == str(paths.METRICS):
+            if file == str(paths.METRICS) and name in tolerance and isinstance(old, int | float):
+                flag = verdict(name, old, new, tolerance[name] * abs(old)) + " (report.gate)"
+            elif file == str(paths.METRICS):
                 flag = verdict(name, old, new, noise, (paired or {}).get(name))
             shown = f"{delta:+.6g}" if is_number else "—"
             lines.append(f"| {file} | {name} | {_fmt(old)} | {_fmt(new)} | {shown} | {flag} |")
@@ -97,6 +104,18 @@ def params_table(diff: dict[str, dict]) -> str:
     if not rows:
         return "No parameter changed."
     return "\n".join(["| param | base | new |", "|---|---|---|", *rows])
+
+
+def dataset_warning(base_params: str | None, new_params: str | None) -> list[str]:
+    """A warning line when the two revisions' params.yaml name different datasets, else none."""
+    texts = (base_params, new_params)
+    names = [(yaml.safe_load(text or "{}") or {}).get("data", {}).get("name") for text in texts]
+    if None in names or names[0] == names[1]:
+        return []
+    return [
+        f"> **Different datasets**: base `{names[0]}`, new `{names[1]}` (data.name): the metrics "
+        "and the gate compare different test sets; the verdicts say nothing of the model."
+    ]
 
 
 def cv_noise(new_metrics: dict[str, float]) -> float | None:
@@ -130,6 +149,12 @@ def dvc_json(*args: str) -> dict:
     return json.loads(result.stdout or "{}")
 
 
+def plot_table(text: str | None) -> pd.DataFrame | None:
+    """A plot table's rows, or None when the file is absent or has no rows (header only)."""
+    frame = pd.read_csv(io.StringIO(text)) if text else None
+    return None if frame is None or frame.empty else frame
+
+
 def render_comparison(name: str, base: pd.DataFrame | None, new: pd.DataFrame, path: Path) -> None:
     """One PNG with the base (grey) and the new revision (blue): overlaid curves and scatters,
     side by side for a confusion matrix or a bar chart."""
@@ -153,7 +178,12 @@ def render_comparison(name: str, base: pd.DataFrame | None, new: pd.DataFrame, p
 
 
 def page_sections(
-    base: str, rev: str | None, metrics: dict, params: dict, failures: list[str]
+    base: str,
+    rev: str | None,
+    metrics: dict,
+    params: dict,
+    failures: list[str],
+    gate: list[GateRuleConfig],
 ) -> list[str]:
     """The report down to the plots: first what a reviewer needs (the gate, pages.lead), then
     the metrics, slices, parameters and registration, each folded."""
@@ -171,14 +201,16 @@ def page_sections(
     )
     sections = [
         f"# Pipeline report: `{head}` vs `{base}`",
+        *dataset_warning(read_at(base, str(paths.PARAMS)), read_at(rev, str(paths.PARAMS))),
         "**Gate: FAILED**\n\n" + "\n".join(f"- {line}" for line in failures)
         if failures
         else "**Gate: passed** (no gated metric worse than its tolerance)",
         lead(new_metrics, slices, primary, base_metrics, change),
         "## Metrics\n\n✅/❌: better/worse than the base by more than the CV standard deviation "
         f"({_fmt(noise)}), or where both revisions scored the same test rows, with a paired 95 % "
-        f"interval that excludes zero; ≈: within it. Test rows: {how}.\n\n"
-        + folded("Every metric, base → new", metrics_table(metrics, noise, paired)),
+        f"interval that excludes zero; ≈: within it. A gated metric (report.gate) is judged by "
+        f"its gate tolerance instead, the rule that decides the gate. Test rows: {how}.\n\n"
+        + folded("Every metric, base → new", metrics_table(metrics, noise, paired, gate)),
         "## Slices\n\n"
         + folded(
             "Per slice: rows, 95 % intervals, disparities",
@@ -211,20 +243,20 @@ def write_report(base: str, rev: str | None, output: Path) -> int:
     progress.note(f"report: dvc metrics diff and params diff {' '.join(revs)}")
     metrics = dvc_json("metrics", "diff", *revs, "--all")
     params = dvc_json("params", "diff", *revs)
-    failures = gate_failures(metrics, load_gate(read_at(rev, str(paths.PARAMS)) or "{}"))
-    sections = page_sections(base, rev, metrics, params, failures)
+    gate = load_gate(read_at(rev, str(paths.PARAMS)) or "{}")
+    failures = gate_failures(metrics, gate)
+    sections = page_sections(base, rev, metrics, params, failures, gate)
     images, charts = [], []
     for name in PLOT_SPECS:
         new_text, base_text = (
             read_at(rev, str(paths.PLOTS_DIR / name)),
             read_at(base, str(paths.PLOTS_DIR / name)),
         )
-        if new_text is None:
+        new_frame, base_frame = plot_table(new_text), plot_table(base_text)
+        if new_frame is None:  # not a plot of this model (e.g. no boosting: no learning curve)
             continue
-        base_frame = pd.read_csv(io.StringIO(base_text)) if base_text else None
         image = name.replace(".csv", ".png")
         progress.note(f"report: drawing {image}")
-        new_frame = pd.read_csv(io.StringIO(new_text))
         render_comparison(name, base_frame, new_frame, output / image)
         images.append(f"`{image}`")
         charts.append(chart(name, *PLOT_SPECS[name], PLOT_TITLES[name], base_frame, new_frame))

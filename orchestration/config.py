@@ -28,15 +28,14 @@ def load_run_config(repo: Path, overrides: list[str], from_conf: bool = False) -
     Raises StageError with one line: a bad override, key or value fails here, before any stage.
     """
     if overrides or from_conf:
-        from commands.compose import compose, compose_errors
+        from commands.compose import compose, compose_errors, refused
 
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 compose(Path(tmp) / "params.yaml", overrides, repo / "conf")
-            except compose_errors() as exc:  # Hydra's message names the group and lists the options
-                why = " ".join((str(exc).strip().splitlines() or [repr(exc)])[:2])
-                where = f"overrides {' '.join(overrides)}" if overrides else "conf/"
-                raise StageError(f"{where}: {why}") from None
+            except compose_errors() as exc:  # one line, with the allowed names
+                why = refused(exc, overrides, repo / "conf")
+                raise StageError(why if overrides else f"conf/: {why}") from None
             text = (Path(tmp) / "params.yaml").read_text()
     else:
         path = repo / "params.yaml"

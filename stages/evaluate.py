@@ -23,6 +23,7 @@ from ml_pipeline.evaluation.metrics import rounded, score
 from ml_pipeline.evaluation.paired import predictions_frame
 from ml_pipeline.evaluation.plots import (
     classification_plots,
+    every_table,
     regression_plots,
     render_pngs,
     write_tables,
@@ -96,7 +97,7 @@ def run(
     return Evaluation(
         metrics=metrics,
         timings=timings,
-        plots=plots,
+        plots=every_table(plots),
         slices=slices,
         predictions=predictions_frame(scored),
     )

@@ -227,7 +227,7 @@ def log_evaluation(
         if paths.SLICES.is_file():  # the per-slice metrics as a table in the MLflow UI
             mlflow.log_table(slice_table(read_json(paths.SLICES)), "slices_table.json")
         curve = paths.PLOTS_DIR / paths.LEARNING_CURVE_CSV
-        if curve.exists():  # boosting
+        if curve.exists():  # header only for a model without boosting iterations
             name, losses = f"test_{loss_name(params.data.task)}", pd.read_csv(curve)["loss"]
             log_batch(tracking, run_id, steps=[(name, v, i) for i, v in enumerate(losses)])
         log_batch(tracking, run_id, tags={EVALUATION_TAG: digest})  # last: all was logged

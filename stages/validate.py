@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
             **cost_output("validate"),
         }
     )
-    for line in failure_lines(outcomes):
+    time_split = params.split.method == "time" or params.features.active  # a recipe: time order
+    for line in failure_lines(outcomes, time_split=time_split):
         print(f"validate: {line}", file=sys.stderr)
     errors = sum(1 for o in outcomes if not o.success and o.severity == "error")
     warnings = sum(1 for o in outcomes if not o.success and o.severity == "warning")

@@ -43,8 +43,13 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if cls is None and part in MODEL_FAMILIES:
             cls = MODEL_FAMILIES[part]
             continue
-        field = cls.model_fields.get(str(part)) if cls else None
+        field = _keys(cls).get(str(part)) if cls else None
         annotation = field.annotation if field else None
         is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
         cls = annotation if is_model else None
-    return list(cls.model_fields) if cls else []
+    return list(_keys(cls)) if cls else []
+
+
+def _keys(cls: Any) -> dict[str, Any]:
+    """A config class's fields by the key params.yaml spells (`register`, not `registration`)."""
+    return {field.alias or name: field for name, field in cls.model_fields.items()}

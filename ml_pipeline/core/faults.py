@@ -14,7 +14,8 @@ from typing import Any
 
 from ml_pipeline.core.errors import StageError
 
-STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+# EFBIG: a file over the size limit (`ulimit -f`; Python ignores SIGXFSZ, so the write fails).
+STORAGE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 # Where MLflow's errors and those of the clients it talks to its stores with are defined.
 STORE_MODULES = ("mlflow.", "requests.", "urllib3.", "botocore.", "boto3.")
 # Errors (by class name, anywhere in an exception's MRO or its cause chain) of a service that did
@@ -96,21 +97,28 @@ def is_storage_error(exc: BaseException) -> bool:
 
 
 def discard_unfinished_models(client: Any, experiment_id: str, run_id: str) -> list[str]:
-    """Delete the run's logged models that never became READY (an upload that failed)."""
+    """Delete the run's logged models that never became READY (an upload that failed), and
+    the files their upload left in the artifact store (MLflow's delete keeps them)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
     found = client.search_logged_models(
         [experiment_id], filter_string=f"source_run_id = '{run_id}'"
     )
-    unfinished = [model.model_id for model in found if str(model.status) != "READY"]
-    for model_id in unfinished:
-        client.delete_logged_model(model_id)
-    return unfinished
+    unfinished = [model for model in found if str(model.status) != "READY"]
+    for model in unfinished:
+        client.delete_logged_model(model.model_id)
+        get_artifact_repository(model.artifact_location).delete_artifacts()
+    return [model.model_id for model in unfinished]
 
 
-def storage_failure(exc: OSError, run_id: str, discarded: list[str], left: str) -> StageError:
-    """The one line for a refused write while run `run_id` was active (it ends FAILED)."""
-    where = exc.filename or "the artifact store"
+def storage_failure(
+    exc: OSError, run_id: str, discarded: list[str], left: str, store: str
+) -> StageError:
+    """The one line for a refused write while run `run_id` was active (it ends FAILED), naming
+    the artifact store `store`: the file MLflow copied from is a temporary one."""
     cleanup = f"; unfinished logged model(s) {', '.join(discarded)} deleted" if discarded else ""
     return StageError(
-        f"{where}: {exc.strerror or exc} while logging MLflow run {run_id} (marked FAILED{cleanup}"
-        f"{left}); free space or make the store writable, then run the stage again"
+        f"artifact store {store}: {exc.strerror or exc} while logging MLflow run {run_id} "
+        f"(marked FAILED{cleanup}{left}); free space or make the store writable, then run the "
+        "stage again"
     )

@@ -15,7 +15,7 @@ import pandas as pd
 from ml_pipeline.core.config import DataConfig, ReadOptions, SplitConfig
 from ml_pipeline.core.errors import StageError, shown
 from ml_pipeline.data.changes import check_class_spelling
-from ml_pipeline.data.headerless import check_headerless, delimiter_hint
+from ml_pipeline.data.headerless import check_headerless, check_short_lines, delimiter_hint
 from ml_pipeline.data.numbers import to_numbers
 
 
@@ -43,6 +43,7 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
             if not cfg.read.header and cfg.read.columns:
                 check_headerless(path, cfg, key)
             frame = read_csv(path, cfg.read, cfg.read.header, cfg.read.columns or None, str)
+            check_short_lines(path, frame, cfg, key)
     except pd.errors.EmptyDataError:
         raise StageError(f"{path}: the file is empty (config key {key})") from None
     except (EOFError, zlib.error) as exc:  # a truncated or damaged .gz

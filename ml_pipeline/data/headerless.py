@@ -1,12 +1,15 @@
 """Checks for a file read without a header (`data.read.header: false`, names from
-`data.read.columns`): the column count, and a header line where none should be.
+`data.read.columns`): the column count, and a header line where none should be; and for any
+CSV, lines with fewer fields than the columns (garbage or cut lines in the middle of a file).
 
 Without them a dropped column, a wrong delimiter or a header line surface much later as an
-"empty train split" or a "single class" target.
+"empty train split" or a "single class" target, and a garbage line as a dozen failed
+expectations of `validate` that name no line.
 """
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pandas as pd
@@ -92,3 +95,30 @@ def input_names(path: Path, cfg: DataConfig, model_columns: list[str]) -> list[s
         f"{len(cfg.read.columns)} (the target {cfg.target!r} may be left out): fix the file or "
         "give it a header line"
     )
+
+
+LINES_SHOWN = 10
+
+
+def check_short_lines(path: Path, frame: pd.DataFrame, cfg: DataConfig, key: str) -> None:
+    """Raise StageError naming the lines of `path` with fewer fields than `frame`'s columns
+    (pandas fills them with missing values). Read again only when a row's last value is
+    missing, as a short line's is."""
+    if not frame.iloc[:, -1].isna().any():
+        return
+    from pandas.io.common import get_handle
+
+    expected, short = frame.shape[1], []
+    with get_handle(path, "r", compression="infer") as handle:
+        rows = csv.reader(handle.handle, delimiter=cfg.read.delimiter, skipinitialspace=True)
+        for fields in rows:
+            comment = cfg.read.comment and fields and fields[0].startswith(cfg.read.comment)
+            if fields and not comment and len(fields) < expected:
+                short.append(rows.line_num)
+    if short:
+        shown = ", ".join(map(str, short[:LINES_SHOWN]))
+        more = f" and {len(short) - LINES_SHOWN} more" if len(short) > LINES_SHOWN else ""
+        raise StageError(
+            f"{path}: line(s) {shown}{more} have fewer than the {expected} fields of a row "
+            f"(garbage or cut lines?); remove or fix them (config key {key})"
+        )

@@ -88,6 +88,17 @@ def importance_table(names: list[str], means: np.ndarray, stds: np.ndarray) -> p
     return table.sort_values(["importance", "feature"], ascending=[False, True], kind="stable")
 
 
+def every_table(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """`tables` plus a header-only table for each plot of PLOT_SPECS this model has none of (the
+    other task's plots; no learning curve without boosting). Every run writes every file, so
+    `dvc exp apply`, which keeps workspace files an experiment's commit lacks, leaves no stale
+    plot of an earlier model behind."""
+    return {
+        name: tables.get(name, pd.DataFrame(columns=[x, y]))
+        for name, (_, x, y) in PLOT_SPECS.items()
+    }
+
+
 def write_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
@@ -143,10 +154,12 @@ def save(fig: Any, path: Path) -> None:
 
 
 def render_pngs(tables: dict[str, pd.DataFrame], directory: Path, caption: str = "") -> None:
-    """Draw each table as `<name>.png` in `directory`, `caption` under each title."""
+    """Draw each table with rows as `<name>.png` in `directory`, `caption` under each title."""
     plt = pyplot()
     directory.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():
+        if table.empty:  # e.g. the learning curve of a model without boosting iterations
+            continue
         fig, ax = plt.subplots(figsize=(6, 4.5), dpi=100)
         draw(ax, name, table)
         ax.set_title(plot_title(name, caption), fontsize=10)

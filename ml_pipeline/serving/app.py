@@ -20,6 +20,7 @@ import csv
 import json
 import os
 import re
+import sys
 from typing import Any
 
 ROW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -31,6 +32,20 @@ DEFAULT_MB = 10.0
 NAME_CHARS, MESSAGE_CHARS = 200, 4_000
 # As evaluation/conformal.py names them (KEY, LOWER, UPPER), for the same reason.
 INTERVAL_KEY, LOWER, UPPER = "interval", "prediction_lower", "prediction_upper"
+
+
+USERINFO = re.compile(  # core/errors.py's pattern of a URL's credentials, copied likewise
+    r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^\s/@:]*)(?P<secret>:[^\s/@]*)?@"
+)
+
+
+def redacted(text: str) -> str:
+    """core/errors.py's `redacted`: a URL's password, or a user part alone (often a token),
+    shown as `***`."""
+    return USERINFO.sub(
+        lambda m: f"{m['scheme']}***@" if m["secret"] is None else f"{m['scheme']}{m['user']}:***@",
+        text,
+    )
 
 
 def capped(text: str, limit: int) -> str:
@@ -289,8 +304,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     import mlflow.pyfunc
     import uvicorn
+    from mlflow.exceptions import MlflowException
 
-    model = mlflow.pyfunc.load_model(args.model_uri)
+    try:
+        model = mlflow.pyfunc.load_model(args.model_uri)
+    except (MlflowException, OSError, ImportError) as exc:  # as `make predict` says it
+        message = str(getattr(exc, "message", exc)).strip().splitlines() or [type(exc).__name__]
+        line = f"serve: error: --model-uri {args.model_uri}: cannot load ({message[0]})"
+        print(capped(redacted(line), MESSAGE_CHARS), file=sys.stderr)
+        return 2
     app = build_app(model, max_bytes=int(args.max_request_mb * 2**20))
     uvicorn.run(app, host=args.host, port=args.port)
     return 0

@@ -195,7 +195,7 @@ def active_run(
     except OSError as exc:
         if not is_storage_error(exc):
             raise
-        raise _storage_failure(tracking, run.info.run_id, exc) from None
+        raise _storage_failure(tracking, run.info, exc) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         with tracking.timer("end"):
@@ -263,17 +263,23 @@ def log_files(files: list[Path], artifact_path: str | None = None) -> None:
             mlflow.log_artifacts(str(path), artifact_path or path.name)
 
 
-def _storage_failure(tracking: Tracking, run_id: str, exc: OSError) -> StageError:
+def _storage_failure(tracking: Tracking, info: Any, exc: OSError) -> StageError:
     """Delete the run's half-uploaded models (or say they are left) and make the one line."""
     from mlflow.exceptions import MlflowException
 
-    store_errors: tuple[type[Exception], ...] = (MlflowException, OSError, *database_errors())
+    store_errors: tuple[type[Exception], ...] = (
+        MlflowException,
+        OSError,
+        NotImplementedError,
+        *database_errors(),
+    )  # a store may not delete artifacts
+    run_id = info.run_id
     try:
         discarded = discard_unfinished_models(tracking.client, tracking.experiment_id, run_id)
         left = ""
     except store_errors as cleanup:  # the store itself may be the one that is full
         discarded, left = [], f"; unfinished logged models not cleaned up: {first_line(cleanup)}"
-    return storage_failure(exc, run_id, discarded, left)
+    return storage_failure(exc, run_id, discarded, left, info.artifact_uri)
 
 
 def _terminate(signum: int, frame: Any) -> None:

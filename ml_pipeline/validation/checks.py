@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml_pipeline.core import paths
 from ml_pipeline.core.config import ValidationConfig
 from ml_pipeline.core.errors import capped, shown
 
@@ -201,12 +202,24 @@ def summarize(outcomes: list[Outcome], rows: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def failure_lines(outcomes: list[Outcome], limit: int = 10) -> list[str]:
+def failure_lines(
+    outcomes: list[Outcome], limit: int = 10, named: int = 10, time_split: bool = False
+) -> list[str]:
     """One line per failed expectation, errors first: column, expectation, observed vs expected.
 
-    At most `limit` lines, then one saying how many more the reports hold.
+    At most `limit` lines, then one naming the next `named` of the rest (split, severity,
+    column, expectation) and counting the others: all of them are in the reports. With a
+    `time_split` the drift warnings are one line: a later test period always drifts.
     """
     failed = sorted((o for o in outcomes if not o.success), key=lambda o: o.severity != "error")
+    drifted = [
+        o
+        for o in failed
+        if time_split
+        and o.severity == "warning"
+        and o.expectation.endswith("_drift_below_threshold")
+    ]
+    failed = [o for o in failed if o not in drifted]
     lines = []
     for o in failed[:limit]:
         fraction = (
@@ -217,6 +230,21 @@ def failure_lines(outcomes: list[Outcome], limit: int = 10) -> list[str]:
             f"{o.severity}: {o.split}: {where}: {o.expectation}: "
             f"observed {shown(o.observed)}{fraction}; expected {o.expected} (config key {o.key})"
         )
-    if len(failed) > limit:
-        lines.append(f"... and {len(failed) - limit} more failed expectation(s)")
+    if drifted:
+        columns = ", ".join(f"{o.column} {o.observed}" for o in drifted[:named])
+        lines.append(
+            f"warning: {len(drifted)} column(s) drift past validation.drift.threshold ({columns}"
+            f"{', ...' if len(drifted) > named else ''}): expected of a time split "
+            "(its test period follows the training one)"
+        )
+    rest = failed[limit:]
+    if rest:
+        names = "; ".join(
+            f"{o.severity}: {o.split}: {o.column or 'table'}: {o.expectation}" for o in rest[:named]
+        )
+        others = f"; and {len(rest) - named} other(s)" if len(rest) > named else ""
+        lines.append(
+            f"... and {len(rest)} more failed expectation(s): {names}{others} "
+            f"({paths.VALIDATION_REPORT})"
+        )
     return lines

@@ -9,9 +9,10 @@ from ml_pipeline.validation.checks import Outcome
 
 
 def render_html(outcomes: list[Outcome], summary: dict[str, Any], title: str) -> str:
-    """A self-contained page: one table row per expectation and its result."""
+    """A self-contained page: one table row per expectation and its result, failed errors
+    first, then failed warnings, then what passed (each group in the suite's order)."""
     rows = []
-    for o in outcomes:
+    for o in sorted(outcomes, key=lambda o: (o.success, o.severity != "error")):
         status = "pass" if o.success else o.severity
         fraction = "" if o.unexpected_fraction is None else f"{o.unexpected_fraction:.4%}"
         cells = [o.split, o.column or "", o.expectation, o.expected, _json(o.observed), fraction]

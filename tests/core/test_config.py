@@ -100,6 +100,40 @@ def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("overrides", "line"),
+    [
+        (
+            ["model=xgb"],
+            "override model=xgb: no option 'xgb' in group 'model' (conf/model/); "
+            "options: hgb, lgbm, lgbm_adult, linear, rf",
+        ),
+        (["model=hgb,xgb"], "override model=hgb,xgb: no option 'xgb' in group 'model'"),
+        (
+            ["model=rf", "model.depth=3"],
+            "override model.depth=3: unknown key 'model.depth'; keys of model: calibration, max_depth, "
+            "max_features, min_samples_leaf, n_estimators, n_jobs, name",
+        ),
+        (["modl=rf"], "override modl=rf: unknown key 'modl'; groups and keys: compute, cv, data,"),
+        (
+            ["registration.x=1"],
+            "override registration.x=1: unknown key 'registration.x'; groups and keys: compute, cv, data,",
+        ),
+    ],
+)
+def test_an_unknown_override_is_one_line_naming_the_allowed_names(
+    overrides: list[str], line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hydra's 5-12 lines (`make params`, `make orchestrate`) become one (issue 23, item 16)."""
+    from commands import compose as compose_module
+
+    out = f"--output={ROOT / 'build' / 'never-written.yaml'}"
+    assert compose_module.main([out, *overrides]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"compose: error: {line}"), err
+    assert not (ROOT / "build" / "never-written.yaml").exists()
+
+
+@pytest.mark.parametrize(
     ("section", "values", "message"),
     [
         ("model", {"max_iter": "many"}, "model.max_iter: Input should be a valid integer"),
@@ -268,3 +302,18 @@ def test_a_metric_the_catalog_does_not_rank_needs_its_direction() -> None:
         parse_params(raw)
     raw["register"]["thresholds"][0]["direction"] = "lower"  # a spread: the config decides
     assert parse_params(raw).registration.thresholds[0].direction == "lower"
+
+
+def test_make_exp_checks_only_the_names_sweeps_included(capsys: pytest.CaptureFixture[str]) -> None:
+    """`make exp` runs `compose --names` before `dvc exp run`: sweeps pass, a typo is one line."""
+    from commands import compose as compose_module
+
+    assert compose_module.main(["--names", "data=tiny", "model=hgb,rf", "model.max_iter=10"]) == 0
+    sweep = "model.max_iter=range(100,400,100)"
+    assert compose_module.main(["--names", "model=hgb", sweep]) == 0
+    assert compose_module.main(["--names", "model=rf", "model.max_iter=10"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "compose: error: override model.max_iter=10: unknown key 'model.max_iter'; keys of "
+        "model: calibration, max_depth, max_features, min_samples_leaf, n_estimators, n_jobs, name"
+    ]

@@ -12,8 +12,10 @@ from ml_pipeline.evaluation.calibration import reliability_table
 from ml_pipeline.evaluation.plots import (
     PLOT_SPECS,
     classification_plots,
+    every_table,
     regression_plots,
     render_pngs,
+    write_tables,
 )
 
 
@@ -48,3 +50,27 @@ def test_every_kind_is_drawn_for_the_stage_and_the_report(tmp_path: Path) -> Non
     for name, table in tables.items():  # the report draws base and new with the same code
         render_comparison(name, None if name == "roc.csv" else table, table, tmp_path / "c.png")
         assert (tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_an_empty_table_gets_no_figure_and_no_report_chart(tmp_path: Path) -> None:
+    """A header-only learning curve (no boosting): no PNG, and the PR report skips it."""
+    from commands.report import plot_table
+
+    empty = pd.DataFrame({"iteration": [], "loss": []})
+    roc = pd.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})
+    render_pngs({"learning_curve.csv": empty, "roc.csv": roc}, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["roc.png"]
+    assert plot_table("iteration,loss\n") is None and plot_table(None) is None
+    assert plot_table("iteration,loss\n1,0.5\n") is not None
+
+
+def test_every_plot_file_is_written_header_only_when_it_does_not_apply(tmp_path: Path) -> None:
+    """`dvc exp apply` of a linear winner must overwrite the boosting model's learning curve
+    (it keeps files the experiment's commit lacks), not leave it to be drawn as the winner's."""
+    (tmp_path / "learning_curve.csv").write_text("iteration,loss\n1,0.5\n")  # the stale one
+    roc = pd.DataFrame({"fpr": [0.0, 1.0], "tpr": [0.0, 1.0]})
+    write_tables(every_table({"roc.csv": roc}), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PLOT_SPECS)
+    assert (tmp_path / "learning_curve.csv").read_text() == "iteration,loss\n"
+    assert (tmp_path / "confusion.csv").read_text() == "predicted,actual\n"
+    assert (tmp_path / "roc.csv").read_text() == "fpr,tpr\n0,0\n1,1\n"

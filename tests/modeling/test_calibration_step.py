@@ -62,6 +62,7 @@ def test_resolve_records_the_choice_only_for_auto() -> None:
     raw = shipped_params_dict()
     raw["model"] |= {"calibration": "auto", "max_iter": 5}  # hgb: seconds, not minutes
     raw["data"] |= {"numeric": list(features.columns), "categorical": [], "ordinal": {}}
+    raw["data"]["slices"] = None  # adult's slice columns are not among these features
     auto = parse_params(raw)
     chosen, report = resolve(
         auto, build_pipeline(auto.data, auto.model, 0), features, target, folds

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from commands import predict
+from ml_pipeline.serving import app as serving
 from stages import check, evaluate, prepare, register, train, validate
 from tests.services import dask_scheduler_with_worker, free_port
 
@@ -41,6 +42,7 @@ OUTPUTS = [
     "metrics.json",
     "reports/registration.json",
     SCORED,
+    "scored.xlsx",
 ]
 Row = tuple[Callable[[], int], str, list[str]]
 
@@ -157,11 +159,34 @@ def header_only(c: Case) -> Row:
     return lambda: prepare.main([]), "prepare", ["tiny.data.gz", "header"]
 
 
+def garbage_lines(c: Case) -> Row:
+    rows = c.lines()
+    rows.insert(100, "this line is garbage")  # line 101
+    rows.insert(201, "<html><body>503 Service Unavailable</body></html>")  # line 202
+    c.write(rows)
+    return lambda: prepare.main([]), "prepare", ["tiny.data.gz: line(s) 101, 202 have fewer"]
+
+
 def unwritable_output(c: Case) -> Row:
     (c.repo / "data/prepared").unlink(missing_ok=True)
     (c.repo / "data/prepared").symlink_to(UNWRITABLE)
     needles = ["data/prepared/train.parquet", "data/prepared is not a folder", "writable"]
     return lambda: prepare.main([]), "prepare", needles
+
+
+def file_size_limit(c: Case) -> Row:
+    """`ulimit -f`: a write past the limit fails with EFBIG (Python ignores SIGXFSZ)."""
+    import resource
+
+    def run() -> int:
+        limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8192, limits[1]))  # tiny's train: ~15 kB
+        try:
+            return prepare.main([])
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+
+    return run, "prepare", ["data/prepared/train.parquet", "File too large"]
 
 
 # --- prepare: values ----------------------------------------------------------------------------
@@ -228,6 +253,18 @@ def text_for_an_integer(c: Case) -> Row:
 def unknown_key(c: Case) -> Row:
     c.set("model", depth=3)
     return lambda: check.main([]), "check", ["'model.depth'", "allowed keys"]
+
+
+def unknown_section(c: Case) -> Row:
+    params = c.params() | {"registration": {"primary_metric": "roc_auc"}}  # the code's name
+    (c.repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return lambda: check.main([]), "check", ["'registration'", "monitor, register, search"]
+
+
+def unknown_register_key(c: Case) -> Row:
+    c.set("register", minimum=0.8)
+    needles = ["'register.minimum'", "allowed keys here: primary_metric, direction"]
+    return lambda: check.main([]), "check", needles
 
 
 def unknown_model_family(c: Case) -> Row:
@@ -416,6 +453,13 @@ def predict_unwritable_output(c: Case) -> Row:
     return run, "predict", [f"{UNWRITABLE}/scored.csv", "writable"]
 
 
+def predict_unknown_output_format(c: Case) -> Row:
+    c.predict(c.batch())  # writes rows.csv
+    args = ["--input", str(c.repo / "rows.csv"), "--output", str(c.repo / "scored.xlsx")]
+    run = lambda: predict.main([*args, "--model-uri", str(c.model)])  # noqa: E731
+    return run, "predict", ["--output", "scored.xlsx", ".csv", ".parquet"]
+
+
 def predict_unreachable_server(c: Case) -> Row:
     c.monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://alice:{SECRET}@127.0.0.1:{free_port()}")
     return c.predict(c.batch()), "predict", ["alice:***@127.0.0.1", "unreachable", "(transient:"]
@@ -424,6 +468,13 @@ def predict_unreachable_server(c: Case) -> Row:
 def predict_damaged_store(c: Case) -> Row:
     (c.repo / "mlflow.db").write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 64)
     return c.predict(c.batch()), "predict", [str(c.repo / "mlflow.db"), "damaged"]
+
+
+# --- serve ---------------------------------------------------------------------------------------
+def serve_without_a_champion(c: Case) -> Row:
+    c.monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{c.repo / 'mlflow.db'}")
+    run = lambda: serving.main(["models:/ml-pipeline-tiny@champion"])  # noqa: E731
+    return run, "serve", ["--model-uri models:/ml-pipeline-tiny@champion", "cannot load"]
 
 
 ROWS = [
@@ -436,7 +487,9 @@ ROWS = [
     wrong_delimiter,
     header_line,
     header_only,
+    garbage_lines,
     unwritable_output,
+    file_size_limit,
     class_spelling,
     single_class,
     dates_in_a_numeric_column,
@@ -449,6 +502,8 @@ ROWS = [
     negative_param,
     text_for_an_integer,
     unknown_key,
+    unknown_section,
+    unknown_register_key,
     unknown_model_family,
     unknown_split_method,
     split_size_out_of_range,
@@ -481,8 +536,10 @@ ROWS = [
     predict_unknown_model,
     predict_without_a_champion,
     predict_unwritable_output,
+    predict_unknown_output_format,
     predict_unreachable_server,
     predict_damaged_store,
+    serve_without_a_champion,
 ]
 DAMAGED = {damaged_store, predict_damaged_store}
 

@@ -49,7 +49,7 @@ def test_tiny_runs_through_every_stage_in_process(
         assert (
             result.metrics[f"{m}.ci_lower"] <= result.metrics[m] <= result.metrics[f"{m}.ci_upper"]
         )
-    assert set(result.plots) == {
+    assert {name for name, table in result.plots.items() if not table.empty} == {
         "confusion.csv",
         "roc.csv",
         "precision_recall.csv",
@@ -60,3 +60,20 @@ def test_tiny_runs_through_every_stage_in_process(
     assert len(result.predictions) == len(test_rows)  # what register pairs with the champion
     # The champion re-score of `register` is the same function: same numbers.
     assert score(model, test_rows, params.data).metrics.items() <= result.metrics.items()
+
+
+def test_a_model_without_boosting_evaluates_to_an_empty_learning_curve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every run writes every plot file (issue 23, item 20): a kept linear winner replaces the
+    boosting model's curve instead of leaving it behind for the PR report and `make plots`."""
+    quick = ["model=linear", "cv=fast", "evaluate.importance_repeats=1"]
+    compose(tmp_path / "params.yaml", tiny_overrides(*quick), ROOT / "conf")
+    params = load_params(tmp_path / "params.yaml")
+    monkeypatch.chdir(ROOT)
+    train_rows, test_rows, _ = prepare.run(params)
+    model, train_report = train.run(params, train_rows)
+    tables = evaluate.run(params, model, test_rows, train_report).plots
+    assert list(tables["learning_curve.csv"].columns) == ["iteration", "loss"]
+    empty = {name for name, table in tables.items() if table.empty}
+    assert empty == {"learning_curve.csv", "predicted_vs_actual.csv", "residuals.csv", "interval.csv"}

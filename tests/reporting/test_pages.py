@@ -104,7 +104,7 @@ def test_the_pr_report_leads_and_folds(tmp_path: Path, monkeypatch: pytest.Monke
     paths.METRICS.write_text(json.dumps(METRICS))
     paths.SLICES.parent.mkdir(exist_ok=True)
     paths.SLICES.write_text(json.dumps(SLICES))
-    sections = page_sections("HEAD", None, {}, {}, [])
+    sections = page_sections("HEAD", None, {}, {}, [], [])
     assert sections[0] == "# Pipeline report: `workspace` vs `HEAD`"
     assert sections[2].startswith("**roc_auc 0.9273 (95 %: 0.9233 to 0.9316)** · base null")
     assert "Worst slice for roc_auc: sex `Male`" in sections[2]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from commands.report import gate_failures, metrics_table
+from commands.report import dataset_warning, gate_failures, metrics_table
 from ml_pipeline.core.config import GateRuleConfig
 from tests.conftest import run
 
@@ -49,6 +49,24 @@ def test_metrics_table_flags_changes_larger_than_the_cv_noise() -> None:
     f1_row, recall_row = table.splitlines()[2:]
     assert f1_row.endswith("| ✅ better |")
     assert recall_row.endswith("| ≈ better (within noise) |")
+
+
+def test_a_gated_metric_is_judged_by_its_gate_tolerance_not_the_cv_noise() -> None:
+    """accuracy −0.021 was "≈ within noise" beside a gate failing on it (issue 23, item 22)."""
+    entries = {"accuracy": {"old": 0.87, "new": 0.849, "diff": -0.021}}
+    entries |= {"recall": {"old": 0.6, "new": 0.59, "diff": -0.01}}
+    table = metrics_table({"metrics.json": entries}, noise=0.03, gate=[ACCURACY])
+    accuracy_row, recall_row = table.splitlines()[2:]
+    assert gate_failures({"metrics.json": entries}, [ACCURACY]) != []
+    assert accuracy_row.endswith("| ❌ worse (report.gate) |")
+    assert recall_row.endswith("| ≈ worse (within noise) |")  # not gated: the CV noise
+
+
+def test_different_datasets_are_said_at_the_top() -> None:
+    adult, tiny = "data:\n  name: adult\n", "data:\n  name: tiny\n"
+    (line,) = dataset_warning(adult, tiny)
+    assert line.startswith("> **Different datasets**: base `adult`, new `tiny`")
+    assert dataset_warning(adult, adult) == [] and dataset_warning(None, tiny) == []
 
 
 def test_metrics_table_hides_unchanged_report_values_but_not_model_metrics() -> None:

@@ -170,6 +170,8 @@ def test_the_servers_own_copies_of_the_shared_rules_agree_with_the_library() -> 
     for names in (["a", "b", "a"], ["a", " ", " "], ["a", "A"], []):
         assert serving.repeated_name(names) == repeated_name(names)
     assert (serving.NAME_CHARS, serving.MESSAGE_CHARS) == (errors.SHOWN_CHARS, errors.LINE_CHARS)
+    for text in ("http://u:p@h/x http://token@h/y", "s3://k@b"):
+        assert serving.redacted(text) == errors.redacted(text)
     for text in ("x" * 10, "x" * 5_000):
         assert serving.capped(text, errors.LINE_CHARS) == errors.capped(text, errors.LINE_CHARS)
 

@@ -5,6 +5,9 @@ Real MLflow on a real SQLite store in a temporary directory; the stages run in-p
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -175,3 +178,46 @@ def test_a_server_down_while_resuming_the_run_is_retryable_not_a_missing_run(
     assert handled("register", resume) == 2
     line = capsys.readouterr().err.strip()
     assert is_transient_line(line) and "re-run training" not in line, line
+
+
+@pytest.fixture
+def full_store(tmp_path: Path) -> Iterator[Path]:
+    """A 96 kB tmpfs: room for the run's small files and the model's start, not its model.pkl.
+    Mounting needs root (CAP_SYS_ADMIN): skipped elsewhere."""
+    store = tmp_path / "store"
+    store.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(store)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        yield store
+    finally:
+        subprocess.run(["umount", str(store)], check=True)
+
+
+def test_a_full_artifact_store_is_named_and_keeps_no_partial_model(
+    tiny_dir: Path,
+    full_store: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ENOSPC while the model is copied in (issue 23, item 12): the line names the store, not
+    MLflow's temporary copy, and the deleted logged model leaves none of its files there."""
+    import mlflow
+
+    monkeypatch.chdir(tiny_dir)
+    assert prepare.main([]) == 0
+    client = mlflow.MlflowClient(f"sqlite:///{tiny_dir / 'mlflow.db'}")
+    client.create_experiment("ml-pipeline", artifact_location=str(full_store))
+    capsys.readouterr()
+
+    status = train.main([])
+    err = capsys.readouterr().err.strip()
+    assert status == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"train: error: artifact store {full_store}/"), err
+    assert "No space left on device" in err and tempfile.gettempdir() + "/tmp" not in err
+    assert "unfinished logged model(s) m-" in err
+    assert [p.name for p in full_store.glob("models/*/artifacts/*")] == []

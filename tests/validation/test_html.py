@@ -33,3 +33,14 @@ def test_verdict_and_counts_per_split() -> None:
     assert "<li>test: errors 0/0 passed, warnings 0/1 passed, 2 rows</li>" in page
     failing = [*OUTCOMES, Outcome("test", "expect_z", "c", "error", False, "z", "validation.z")]
     assert ": FAILED</h1>" in render_html(failing, summarize(failing, {}), "tiny")
+
+
+def test_failures_come_first_errors_before_warnings() -> None:
+    failing = [
+        *OUTCOMES,
+        Outcome("test", "expect_z", "c", "error", False, "z", "validation.z"),
+        Outcome("train", "expect_v", "v", "error", True, "v", "validation.v"),
+    ]
+    page = render_html(failing, summarize(failing, {}), "tiny")
+    order = [page.index(f"<td>{name}</td>") for name in ("expect_z", "expect_y", "expect_x")]
+    assert order == sorted(order) and page.index("expect_x") < page.index("expect_v")

@@ -124,7 +124,12 @@ def test_console_lines_put_errors_first_and_stop_at_the_limit() -> None:
     outcomes = [failed("warning", "w")] + [failed("error", f"c{i}") for i in range(11)]
     lines = failure_lines(outcomes + [failed("error", None)], limit=10)
     assert len(lines) == 11 and lines[0].startswith("error: train: column 'c0': expect_x")
-    assert lines[-1] == "... and 3 more failed expectation(s)"
+    assert lines[-1] == (  # the rest named, not only counted (issue 23, item 16)
+        "... and 3 more failed expectation(s): error: train: c10: expect_x; error: train: table: "
+        "expect_x; warning: train: w: expect_x (reports/validation.json)"
+    )
+    many = failure_lines([failed("error", f"c{i}") for i in range(5)], limit=1, named=2)
+    assert many[-1].endswith("train: c2: expect_x; and 2 other(s) (reports/validation.json)")
     assert failure_lines([failed("error", None)])[0].startswith("error: train: table: ")
 
 
@@ -249,3 +254,20 @@ def test_a_huge_category_outside_the_contract_is_capped_in_the_report() -> None:
     rows = pd.DataFrame({"c": ["a", "b" * 1_000_000]})
     (outside,) = [o for o in run_suite({"train": rows}, suite) if o.key.endswith(".values")]
     assert not outside.success and outside.observed == ["b" * 200 + "… (1,000,000 characters)"]
+
+
+def test_a_time_split_says_its_drift_once() -> None:
+    """5-11 KS warnings on every time-series run become one line (issue 23, item 16)."""
+
+    def drift(column: str, severity: str = "warning") -> Outcome:
+        return Outcome(
+            "consistency", "ks_drift_below_threshold", column, severity, False, "ks <= 0.1",
+            "validation.drift.threshold", 0.4,
+        )  # fmt: skip
+
+    outcomes = [drift(f"lag_{i}") for i in range(6)] + [drift("volume", "error")]
+    assert len(failure_lines(outcomes)) == 7  # a random split: each drift is news
+    lines = failure_lines(outcomes, time_split=True)
+    assert len(lines) == 2 and lines[0].startswith("error: consistency: column 'volume'")
+    assert lines[1].startswith("warning: 6 column(s) drift past validation.drift.threshold (lag_0")
+    assert "expected of a time split" in lines[1]
