@@ -1010,6 +1010,14 @@ MUTANTS = [
         ("tests/orchestration/test_nightly.py",),
         must_kill=True,
     ),
+    Mutant(
+        "an open /health lets a refused token pass",
+        "ml_pipeline/tracking/store.py",
+        "        if exc.code in {401, 403}:",
+        "        if False:",
+        ("tests/tracking/test_store.py",),
+        must_kill=True,
+    ),
 ]
 
 
