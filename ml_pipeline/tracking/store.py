@@ -158,7 +158,8 @@ def _check_credentials(store: Store) -> None:
 
 
 def probe(store: Store) -> None:
-    """Fail in seconds, with one line, when a tracking server does not answer."""
+    """Fail in seconds, with one line, when a tracking server does not answer or refuses the
+    credentials."""
     if not store.is_server:
         return
     url = without_credentials(store.tracking_uri).rstrip("/") + "/health"
