@@ -1,16 +1,19 @@
-"""A DagsHub-style host for integration tests: one token (HTTP basic auth) opens both
-`/<owner>/<repo>.mlflow` (proxied to a real `mlflow server`) and `/<owner>/<repo>.dvc` (a DVC
-HTTP remote: GET/HEAD read a file, POST/PUT write one, as dvc-http's `method` setting allows).
+"""A DagsHub-style hosted setup for integration tests: one user and token (HTTP basic auth) open
+MLflow's own basic-auth server app (`mlflow server --app-name basic-auth`, the user created by its
+admin) and a DVC HTTP remote at `/<owner>/<repo>.dvc` (GET/HEAD read a file, POST/PUT write one,
+as dvc-http's `method` setting allows; DVC has no server of its own).
 
-It runs in a thread of the test process on a free loopback port; every path asks for the token,
-`/health` too, as a hosted service may.
+The remote runs in a thread of the test process, MLflow as a process; both on free loopback ports.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
+import json
+import os
+import secrets
 import threading
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,32 +21,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host"}
+from tests.services import BIN, free_port, served
 
 
 @dataclass(frozen=True)
 class Host:
-    """Where the services are: `url` + `/<owner>/<repo>.mlflow` and `.dvc`, for `user`/`token`."""
+    """MLflow's basic-auth app at `tracking_uri` and the DVC remote at `remote_url`, both opened
+    by `user`/`token`; the remote's files in `store`, the server's data in `data`."""
 
-    url: str
+    tracking_uri: str
+    remote_url: str
     user: str
     token: str
-    store: Path  # the DVC remote's files
-    owner_repo: str = "alice/shop"
-
-    @property
-    def tracking_uri(self) -> str:
-        return f"{self.url}/{self.owner_repo}.mlflow"
-
-    @property
-    def remote_url(self) -> str:
-        return f"{self.url}/{self.owner_repo}.dvc"
+    store: Path
+    data: Path
 
 
-def _handler(host: Host, upstream: str) -> type[BaseHTTPRequestHandler]:
-    expected = "Basic " + base64.b64encode(f"{host.user}:{host.token}".encode()).decode()
-    mlflow_prefix, dvc_prefix = f"/{host.owner_repo}.mlflow", f"/{host.owner_repo}.dvc/"
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
+
+def _handler(store: Path, expected: str, prefix: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -70,60 +68,81 @@ def _handler(host: Host, upstream: str) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
         def _handle(self) -> None:
-            body = self._body() if self.command in ("POST", "PUT", "PATCH", "DELETE") else b""
+            body = self._body() if self.command in ("POST", "PUT") else b""
+            relative = unquote(urlsplit(self.path).path[len(prefix) :])
             if self.headers.get("Authorization") != expected:
                 self._answer(401, b"token required", {"WWW-Authenticate": 'Basic realm="hub"'})
-            elif self.path.startswith(dvc_prefix):
-                self._file(unquote(urlsplit(self.path).path[len(dvc_prefix) :]), body)
-            elif self.path.startswith(mlflow_prefix):
-                self._proxy(self.path[len(mlflow_prefix) :] or "/", body)
-            else:
+            elif not self.path.startswith(prefix) or ".." in Path(relative).parts:
                 self._answer(404)
-
-        def _file(self, relative: str, body: bytes) -> None:
-            path = host.store / relative
-            if ".." in Path(relative).parts:
-                self._answer(400)
             elif self.command in ("POST", "PUT"):
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(body)
+                (store / relative).parent.mkdir(parents=True, exist_ok=True)
+                (store / relative).write_bytes(body)
                 self._answer(200)
-            elif path.is_file():
-                self._answer(200, path.read_bytes(), {"Content-Type": "application/octet-stream"})
+            elif (store / relative).is_file():
+                data = (store / relative).read_bytes()
+                self._answer(200, data, {"Content-Type": "application/octet-stream"})
             else:
                 self._answer(404)
 
-        def _proxy(self, path: str, body: bytes) -> None:
-            connection = http.client.HTTPConnection(urlsplit(upstream).netloc, timeout=300)
-            headers = {
-                k: v
-                for k, v in self.headers.items()
-                if k.lower() not in HOP_BY_HOP | {"authorization", "content-length"}
-            }
-            connection.request(self.command, path, body=body or None, headers=headers)
-            response = connection.getresponse()
-            data = response.read()
-            connection.close()
-            dropped = HOP_BY_HOP | {"content-length"}
-            kept = {k: v for k, v in response.getheaders() if k.lower() not in dropped}
-            self._answer(response.status, data, kept)
-
-        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+        do_GET = do_HEAD = do_POST = do_PUT = _handle
 
     return Handler
 
 
 @contextmanager
-def hosted(upstream: str, store: Path, user: str, token: str) -> Iterator[Host]:
-    """The host in front of the MLflow server at `upstream`, its DVC files in `store`."""
+def dvc_remote(store: Path, user: str, token: str, owner_repo: str) -> Iterator[str]:
+    """A token-guarded DVC HTTP remote keeping its files in `store`; yields its URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    host = Host(f"http://127.0.0.1:{server.server_address[1]}", user, token, store)
-    server.RequestHandlerClass = _handler(host, upstream)
+    prefix = f"/{owner_repo}.dvc/"
+    server.RequestHandlerClass = _handler(store, _basic(user, token), prefix)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield host
+        yield f"http://127.0.0.1:{server.server_address[1]}{prefix.rstrip('/')}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def basic_auth_mlflow(data: Path, log: Path, user: str, token: str) -> Iterator[str]:
+    """`mlflow server --app-name basic-auth` (SQLite, proxied artifacts, its own auth database
+    in `data`) with a non-admin `user` whose password is `token`; yields its URL."""
+    data.mkdir()
+    (data / "auth.ini").write_text(
+        f"[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{data / 'auth.db'}\n"
+        "admin_username = admin\n"
+    )
+    admin = secrets.token_urlsafe(16)  # the admin's password: only in the server's environment
+    env = os.environ | {
+        "MLFLOW_AUTH_CONFIG_PATH": str(data / "auth.ini"),
+        "MLFLOW_AUTH_ADMIN_PASSWORD": admin,
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": secrets.token_urlsafe(16),  # CSRF, required
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    }
+    port = free_port()
+    command = [str(BIN / "mlflow"), "server", "--app-name", "basic-auth", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", "1"]
+    command += ["--backend-store-uri", f"sqlite:///{data / 'mlflow.db'}"]
+    command += ["--artifacts-destination", str(data / "artifacts")]
+    url = f"http://127.0.0.1:{port}"
+    with served(command, f"{url}/health", log, env=env, seconds=240):
+        create = urllib.request.Request(
+            f"{url}/api/2.0/mlflow/users/create",
+            data=json.dumps({"username": user, "password": token}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": _basic("admin", admin)},
+        )
+        urllib.request.urlopen(create, timeout=30).close()
+        yield url
+
+
+@contextmanager
+def hosted(root: Path, user: str, token: str, owner_repo: str = "alice/shop") -> Iterator[Host]:
+    """Both services under `root` (`server/`, `server.log`, `remote/`), opened by one token."""
+    data, store = root / "server", root / "remote"
+    with (
+        basic_auth_mlflow(data, root / "server.log", user, token) as tracking_uri,
+        dvc_remote(store, user, token, owner_repo) as remote_url,
+    ):
+        yield Host(tracking_uri, remote_url, user, token, store, data)

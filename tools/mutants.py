@@ -1602,6 +1602,14 @@ MUTANTS = [
         ("tests/validation/test_validation.py",),
         must_kill=True,
     ),
+    Mutant(
+        "an open /health lets a refused token pass",
+        "ml_pipeline/tracking/store.py",
+        "        if exc.code in {401, 403}:",
+        "        if False:",
+        ("tests/tracking/test_store.py",),
+        must_kill=True,
+    ),
 ]
 
 

@@ -30,6 +30,8 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
 }
 PROBE_SECONDS = 3.0
+# MLflow's basic-auth app answers `/health` to anyone; this call needs the credentials.
+AUTH_CHECK_PATH = "/api/2.0/mlflow/experiments/search?max_results=1"
 
 
 def main_root(cwd: Path | None = None) -> Path:
@@ -130,8 +132,34 @@ def _auth_headers(uri: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
+def _refused(store: Store, code: int) -> StageError:
+    """The one line for credentials a tracking server refused (naming the settings only)."""
+    return StageError(
+        f"MLflow tracking server {store.shown_uri} refused the credentials (HTTP {code}); set "
+        "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (for a hosted service: your user "
+        "name and its access token)"
+    )
+
+
+def _check_credentials(store: Store) -> None:
+    """Refuse in one line credentials that a server whose `/health` is open to anyone (MLflow's
+    basic-auth app) refuses on its API; any other answer is left to MLflow's own errors."""
+    uri = store.tracking_uri
+    request = urllib.request.Request(
+        without_credentials(uri).rstrip("/") + AUTH_CHECK_PATH, headers=_auth_headers(uri)
+    )
+    try:
+        urllib.request.urlopen(request, timeout=PROBE_SECONDS).close()
+    except urllib.error.HTTPError as exc:
+        if exc.code in {401, 403}:
+            raise _refused(store, exc.code) from None
+    except (OSError, ValueError):
+        pass
+
+
 def probe(store: Store) -> None:
-    """Fail in seconds, with one line, when a tracking server does not answer."""
+    """Fail in seconds, with one line, when a tracking server does not answer or refuses the
+    credentials."""
     if not store.is_server:
         return
     url = without_credentials(store.tracking_uri).rstrip("/") + "/health"
@@ -140,15 +168,12 @@ def probe(store: Store) -> None:
         request = urllib.request.Request(url, headers=_auth_headers(store.tracking_uri))
         with urllib.request.urlopen(request, timeout=PROBE_SECONDS) as response:
             if response.status == 200:
+                _check_credentials(store)
                 return
             problem = f"HTTP {response.status}"
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):
-            raise StageError(
-                f"MLflow tracking server {store.shown_uri} refused the credentials (HTTP "
-                f"{exc.code}); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (for a "
-                "hosted service: your user name and its access token)"
-            ) from None
+            raise _refused(store, exc.code) from None
         problem, down = f"HTTP {exc.code}", exc.code >= 500
     except ValueError as exc:  # not a URL at all
         problem, down = str(exc), False

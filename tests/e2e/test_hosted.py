@@ -1,11 +1,11 @@
 """A DagsHub-style hosted setup, by configuration only: one token opens the MLflow tracking URI
 (MLFLOW_TRACKING_USERNAME/PASSWORD) and the DVC HTTP remote (`auth basic`, the token in
-`.dvc/config.local`). The host is tests/hosted.py in front of a real `mlflow server`."""
+`.dvc/config.local`). MLflow is its own basic-auth app (`mlflow server --app-name basic-auth`,
+the user created by its admin); the remote is tests/hosted.py's."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.error
@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import pipeline_env, run, run_queue
 from tests.hosted import Host, hosted
-from tests.services import BIN, free_port, served
+from tests.services import free_port, served
 
 pytestmark = pytest.mark.integration
 
@@ -29,18 +29,8 @@ MODEL = "ml-pipeline-tiny"
 
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[Host]:
-    """A plain MLflow server (SQLite, proxied artifacts) behind the token-guarded host."""
-    port, data = free_port(), tmp_path / "server"
-    data.mkdir()
-    command = [str(BIN / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--workers", "1", "--backend-store-uri", f"sqlite:///{data / 'mlflow.db'}"]
-    command += ["--artifacts-destination", str(data / "artifacts")]
-    env = os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    upstream = f"http://127.0.0.1:{port}"
-    with (
-        served(command, f"{upstream}/health", tmp_path / "server.log", env=env, seconds=180),
-        hosted(upstream, tmp_path / "remote", USER, TOKEN) as started,
-    ):
+    """MLflow's basic-auth app (SQLite, proxied artifacts) and the token-guarded DVC remote."""
+    with hosted(tmp_path, USER, TOKEN) as started:
         yield started
 
 
@@ -69,7 +59,9 @@ def test_one_token_serves_tracking_remote_queue_report_and_serve_and_leaks_nowhe
     tiny_repo: Path, host: Host, tmp_path: Path
 ) -> None:
     repo, outputs = tiny_repo, []
-    assert status_without_token(f"{host.tracking_uri}/health") == 401
+    # MLflow's app answers /health to anyone (the probe asks its API too) and its API to the token.
+    assert status_without_token(f"{host.tracking_uri}/health") == 200
+    assert status_without_token(f"{host.tracking_uri}/api/2.0/mlflow/experiments/search") == 401
     env = connect(repo, host)
     wrong = run(
         ["dvc", "repro", "train"], repo, env=env | {"MLFLOW_TRACKING_PASSWORD": "x"}, check=False
@@ -79,7 +71,7 @@ def test_one_token_serves_tracking_remote_queue_report_and_serve_and_leaks_nowhe
     outputs.append(run(["dvc", "repro"], repo, env=env))
     assert "register: champion" in outputs[-1].stdout
     outputs.append(run(["dvc", "push"], repo, env=env))
-    assert list((tmp_path / "remote/files/md5").rglob("*.dir"))
+    assert list((host.store / "files/md5").rglob("*.dir"))
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "results"], repo)
     quick = ["-S", "data=tiny", "-S", "cv=fast", "-S", "evaluate.importance_repeats=1"]
@@ -125,9 +117,9 @@ def test_one_token_serves_tracking_remote_queue_report_and_serve_and_leaks_nowhe
     # A wrong token is one line that names the settings, not the token.
     assert wrong.returncode != 0 and "refused the credentials (HTTP 401)" in wrong.stderr
     # The token is only in the two config.local files: no output, log, lock, report or commit.
-    places = {"serve log": (tmp_path / "serve.log").read_bytes()}
+    places = {name: (tmp_path / name).read_bytes() for name in ("serve.log", "server.log")}
     places |= {f"output {i}": (o.stdout + o.stderr).encode() for i, o in enumerate(outputs)}
-    for root in (repo, clone, tmp_path / "server"):
+    for root in (repo, clone, host.data):
         for path in root.rglob("*"):
             if path.is_file() and path.name != "config.local" and ".git" not in path.parts:
                 places[str(path)] = path.read_bytes()

@@ -103,9 +103,10 @@ def test_mlflow_does_not_detect_the_uv_project(tmp_path: Path, monkeypatch) -> N
     assert MLFLOW_UV_AUTO_DETECT.get() is True
 
 
-@pytest.fixture
-def guarded_health() -> Iterator[str]:
-    """A server whose `/health` answers 200 only to basic auth `alice:tok` (as a hosted one may)."""
+@pytest.fixture(params=["guarded", "open"])
+def guarded_health(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A server whose API answers 200 only to basic auth `alice:tok`, and its `/health` too (as a
+    hosted one may) or to anyone (as MLflow's basic-auth app does)."""
     import base64
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -114,7 +115,9 @@ def guarded_health() -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_response(200 if self.headers.get("Authorization") == expected else 401)
+            allowed = self.headers.get("Authorization") == expected
+            open_health = request.param == "open" and self.path.endswith("/health")
+            self.send_response(200 if allowed or open_health else 401)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
