@@ -72,6 +72,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # Where MLflow writes: each test picks its store; none is inherited from the shell or a test.
 TRACKING_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+SESSION_TRACKING_ENV = {key: os.environ.get(key) for key in TRACKING_VARS}  # before any fixture
 
 
 def pipeline_env() -> dict[str, str]:
@@ -94,15 +95,14 @@ def no_tracking_uri_leak() -> Iterator[None]:
     Both set a module global that outranks the environment, and the environment too: a store
     chosen by one test (a damaged one, say) must not answer the next test's `models:/` URI.
     """
-    saved = {key: os.environ.get(key) for key in TRACKING_VARS}
     yield
     if "mlflow" in sys.modules:
         import mlflow
 
         mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None clears the global
         mlflow.set_registry_uri(None)  # type: ignore[arg-type]
-    for key, value in saved.items():
-        if value is None:
+    for key, value in SESSION_TRACKING_ENV.items():  # not the test's start: a module fixture
+        if value is None:  # (set up before it) may have set them outside a monkeypatch
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
