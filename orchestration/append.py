@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ml_pipeline.core import paths
 from ml_pipeline.core.config import DataConfig
 from ml_pipeline.core.errors import StageError
 from orchestration.stage import pipeline_env
@@ -29,8 +30,8 @@ LEDGER = "appended_batches.json"  # in data.dir
 # Issue 24's contract: batches in, the score stage's scored batches out. These move to
 # ml_pipeline/core/paths.py with the score and monitor stages (a test there wants every path in
 # dvc.yaml).
-INCOMING_DIR = Path("data/incoming")  # <dataset>/<batch>.csv|.parquet
-SCORED_DIR = Path("data/scored")  # <batch>.parquet
+INCOMING_DIR = paths.INCOMING_DIR  # <dataset>/<batch>.csv|.parquet
+SCORED_DIR = paths.SCORED_DIR  # <batch>.parquet
 
 
 @dataclass(frozen=True)

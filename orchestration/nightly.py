@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ml_pipeline.core import paths
 from ml_pipeline.core.config import DataConfig
 from ml_pipeline.core.errors import StageError
 from orchestration.append import Appended, append_batches
 
-MONITOR_DECISION = Path("reports/monitor_decision.json")  # the monitor stage's (issue 24)
+MONITOR_DECISION = paths.MONITOR_DECISION  # the monitor stage's (issue 24)
 
 
 @dataclass(frozen=True)

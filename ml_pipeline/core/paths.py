@@ -26,14 +26,11 @@ REGISTRATION = Path("reports/registration.json")
 PREPARED = {"train": PREPARED_TRAIN, "test": PREPARED_TEST}
 
 SEARCH_REPORT = Path("reports/search.json")
-# Batch scoring (`score`): new batches per dataset, their predictions, the summary.
+# After release (docs/monitoring.md): new batches per dataset; the `score` stage's outputs
+# (their predictions, the summary), the `monitor` stage's.
 INCOMING_DIR = Path("data/incoming")
 SCORED_DIR = Path("data/scored")
 SCORE_REPORT = Path("reports/score.json")
-
-# After release (docs/monitoring.md): the `score` stage's outputs, the `monitor` stage's.
-SCORE_REPORT = Path("reports/score.json")
-SCORED_DIR = Path("data/scored")
 MONITOR_REPORT = Path("reports/monitor.json")
 MONITOR_DECISION = Path("reports/monitor_decision.json")
 # Not in reports/plots: `evaluate` owns that folder (DVC refuses overlapping outputs).
