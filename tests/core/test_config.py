@@ -110,13 +110,14 @@ def test_unknown_key_override_is_refused(tmp_path: Path) -> None:
         (["model=hgb,xgb"], "override model=hgb,xgb: no option 'xgb' in group 'model'"),
         (
             ["model=rf", "model.depth=3"],
-            "override model.depth=3: unknown key 'model.depth'; keys of model: calibration, max_depth, "
-            "max_features, min_samples_leaf, n_estimators, n_jobs, name",
+            "override model.depth=3: unknown key 'model.depth'; keys of model: calibration, "
+            "max_depth, max_features, min_samples_leaf, n_estimators, n_jobs, name",
         ),
         (["modl=rf"], "override modl=rf: unknown key 'modl'; groups and keys: compute, cv, data,"),
         (
             ["registration.x=1"],
-            "override registration.x=1: unknown key 'registration.x'; groups and keys: compute, cv, data,",
+            "override registration.x=1: unknown key 'registration.x'; groups and keys: compute, "
+            "cv, data,",
         ),
     ],
 )
