@@ -115,7 +115,7 @@ def write_context(model_dir: Path, output: Path, lock: Path = LOCK) -> Path:
         shutil.rmtree(output)
     shutil.copytree(model_dir, output / "model")
     (output / SERVING).mkdir(parents=True)
-    for package in (SERVING.parent, SERVING):  # empty: the project's would import more
+    for package in (SERVING.parent, SERVING):  # empty: the package brings nothing else
         (output / package / "__init__.py").touch()
     for file in SERVER_FILES:
         shutil.copy2(ROOT / file, output / file)
