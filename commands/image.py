@@ -6,13 +6,15 @@
 Writes `<output>/Dockerfile`, `<output>/requirements.txt` (the model's own requirements at the
 versions of uv.lock), `<output>/constraints.txt` (every package of uv.lock, so pip resolves the
 rest of the tree to the locked versions too), `<output>/model/` (the model's files) and
-`<output>/serving.py` (serving/app.py: MLflow's scoring app with the readable 4xx answers of
-`make serve`), then runs `docker build` when a Docker daemon answers. It serves on port 8080.
+`<output>/ml_pipeline/serving/` (app.py, MLflow's scoring app with the readable 4xx answers of
+`make serve`, and the request_body.py it imports, with empty `__init__.py` files), then runs
+`docker build` when a Docker daemon answers. It serves on port 8080.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -28,9 +30,15 @@ LOCK = Path("uv.lock")
 # What the scoring server (ml_pipeline/serving/app.py) needs beyond the model's requirements: mlflow
 # (which brings fastapi and uvicorn).
 SERVER_PACKAGES = ("mlflow",)
-# The server file imports no project module: the image runs it alone.
-SERVER = Path(__file__).resolve().parents[1] / "ml_pipeline" / "serving" / "app.py"
+# The server's files, as paths in the repository and in the context (the image runs
+# `python -m ml_pipeline.serving.app` in /opt/ml): app.py imports no project module but
+# request_body.py, which imports none (tests/serving/test_serving.py checks it).
+SERVING = Path("ml_pipeline") / "serving"
+SERVER_FILES = (SERVING / "app.py", SERVING / "request_body.py")
+ROOT = Path(__file__).resolve().parents[1]
 PORT = 8080
+COMMAND = ["python", "-m", "ml_pipeline.serving.app", "/opt/ml/model"]
+COMMAND += ["--host", "0.0.0.0", "--port", str(PORT)]
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(?:==\s*([^\s;#]+))?")
 
 
@@ -72,18 +80,21 @@ def pinned_requirements(lines: list[str], locked: dict[str, str]) -> list[str]:
 
 
 def dockerfile(python_version: str) -> str:
-    """The Dockerfile text: slim Python, pinned packages, the model, ml_pipeline/serving/app.py."""
+    """The Dockerfile text: slim Python, pinned packages, the model, ml_pipeline/serving/app.py
+    (run as a module from /opt/ml, where its package and request_body.py are)."""
     return f"""# Serves model/ on port {PORT}; written by `make image` (commands/image.py)
 FROM python:{python_version}-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1 MLFLOW_DISABLE_TELEMETRY=true
 COPY requirements.txt constraints.txt /opt/ml/
 RUN pip install --no-cache-dir -r /opt/ml/requirements.txt -c /opt/ml/constraints.txt
 COPY model /opt/ml/model
-COPY serving.py /opt/ml/serving.py
+COPY ml_pipeline /opt/ml/ml_pipeline
+ENV PYTHONPATH=/opt/ml
+WORKDIR /opt/ml
 RUN useradd --create-home --uid 10001 serve
 USER serve
 EXPOSE {PORT}
-CMD ["python", "/opt/ml/serving.py", "/opt/ml/model", "--host", "0.0.0.0", "--port", "{PORT}"]
+CMD {json.dumps(COMMAND)}
 """
 
 
@@ -103,7 +114,11 @@ def write_context(model_dir: Path, output: Path, lock: Path = LOCK) -> Path:
     if output.exists():
         shutil.rmtree(output)
     shutil.copytree(model_dir, output / "model")
-    shutil.copy2(SERVER, output / "serving.py")
+    (output / SERVING).mkdir(parents=True)
+    for package in (SERVING.parent, SERVING):  # empty: the package brings nothing else
+        (output / package / "__init__.py").touch()
+    for file in SERVER_FILES:
+        shutil.copy2(ROOT / file, output / file)
     (output / "requirements.txt").write_text("\n".join(pins) + "\n")
     constraints = [f"{name}=={version}" for name, version in sorted(locked.items())]
     (output / "constraints.txt").write_text("\n".join(constraints) + "\n")

@@ -579,7 +579,7 @@ MUTANTS = [
     ),
     Mutant(
         "request key given twice keeps its last value",
-        "ml_pipeline/serving/app.py",
+        "ml_pipeline/serving/request_body.py",
         "object_pairs_hook=unique_keys",
         "object_pairs_hook=dict",
         ("tests/serving/test_serving.py",),
@@ -1608,6 +1608,14 @@ MUTANTS = [
         "        if exc.code in {401, 403}:",
         "        if False:",
         ("tests/tracking/test_store.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "the image's context lacks the server's request-body rules",
+        "commands/image.py",
+        'SERVER_FILES = (SERVING / "app.py", SERVING / "request_body.py")',
+        'SERVER_FILES = (SERVING / "app.py",)',
+        ("tests/serving/test_serving_image.py",),
         must_kill=True,
     ),
 ]

@@ -1,5 +1,5 @@
 """Numeric columns from text: the one rule for dirty numerics (prepare, predict, score; the model
-server's copy is in serving/app.py, which imports no project module)."""
+server's copy is in serving/request_body.py, which imports no project module)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ def to_numbers(values: pd.Series, read: ReadOptions) -> pd.Series:
     a value that is no number becomes NaN.
 
     The one rule for dirty numerics, which prepare, predict, score and the model server
-    (serving/app.py, its copy) apply alike: `'67 months'`, `'unknown'`, or `'1,022.95'` without
-    `data.read.thousands: ","` are missing values (counted), never refused, never categories.
+    (serving/request_body.py, its copy) apply alike: `'67 months'`, `'unknown'`, or
+    `'1,022.95'` without `data.read.thousands: ","` are missing values (counted), never refused,
+    never categories.
     """
     if read.thousands:
         values = values.str.replace(read.thousands, "", regex=False)

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from ml_pipeline.serving import app as serving
+from ml_pipeline.serving import request_body
 from ml_pipeline.serving.app import build_app
 from tests.serving.test_predict import INTERVAL, saved_toy_model
 
@@ -163,17 +164,38 @@ def test_the_server_answers_with_one_thread_per_request(
 
 
 def test_the_servers_own_copies_of_the_shared_rules_agree_with_the_library() -> None:
-    """serving/app.py runs alone in the image: it copies two small rules instead of importing."""
+    """The image carries serving/app.py and request_body.py alone: they copy small rules."""
     from ml_pipeline.core import errors
     from ml_pipeline.data.dataset import repeated_name
 
     for names in (["a", "b", "a"], ["a", " ", " "], ["a", "A"], []):
-        assert serving.repeated_name(names) == repeated_name(names)
-    assert (serving.NAME_CHARS, serving.MESSAGE_CHARS) == (errors.SHOWN_CHARS, errors.LINE_CHARS)
+        assert request_body.repeated_name(names) == repeated_name(names)
+    shared = (request_body.NAME_CHARS, request_body.MESSAGE_CHARS)
+    assert shared == (errors.SHOWN_CHARS, errors.LINE_CHARS)
     for text in ("http://u:p@h/x http://token@h/y", "s3://k@b"):
-        assert serving.redacted(text) == errors.redacted(text)
+        assert request_body.redacted(text) == errors.redacted(text)
     for text in ("x" * 10, "x" * 5_000):
-        assert serving.capped(text, errors.LINE_CHARS) == errors.capped(text, errors.LINE_CHARS)
+        capped = request_body.capped(text, errors.LINE_CHARS)
+        assert capped == errors.capped(text, errors.LINE_CHARS)
+
+
+def project_imports(module: Any) -> set[str]:
+    """The modules of this repository that `module`'s source imports (at any depth)."""
+    import ast
+
+    tree = ast.parse(Path(module.__file__).read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    names |= {
+        "." * n.level + (n.module or "") for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+    }
+    roots = {"ml_pipeline", "stages", "commands", "orchestration", "tools", "tests", ""}
+    return {name for name in names if name.split(".")[0] in roots}  # "": a relative import
+
+
+def test_the_server_imports_only_its_request_body_rules() -> None:
+    """The image carries these two files alone: app.py imports the sibling, which imports none."""
+    assert project_imports(serving) == {"ml_pipeline.serving.request_body"}
+    assert project_imports(request_body) == set()
 
 
 def test_a_regression_model_answers_its_interval_beside_the_predictions(
@@ -195,11 +217,11 @@ def test_a_regression_model_answers_its_interval_beside_the_predictions(
 
 @pytest.mark.parametrize("dirt", ["67 months", "unknown", "1,022.95"])
 def test_a_dirty_number_is_read_as_missing_as_prepare_reads_it(client: Any, dirt: str) -> None:
-    """data/numbers.py's rule, in the server's copy (serving/app.py imports no project module)."""
+    """data/numbers.py's rule, in the server's copy (serving/request_body.py imports none)."""
     from ml_pipeline.core.config import ReadOptions
     from ml_pipeline.data.numbers import to_numbers
 
-    assert serving.to_number(dirt, None) is None
+    assert request_body.to_number(dirt, None) is None
     assert to_numbers(pd.Series([dirt], dtype="str"), ReadOptions()).isna().all()
     dirty = answer(client, split(["x", "colour", "size"], [dirt, "red", "S"], ["0.5", "red", "S"]))
     missing = answer(client, split(["x", "colour", "size"], [None, "red", "S"], [0.5, "red", "S"]))

@@ -80,30 +80,57 @@ def test_cli_writes_the_context_for_a_model_uri(
     assert "docker build -t ml-pipeline-model:latest" in capsys.readouterr().out
 
 
+# Run in the build context as the image's CMD runs: `ml_pipeline` is the context's package.
+IN_CONTEXT = """
+import json, sys
+import mlflow.pyfunc
+from fastapi.testclient import TestClient
+from ml_pipeline.serving.app import build_app
+app = build_app(mlflow.pyfunc.load_model("model"))
+answer = TestClient(app).post("/invocations", json={"dataframe_records": []})
+loaded = {n: m.__file__ for n, m in sys.modules.items() if n.split(".")[0] == "ml_pipeline"}
+print(json.dumps([answer.status_code, answer.json(), loaded]))
+"""
+
+
 def test_the_image_serves_with_the_readable_4xx_middleware(model_dir: Path, tmp_path: Path) -> None:
-    """The image runs the context's serving.py on its own (no `stages` package in the image):
-    loaded from the context alone, it answers a request with no rows with one line, no trace."""
-    import importlib.util
+    """The image runs `python -m ml_pipeline.serving.app` in /opt/ml with the context's
+    ml_pipeline/serving/ (app.py, request_body.py) alone: loaded from the context, it answers a
+    request with no rows with one line, no trace, and loads no other project module."""
     import json
+    import os
+    import subprocess
+    import sys
 
-    import mlflow.pyfunc
-    from fastapi.testclient import TestClient
-
-    dockerfile = serving_image.write_context(model_dir, tmp_path / "image", LOCK).read_text()
-    assert "COPY serving.py /opt/ml/serving.py" in dockerfile
+    context = tmp_path / "image"
+    dockerfile = serving_image.write_context(model_dir, context, LOCK).read_text()
+    assert "COPY ml_pipeline /opt/ml/ml_pipeline" in dockerfile
+    assert "WORKDIR /opt/ml" in dockerfile and "ENV PYTHONPATH=/opt/ml" in dockerfile
     command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, flags=re.M).group(1))
-    assert command[:3] == ["python", "/opt/ml/serving.py", "/opt/ml/model"]
-    assert command[3:] == ["--host", "0.0.0.0", "--port", str(serving_image.PORT)]
-    server = tmp_path / "image/serving.py"
-    imports = r"^\s*(from|import) (stages|commands|ml_pipeline)\b"  # none is in the image
-    assert not re.search(imports, server.read_text(), flags=re.M)
-    spec = importlib.util.spec_from_file_location("image_serving", server)
-    served = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(served)
-    app = served.build_app(mlflow.pyfunc.load_model(str(tmp_path / "image/model")))
-    answer = TestClient(app).post("/invocations", json={"dataframe_records": []})
-    assert answer.status_code == 400
-    assert answer.json() == {
-        "error_code": "BAD_REQUEST",
-        "message": "the request has no rows: send one",
+    assert command[:4] == ["python", "-m", "ml_pipeline.serving.app", "/opt/ml/model"]
+    assert command[4:] == ["--host", "0.0.0.0", "--port", str(serving_image.PORT)]
+    files = {str(p.relative_to(context)) for p in (context / "ml_pipeline").rglob("*.py")}
+    assert files == {
+        "ml_pipeline/__init__.py",
+        "ml_pipeline/serving/__init__.py",
+        "ml_pipeline/serving/app.py",
+        "ml_pipeline/serving/request_body.py",
     }
+    assert (context / "ml_pipeline/__init__.py").read_text() == ""
+    env = os.environ | {"PYTHONPATH": str(context), "MLFLOW_DISABLE_TELEMETRY": "true"}
+    run = subprocess.run(
+        [sys.executable, "-c", IN_CONTEXT], cwd=context, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-2_000:]
+    status, body, loaded = json.loads(run.stdout.splitlines()[-1])
+    assert (status, body) == (
+        400,
+        {"error_code": "BAD_REQUEST", "message": "the request has no rows: send one"},
+    )
+    assert sorted(loaded) == [
+        "ml_pipeline",
+        "ml_pipeline.serving",
+        "ml_pipeline.serving.app",
+        "ml_pipeline.serving.request_body",
+    ]
+    assert all(Path(file).is_relative_to(context) for file in loaded.values())
