@@ -38,7 +38,7 @@ def log_monitoring(
 ) -> str:
     """Log the monitoring run, then tag the version and update its card; return the run id."""
     tags = {MONITOR_MODEL: model, MONITOR_VERSION: version, MONITOR_DECISION: decision}
-    with active_run(tracking, **tags) as run:
+    with active_run(tracking, None, None, **tags) as run:  # no system metrics: seconds long
         latest = {k: v for k, v in numbers.items() if not k.startswith("batch.")}
         log_batch(tracking, run.info.run_id, metrics={metric_key(k): v for k, v in latest.items()})
         with tempfile.TemporaryDirectory() as tmp:  # under their own names, not the staged ones
