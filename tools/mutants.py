@@ -218,8 +218,8 @@ MUTANTS = [
     Mutant(
         "server stack trace kept",
         "ml_pipeline/serving/app.py",
-        "        if response.status_code < 400:\n",
-        "        if True:\n",
+        "        if response.status_code < 400 and interval is None:\n",
+        "        if interval is None:\n",
         ("tests/serving/test_serving.py",),
     ),
     Mutant(
@@ -274,7 +274,7 @@ MUTANTS = [
     ),
     Mutant(
         "predict ignores data.read.thousands",
-        "ml_pipeline/data/dataset.py",
+        "ml_pipeline/data/numbers.py",
         "    if read.thousands:\n",
         "    if False:\n",
         ("tests/serving/test_predict.py",),
@@ -535,8 +535,8 @@ MUTANTS = [
     Mutant(
         "flow passes over a failed stage",
         "orchestration/prefect_flow.py",
-        "summaries = [future.result() for future in futures.values()]",
-        "summaries = [future.result(raise_on_failure=False) for future in futures.values()]",
+        "return [future.result() for future in futures.values()]",
+        "return [future.result(raise_on_failure=False) for future in futures.values()]",
         ("tests/orchestration/test_prefect_flow.py",),
         must_kill=True,
     ),
@@ -573,8 +573,8 @@ MUTANTS = [
     Mutant(
         "header naming a column twice read on",
         "ml_pipeline/data/dataset.py",
-        "    if header:\n        check_header_line(path, read)\n",
-        "",
+        "    if (name := repeated_name(names)) is not None:\n",
+        "    if False:\n",
         ("tests/data/test_dataset.py", "tests/serving/test_predict.py"),
     ),
     Mutant(
@@ -619,8 +619,8 @@ MUTANTS = [
     Mutant(
         "served body size not limited",
         "ml_pipeline/serving/app.py",
-        "    app.add_middleware(BodyLimit, limit=max_bytes)",
-        "    pass",
+        "app.add_middleware(BodyLimit, limit=max_bytes, numeric=numeric)",
+        "app.add_middleware(BodyLimit, limit=2**62, numeric=numeric)",
         ("tests/serving/test_serving.py",),
     ),
     Mutant(
@@ -633,15 +633,15 @@ MUTANTS = [
     Mutant(
         "request body replayed empty",
         "ml_pipeline/serving/app.py",
-        '"body": b"".join(chunks)',
-        '"body": b""',
+        'body = b"".join(chunks)',
+        'body = b""',
         ("tests/serving/test_serving.py",),
     ),
     Mutant(
         "data.read.delimiter ignored",
         "ml_pipeline/data/dataset.py",
-        "        sep=read.delimiter,\n        header=0 if header else None,\n",
-        "        header=0 if header else None,\n",
+        '        "sep": read.delimiter,\n',
+        "",
         ("tests/data/test_dataset.py",),
     ),
     Mutant(
@@ -713,8 +713,8 @@ MUTANTS = [
     Mutant(
         "airflow start keeps a stale record",
         "orchestration/airflow_tasks.py",
-        "        recorded.unlink(missing_ok=True)\n        if not publishing:",
-        "        if not publishing:",
+        "        recorded.unlink(missing_ok=True)\n        (repo / NIGHTLY_FILE)",
+        "        (repo / NIGHTLY_FILE)",
         ("tests/orchestration/test_airflow_tasks.py",),
         must_kill=True,
     ),
@@ -932,10 +932,10 @@ MUTANTS = [
     ),
     Mutant(
         "the saved model loses its interval",
-        "ml_pipeline/tracking/model_save.py",
-        '    if interval is not None:\n        kwargs["metadata"]',
-        '    if interval is None:\n        kwargs["metadata"]',
-        ("tests/serving/test_predict.py",),
+        "stages/train.py",
+        "            metadata[conformal.KEY] = report[conformal.KEY]\n",
+        "            pass\n",
+        ("tests/evaluation/test_conformal.py",),
         must_kill=True,
     ),
     Mutant(
@@ -1461,8 +1461,8 @@ MUTANTS = [
     Mutant(
         "a plot that does not apply is not written",
         "stages/evaluate.py",
-        "plots=every_table(plots))",
-        "plots=plots)",
+        "plots=every_table(plots),",
+        "plots=plots,",
         ("tests/project/test_smoke.py",),
         must_kill=True,
     ),

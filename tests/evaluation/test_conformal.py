@@ -3,18 +3,24 @@ the test coverage, and on the NYSE recipe the book's model through train, evalua
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binomtest
 from sklearn.model_selection import TimeSeriesSplit
 
+from commands.compose import compose
+from ml_pipeline.core import paths
 from ml_pipeline.core.config import Params, RegisterConfig, parse_params
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation import conformal
 from ml_pipeline.registry.promotion import REJECTED, Candidate, check_thresholds, decide
 from stages import evaluate, prepare, train
-from tests.conftest import ROOT
+from tests.conftest import ROOT, seed_store
 from tests.core.test_config import composed
 
 
@@ -105,3 +111,21 @@ def test_nyse_90_percent_intervals_cover_the_test_period_and_gate(
     decided = decide(Candidate("run", metrics), None, gate, "ml-pipeline-nyse")
     assert decided.decision == REJECTED and not decided.register_version
     assert decided.reasons == (f"interval_coverage >= 0.85 failed: observed {check['observed']}",)
+
+
+def test_the_train_stage_saves_its_interval_in_the_model(
+    template_dir: Path, migrated_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`train` (the stage) gives the model it saves the interval of its report: predict and the
+    server read it there."""
+    from mlflow.models import Model
+
+    shutil.copytree(template_dir, tmp_path / "repo")
+    shutil.copytree(ROOT / "data/raw/nyse", tmp_path / "repo/data/raw/nyse")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", seed_store(migrated_db, tmp_path / "repo"))
+    monkeypatch.chdir(tmp_path / "repo")
+    overrides = ["data=nyse", "features=nyse_ar5", "model=linear", "cv=fast"]
+    compose(paths.PARAMS, overrides, Path("conf"))
+    assert prepare.main([]) == 0 and train.main([]) == 0
+    interval = json.loads(paths.TRAIN_REPORT.read_text())[conformal.KEY]
+    assert Model.load(paths.MODEL_DIR).metadata[conformal.KEY] == interval
