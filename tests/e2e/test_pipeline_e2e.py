@@ -17,6 +17,10 @@ pytestmark = pytest.mark.slow
 CLASSIFICATION_METRICS = {*TASK_METRICS["classification"], "cv_accuracy_mean", "cv_accuracy_std"}
 CLASSIFICATION_METRICS |= {f"baseline.{m}" for m in TASK_METRICS["classification"]}
 CLASSIFICATION_METRICS |= {"skill.accuracy", "skill.log_loss"}
+# tiny's slices (data.slices, evaluation/slices.py): the worst slice of the primary metric and the
+# largest disparities
+CLASSIFICATION_METRICS |= {"slice_worst.roc_auc", "slice_max.demographic_parity_difference"}
+CLASSIFICATION_METRICS |= {"slice_max.equalized_odds_difference"}
 
 
 def bounds(task: str) -> set[str]:
@@ -96,8 +100,11 @@ def test_regression_dataset_runs_end_to_end(repo_copy) -> None:
     repo = repo_copy("data=diamonds", "model=linear", "cv=fast")
     run(["dvc", "repro"], repo)
     metrics = json.loads((repo / "metrics.json").read_text())
-    baseline = {f"baseline.{m}" for m in TASK_METRICS["regression"]} | {"skill.rmse", "skill.mae"}
-    expected = {"rmse", "mae", "r2", "mape", "cv_rmse_mean", "cv_rmse_std", *baseline}
+    interval = {"interval_coverage", "interval_width"}  # the model's (evaluation/conformal.py)
+    baseline = {f"baseline.{m}" for m in set(TASK_METRICS["regression"]) - interval}
+    baseline |= {"skill.rmse", "skill.mae"}
+    expected = {"rmse", "mae", "r2", "mape", "cv_rmse_mean", "cv_rmse_std", *baseline, *interval}
+    expected.add("slice_worst.rmse")  # diamonds' slices by cut (data.slices)
     assert set(metrics) == expected | bounds("regression")
     assert metrics["r2"] > 0.85
     assert metrics["baseline.r2"] <= 0.0 < 0.5 < metrics["skill.rmse"]  # the mean: no skill
