@@ -97,11 +97,12 @@ class Outcome:
 def act_on_decision(
     repo: Path, data: DataConfig, publishing: bool, rerun: Callable[[], list[str]]
 ) -> Outcome:
-    """After the DAG: no decision → as before; `ok` → record it, stop; `retrain` in a run that
-    publishes → append the labelled batches and `rerun` the pipeline on them."""
+    """After the DAG: no decision, or `ok` on no batch → as before; `ok` → record it, stop;
+    `retrain` in a run that publishes → append the labelled batches and `rerun` the pipeline on
+    them."""
     decision = read_decision(repo)
-    if decision is None:
-        return Outcome(None, None)
+    if decision is None or (decision.decision == "ok" and not decision.batches):
+        return Outcome(None, None)  # no monitor stage, or no batch yet to judge: as before
     said = f"monitor: {decision.decision}: {'; '.join(decision.reasons) or 'no reason given'}"
     if decision.decision == "ok":
         return Outcome(decision, None, (f"{said}; nothing retrained, nothing published",))

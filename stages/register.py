@@ -26,7 +26,7 @@ from ml_pipeline.core.outputs import json_writer, publish, read_json
 from ml_pipeline.evaluation.curves import loss_name
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.best_params import apply_search
-from ml_pipeline.registry.model_card import card_context, model_card
+from ml_pipeline.registry.model_card import card_context, fitted, model_card
 from ml_pipeline.registry.pairing import with_paired
 from ml_pipeline.registry.promotion import (
     ALIAS_TAG,
@@ -174,6 +174,7 @@ def promote(
             decision,
             **card_context(run_info, params),
         )
+        client.log_text(candidate.run_id, card, "model_card.md")  # whole, where a card is cut
         created = None
         try:  # a version without its alias is removed, also on SIGTERM/Ctrl-C
             created = client.create_model_version(
@@ -181,7 +182,7 @@ def promote(
                 run_info["model_uri"],
                 run_id=candidate.run_id,
                 tags=tags,
-                description=card,
+                description=fitted(card),  # whole: model_card.md of the run
                 model_id=run_info["model_id"],
             ).version
             client.set_registered_model_alias(name, registration.alias, created)

@@ -23,7 +23,13 @@ Calibration = Literal["none", "sigmoid", "isotonic", "auto"]
 NOT_ESTIMATOR_KEYS = {"name", "calibration"}
 
 
-class HgbConfig(Strict):
+class FamilyConfig(Strict):
+    """What every family's config has beside its estimator's arguments."""
+
+    calibration: Calibration = "none"
+
+
+class HgbConfig(FamilyConfig):
     name: Literal["hgb"]
     learning_rate: float = Field(gt=0)
     max_iter: int = Field(ge=1)
@@ -31,27 +37,24 @@ class HgbConfig(Strict):
     max_depth: int | None = Field(ge=1)
     min_samples_leaf: int = Field(ge=1)
     l2_regularization: float = Field(ge=0)
-    calibration: Calibration = "none"
 
 
-class RfConfig(Strict):
+class RfConfig(FamilyConfig):
     name: Literal["rf"]
     n_estimators: int = Field(ge=1)
     max_depth: int | None = Field(ge=1)
     min_samples_leaf: int = Field(ge=1)
     max_features: Literal["sqrt", "log2"] | float | None
     n_jobs: int
-    calibration: Calibration = "none"
 
 
-class LinearConfig(Strict):
+class LinearConfig(FamilyConfig):
     name: Literal["linear"]
     alpha: float = Field(gt=0)
     max_iter: int = Field(ge=1)
-    calibration: Calibration = "none"
 
 
-class LgbmConfig(Strict):
+class LgbmConfig(FamilyConfig):
     """LightGBM gradient boosting (native categorical splits on the encoded categories)."""
 
     name: Literal["lgbm"]
@@ -70,7 +73,6 @@ class LgbmConfig(Strict):
     cat_l2: float = Field(ge=0)
     max_cat_to_onehot: int = Field(ge=1)
     n_jobs: int = Field(ge=1)  # threads per fit; 1 keeps results identical on any machine
-    calibration: Calibration = "none"
 
 
 ModelConfig = Annotated[

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ml_pipeline.core import paths
 from ml_pipeline.monitoring.card import with_since_release
+from ml_pipeline.registry.model_card import fitted
 from ml_pipeline.tracking.lineage import (
     MONITOR_DECISION,
     MONITOR_MODEL,
@@ -50,5 +51,6 @@ def log_monitoring(
         client.set_model_version_tag(model, version, MONITOR_DECISION, decision)
         client.set_model_version_tag(model, version, MONITOR_RUN, run_id)
         description = client.get_model_version(model, version).description or ""
-        client.update_model_version(model, version, with_since_release(description, card))
+        described = fitted(with_since_release(description, card))
+        client.update_model_version(model, version, described)
     return run_id

@@ -12,6 +12,12 @@ from ml_pipeline.monitoring.card import since_release
 from ml_pipeline.reporting.pages import folded, lead, slice_tables
 from ml_pipeline.tracking.ui import headline
 
+# MLflow's SQL stores keep a version's description in VARCHAR(5000) (PostgreSQL refuses more).
+DESCRIPTION_LIMIT = 5_000
+SHORTENED = (
+    "\n\n… (shortened to the registry's 5,000-character limit: the whole card is "
+    "`model_card.md` in the run's artifacts)"
+)
 DETAILS = "Intended use, model, data, every metric, gate, limitations"  # folded in the card
 
 
@@ -32,6 +38,15 @@ def data_summary(frame: pd.DataFrame, target: str, time_column: str | None) -> d
         times = pd.to_datetime(frame[time_column], errors="coerce")
         summary["time range"] = f"{times.min():%Y-%m-%d} … {times.max():%Y-%m-%d}"
     return summary
+
+
+def fitted(card: str) -> str:
+    """`card` as a version's description holds it: cut at a line end, with a note, when longer
+    than the registry keeps."""
+    if len(card) <= DESCRIPTION_LIMIT:
+        return card
+    cut = card[: DESCRIPTION_LIMIT - len(SHORTENED)]
+    return cut[: cut.rfind("\n")] + SHORTENED if "\n" in cut else cut + SHORTENED
 
 
 def model_card(

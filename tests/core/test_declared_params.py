@@ -15,7 +15,7 @@ def test_every_key_the_stages_declare_is_in_every_shipped_composition(tmp_path: 
     from commands.compose import compose
 
     keys = declared(DVC_YAML)
-    assert "data.slices" in keys and "evaluate" in keys["data.slices"]
+    assert "data" in keys and "evaluate" in keys["data"]
     for data in ("adult", "tiny", "diamonds", "nyse", "nyse_return"):
         compose(tmp_path / "params.yaml", [f"data={data}"], DVC_YAML.parent / "conf")
         assert missing(yaml.safe_load((tmp_path / "params.yaml").read_text()), keys) == [], data

@@ -125,7 +125,7 @@ def test_report_charts_render_as_mermaid(ran: Path, page, tmp_path: Path) -> Non
     run([sys.executable, "-m", "commands.report", "--base", "HEAD", "--output", "pr"], ran)
     markdown = (ran / "pr" / "report.md").read_text()
     blocks = re.findall(r"```mermaid\n(.*?)```", markdown, flags=re.S)
-    assert len(blocks) == 4  # roc, precision-recall, importance, learning curve
+    assert len(blocks) == 5  # roc, precision-recall, importance, learning curve, reliability
     assert "](roc.png)" not in markdown  # no image link that a comment cannot show
     script = vendored("mermaid")["mermaid"]
     body = "".join(f'<pre class="mermaid">{html.escape(b)}</pre>' for b in blocks)

@@ -23,7 +23,7 @@ def test_repro_scores_the_incoming_batches_with_the_registered_champion(tiny_rep
     incoming.mkdir(parents=True)
     (incoming / "2026-12-01.csv").write_text("\n".join(lines[:60]) + "\n")
     result = run(["dvc", "repro"], tiny_repo)
-    assert stages_run(result.stdout)[-2:] == ["register", "score"]
+    assert stages_run(result.stdout)[-3:] == ["register", "score", "monitor"]
     registration = json.loads((tiny_repo / "reports/registration.json").read_text())
     report = json.loads((tiny_repo / "reports/score.json").read_text())
     assert report["champion"]["version"] == str(registration["champion_after"]["version"])

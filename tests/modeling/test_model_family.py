@@ -15,7 +15,7 @@ from tests.conftest import pipeline_env
 KNN_YAML = "# k nearest neighbours.\nname: knn\nn_neighbors: 7\nweights: distance\n"
 KNN_CONFIG = """
 
-class KnnConfig(Strict):
+class KnnConfig(FamilyConfig):
     name: Literal["knn"]
     n_neighbors: int = Field(ge=1)
     weights: Literal["uniform", "distance"]
@@ -88,7 +88,8 @@ def test_adding_a_family_takes_the_readme_steps(tiny_dir: Path) -> None:
 
     knn = run_check(repo, "knn")
     assert knn["families"] == ["hgb", "knn", "lgbm", "linear", "rf"]
-    assert knn["model"] == {"name": "knn", "n_neighbors": 7, "weights": "distance"}
+    model = {"name": "knn", "n_neighbors": 7, "weights": "distance", "calibration": "none"}
+    assert knn["model"] == model
     assert knn["estimator"] == "KNeighborsClassifier"
     assert 0.5 < knn["metrics"]["accuracy"] <= 1.0
 

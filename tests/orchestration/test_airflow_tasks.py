@@ -71,7 +71,9 @@ def test_nightly_ok_publishes_nothing_and_retrain_publishes_the_appended_batch(
     decision = tiny_repo / "reports/monitor_decision.json"  # as the DAG's monitor stage writes it
     decision.parent.mkdir(exist_ok=True)
     start(tiny_repo, True, 0)  # params.yaml from conf/: adult
-    decision.write_text(json.dumps({"decision": "ok", "reasons": ["no drift"], "batches": []}))
+    decision.write_text(
+        json.dumps({"decision": "ok", "reasons": ["no drift"], "batches": ["2026-11-30"]})
+    )
     assert nightly(tiny_repo, (), True, 0) == [
         "monitor: ok: no drift; nothing retrained, nothing published"
     ]

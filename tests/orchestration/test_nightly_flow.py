@@ -88,7 +88,12 @@ def test_ok_publishes_nothing_and_retrain_publishes_the_appended_data_with_its_e
     tmp_path: Path,
 ) -> None:
     reasons = ["age: PSI 0.41 above 0.2 in 2026-12-01"]
-    decision = {"decision": "ok", "reasons": ["no drift"], "batches": [], "champion_version": "1"}
+    decision = {
+        "decision": "ok",
+        "reasons": ["no drift"],
+        "batches": ["2026-11-30"],
+        "champion_version": "1",
+    }
     repo = nightly_repo(tmp_path / "repo", decision)
     data_before = (repo / TRAIN).read_bytes()
     done = nightly(repo, tmp_path)
