@@ -142,7 +142,7 @@ def test_an_unknown_override_is_one_line_naming_the_allowed_names(
         (
             "model",
             {"depth": 3},
-            "unknown key 'model.depth'; allowed keys here: name, learning_rate",
+            "unknown key 'model.depth'; allowed keys here: calibration, name, learning_rate",
         ),
         ("model", {"name": "xgb"}, "model: Input tag 'xgb'"),
         ("split", {"method": "by_month"}, "split.method: Input should be 'predefined', 'random'"),
@@ -181,7 +181,7 @@ def test_rf_keys_are_listed_for_an_unknown_rf_key() -> None:
     with pytest.raises(
         StageError,
         match=r"unknown key 'model.n_estimator'; allowed keys here: "
-        r"name, n_estimators",
+        r"calibration, name, n_estimators",
     ):
         parse_params(raw)
 

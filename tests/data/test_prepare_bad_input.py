@@ -126,7 +126,7 @@ def test_non_numeric_regression_target(tiny_dir: Path, assert_fails) -> None:
         (
             "model",
             {"depth": 3},
-            "unknown key 'model.depth'; allowed keys here: name, learning_rate",
+            "unknown key 'model.depth'; allowed keys here: calibration, name, learning_rate",
         ),
         ("model", {"name": "xgb"}, "'hgb', 'rf', 'linear'"),
         ("split", {"method": "by_month"}, "split.method"),

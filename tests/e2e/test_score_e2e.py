@@ -37,7 +37,7 @@ def test_repro_scores_the_incoming_batches_with_the_registered_champion(tiny_rep
 
     (incoming / "2026-12-02.csv").write_text("\n".join(lines[60:90]) + "\n")
     again = run(["dvc", "repro"], tiny_repo)
-    assert stages_run(again.stdout) == ["score"]
+    assert stages_run(again.stdout) == ["score", "monitor"]
     report = json.loads((tiny_repo / "reports/score.json").read_text())
     assert list(report["batches"]) == ["2026-12-01", "2026-12-02"]
     assert run(["dvc", "status"], tiny_repo).stdout.strip().endswith("up to date.")
