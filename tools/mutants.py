@@ -1618,6 +1618,22 @@ MUTANTS = [
         ("tests/serving/test_serving_image.py",),
         must_kill=True,
     ),
+    Mutant(
+        "a long card is cut before its slice tables go",
+        "ml_pipeline/registry/model_card.py",
+        "    card = re.sub(SLICE_BLOCK, SLICES_ELSEWHERE, card, count=1, flags=re.DOTALL)\n",
+        "",
+        ("tests/registry/test_model_card_fit.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "drift reports the reference's missing share as the batch's",
+        "ml_pipeline/monitoring/drift.py",
+        "        round(missing_share(batch), 6),\n",
+        "        round(missing_share(reference), 6),\n",
+        ("tests/monitoring",),
+        must_kill=True,
+    ),
 ]
 
 

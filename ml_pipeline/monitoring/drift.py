@@ -48,6 +48,32 @@ def missing_share(values: pd.Series) -> float:
     return float(values.isna().mean()) if len(values) else 0.0
 
 
+def _drift(
+    column: str,
+    kind: str,
+    test: str,
+    figures: tuple[float, float, float],
+    reference: pd.Series,
+    batch: pd.Series,
+    unseen: tuple[str, ...] = (),
+    unseen_share: float = 0.0,
+) -> ColumnDrift:
+    """A `ColumnDrift` of (PSI, statistic, p-value), rounded as reports show them."""
+    value, statistic, p_value = figures
+    return ColumnDrift(
+        column,
+        kind,
+        round(value, 6),
+        test,
+        round(statistic, 6),
+        float(f"{p_value:.6g}"),
+        round(missing_share(reference), 6),
+        round(missing_share(batch), 6),
+        unseen,
+        round(unseen_share, 6),
+    )
+
+
 def numeric_drift(column: str, reference: pd.Series, batch: pd.Series, bins: int) -> ColumnDrift:
     """PSI over the reference's quantile bins and the two-sample KS test."""
     from scipy.stats import ks_2samp
@@ -65,16 +91,7 @@ def numeric_drift(column: str, reference: pd.Series, batch: pd.Series, bins: int
         )
         test = ks_2samp(ref, new)
         statistic, p_value = float(test.statistic), float(test.pvalue)
-    return ColumnDrift(
-        column,
-        "numeric",
-        round(value, 6),
-        "ks",
-        round(statistic, 6),
-        float(f"{p_value:.6g}"),
-        round(missing_share(reference), 6),
-        round(missing_share(batch), 6),
-    )
+    return _drift(column, "numeric", "ks", (value, statistic, p_value), reference, batch)
 
 
 def categorical_drift(column: str, reference: pd.Series, batch: pd.Series) -> ColumnDrift:
@@ -92,18 +109,8 @@ def categorical_drift(column: str, reference: pd.Series, batch: pd.Series) -> Co
         statistic, p_value = float(test.statistic), float(test.pvalue)
     unseen = tuple(level for level in levels if level not in ref.index)
     unseen_share = float(new[list(unseen)].sum() / new.sum()) if unseen else 0.0
-    return ColumnDrift(
-        column,
-        "categorical",
-        round(value, 6),
-        "chi2",
-        round(statistic, 6),
-        float(f"{p_value:.6g}"),
-        round(missing_share(reference), 6),
-        round(missing_share(batch), 6),
-        unseen,
-        round(unseen_share, 6),
-    )
+    figures = (value, statistic, p_value)
+    return _drift(column, "categorical", "chi2", figures, reference, batch, unseen, unseen_share)
 
 
 def column_drifts(

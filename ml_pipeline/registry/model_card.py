@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,9 @@ SHORTENED = (
     "\n\n… (shortened to the registry's 5,000-character limit: the whole card is "
     "`model_card.md` in the run's artifacts)"
 )
+SLICES = "Per-slice metrics"  # the folded tables' summary, which `fitted` drops first
+SLICE_BLOCK = rf"<details><summary>{SLICES}.*?</details>"
+SLICES_ELSEWHERE = f"{SLICES}: `model_card.md` in the run's artifacts."
 DETAILS = "Intended use, model, data, every metric, gate, limitations"  # folded in the card
 
 
@@ -41,8 +45,12 @@ def data_summary(frame: pd.DataFrame, target: str, time_column: str | None) -> d
 
 
 def fitted(card: str) -> str:
-    """`card` as a version's description holds it: cut at a line end, with a note, when longer
-    than the registry keeps."""
+    """`card` as a version's description holds it: when longer than the registry keeps, first
+    without its folded per-slice tables (a pointer to `model_card.md` instead), then cut at a
+    line end with a note."""
+    if len(card) <= DESCRIPTION_LIMIT:
+        return card
+    card = re.sub(SLICE_BLOCK, SLICES_ELSEWHERE, card, count=1, flags=re.DOTALL)
     if len(card) <= DESCRIPTION_LIMIT:
         return card
     cut = card[: DESCRIPTION_LIMIT - len(SHORTENED)]
@@ -128,7 +136,7 @@ def card_lead(
     primary = config.primary_metric
     lines = [f"**{title}** · {lead(metrics, slices, primary)}  ", f"Decision: {decision}.", ""]
     if slices and slices.get("columns"):
-        summary = f"Per-slice metrics ({', '.join(slices['columns'])}): counts, 95 % intervals"
+        summary = f"{SLICES} ({', '.join(slices['columns'])}): counts, 95 % intervals"
         lines += [folded(summary + ", disparities", slice_tables(slices, primary)), ""]
     return lines
 
