@@ -112,7 +112,29 @@ def _extras(sizes: dict[str, Any]) -> list[tuple[str, str]]:
                  f"{score['wall_s']} s vs {plain['wall_s']} s wall ({ratio['wall_s']}×), "
                  f"{score['cpu_s']} vs {plain['cpu_s']} CPU s")
             )  # fmt: skip
+        if overhead := adult.get("exp_overhead"):
+            rows.append(overhead_row(overhead))
     return rows
+
+
+SPLIT_NAMES = {  # benchmarks/exp_overhead.py's split, in the order shown
+    "ml_work": "ML work",
+    "imports": "imports",
+    "dvc": "DVC",
+    "mlflow": "MLflow calls",
+    "interpreter": "interpreter starts",
+    "other": "the stages' I/O, plots and reports",
+}
+
+
+def overhead_row(overhead: dict[str, Any]) -> tuple[str, str]:
+    """One experiment's wall and CPU, and where its CPU went."""
+    run, split = overhead["exp_run"], overhead["cpu_split_s"]
+    parts = ", ".join(f"{label} {split[key]}" for key, label in SPLIT_NAMES.items() if key in split)
+    return (
+        f"`dvc exp run {overhead['change']}` on adult (train → monitor again)",
+        f"{run['wall_s']} s wall, {run['cpu_s']} CPU s: {parts}",
+    )
 
 
 def render(results: dict[str, Any] | None) -> str:
