@@ -79,6 +79,22 @@ def compute_client(compute: ComputeConfig) -> Iterator[Any]:
             yield client
 
 
+@contextmanager
+def dask_failure(what: str) -> Iterator[None]:
+    """`what` (e.g. "the Dask fit") broken by a lost worker or connection: one line, no
+    traceback (the stage then saves nothing, so nothing is registered)."""
+    try:
+        yield
+    except StageError:
+        raise
+    except Exception as exc:  # a killed worker surfaces as one of several library errors
+        problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise StageError(
+            f"compute: {what} failed ({problem}); a worker died or lost its connection: "
+            "nothing was saved or registered; re-run `dvc repro`"
+        ) from None
+
+
 def check_workers(client: Any, where: str) -> int:
     """The number of workers; StageError when there is none or one cannot import the project."""
     try:
