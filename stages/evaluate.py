@@ -28,14 +28,14 @@ from ml_pipeline.evaluation.plots import (
     render_pngs,
     write_tables,
 )
-from ml_pipeline.evaluation.slices import NO_SLICES, slice_report, summary
-from ml_pipeline.evaluation.test_rows import (
-    TestRows,
+from ml_pipeline.evaluation.scored_rows import (
+    ScoredRows,
     local_rows,
+    needed_test_columns,
     read_columns,
-    test_columns,
     train_columns,
 )
+from ml_pipeline.evaluation.slices import NO_SLICES, slice_report, summary
 from ml_pipeline.features.recipe import model_data
 from ml_pipeline.modeling.cv import CV_METRIC
 from ml_pipeline.modeling.model_dir import load_pipeline
@@ -65,7 +65,7 @@ def run(
 def evaluation(
     params: Params,
     model: Pipeline,
-    rows: TestRows,
+    rows: ScoredRows,
     train_report: dict,
     train: pd.DataFrame | None = None,
 ) -> Evaluation:
@@ -122,21 +122,19 @@ def evaluation(
     )
 
 
-def test_rows(params: Params, model: Pipeline) -> TestRows:
-    """The test split's `TestRows`: its needed columns here, or over partitions on Dask."""
+def scored_test_rows(params: Params, model: Pipeline) -> ScoredRows:
+    """The test split's `ScoredRows`: its needed columns here, or over partitions on Dask."""
     data = model_data(params)
     if params.compute.engine != "dask":
-        test = read_columns(paths.PREPARED_TEST, test_columns(params, data))
+        test = read_columns(paths.PREPARED_TEST, needed_test_columns(params, data))
         return local_rows(model, test, data, params.evaluate, params.seed)
     from ml_pipeline.core.cluster import compute_client, dask_failure
-    from ml_pipeline.evaluation.on_dask import test_rows_on_dask
+    from ml_pipeline.evaluation.on_dask import rows_on_dask
 
     with compute_client(params.compute) as client, dask_failure("scoring the test split"):
         workers = len(client.scheduler_info()["workers"])
         progress.note(f"evaluate: scoring the test split on dask ({workers} workers)")
-        return test_rows_on_dask(
-            model, paths.PREPARED_TEST, data, params.evaluate, params.seed, workers
-        )
+        return rows_on_dask(model, paths.PREPARED_TEST, data, params.evaluate, params.seed, workers)
 
 
 def caption(params: Params, result: Evaluation) -> str:
@@ -151,7 +149,7 @@ def caption(params: Params, result: Evaluation) -> str:
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     model = load_pipeline(paths.MODEL_DIR)
-    rows = test_rows(params, model)
+    rows = scored_test_rows(params, model)
     train = read_columns(paths.PREPARED_TRAIN, train_columns(params))
     result = evaluation(params, model, rows, read_json(paths.TRAIN_REPORT), train)
     publish(  # `register` logs them to the run

@@ -2,7 +2,7 @@
 partition on the workers (`map_partitions`); this process collects only the target, the
 predictions and probabilities, the slice columns, the importance sample and the first rows for
 the learning curve (small next to the features), and computes the metrics from them exactly as
-the local path does (ml_pipeline/evaluation/test_rows.py): the same metrics.json.
+the local path does (ml_pipeline/evaluation/scored_rows.py): the same metrics.json.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ml_pipeline.evaluation.metrics import (
     positive_class,
     regression_metrics,
 )
-from ml_pipeline.evaluation.test_rows import TestRows
+from ml_pipeline.evaluation.scored_rows import ScoredRows
 
 PREDICTED = "predicted."  # the collected columns' prefixes (apart from the dataset's own)
 PROBA = "proba."
@@ -93,10 +93,10 @@ def _take(part: pd.DataFrame, local: np.ndarray, start: int) -> pd.DataFrame:
     return part.iloc[local].set_axis(local + start)
 
 
-def test_rows_on_dask(
+def rows_on_dask(
     model: Any, path: Path, data: DataConfig, settings: EvaluateConfig, seed: int, workers: int
-) -> TestRows:
-    """`TestRows` of the prepared test split at `path`, scored over its partitions."""
+) -> ScoredRows:
+    """`ScoredRows` of the prepared test split at `path`, scored over its partitions."""
     from ml_pipeline.modeling.dask_train import read_train
 
     frame = read_train(path, data, workers)
@@ -110,7 +110,7 @@ def test_rows_on_dask(
     head = np.arange(min(rows, CURVE_MAX_ROWS))
     gathered = rows_at(frame, lengths, np.unique(np.concatenate([drawn, head])))
     sample, first = gathered.loc[drawn], gathered.loc[head]
-    return TestRows(
+    return ScoredRows(
         scored=scored,
         sample=sample[data.features],
         sample_target=sample[data.target],

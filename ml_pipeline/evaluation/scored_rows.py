@@ -3,7 +3,7 @@ every row, the rows permutation importance shuffles, the first rows the learning
 and the columns the baselines read. `local_rows` computes them in this process; on
 `compute: dask`, ml_pipeline/evaluation/on_dask.py computes the same values over partitions.
 
-`evaluate` reads only the columns it uses (`test_columns`, `train_columns`), not whole splits.
+`evaluate` reads only the columns it uses (`needed_test_columns`, `train_columns`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ml_pipeline.features.recipe import PERSISTENCE, SEASONAL
 
 
 @dataclass(frozen=True)
-class TestRows:
+class ScoredRows:
     """The test split as `evaluate` uses it (features of `scored`: at least the slice columns)."""
 
     scored: Scored
@@ -37,12 +37,12 @@ class TestRows:
 
 def local_rows(
     model: object, test: pd.DataFrame, data: DataConfig, settings: EvaluateConfig, seed: int
-) -> TestRows:
-    """`TestRows` of a test frame held in this process."""
+) -> ScoredRows:
+    """`ScoredRows` of a test frame held in this process."""
     scored = score(model, test, data)
     features, target = features_and_target(test, data)
     sample = features.iloc[sample_positions(len(features), settings.importance_max_rows, seed)]
-    return TestRows(
+    return ScoredRows(
         scored=scored,
         sample=sample,
         sample_target=target.loc[sample.index],
@@ -62,7 +62,7 @@ def baseline_columns(params: Params, data: DataConfig) -> list[str]:
     return list(dict.fromkeys([data.target, *extra]))
 
 
-def test_columns(params: Params, data: DataConfig) -> list[str]:
+def needed_test_columns(params: Params, data: DataConfig) -> list[str]:
     """The test split's columns `evaluate` reads: the model's features and the baselines'."""
     return list(dict.fromkeys([*data.features, *baseline_columns(params, data)]))
 
