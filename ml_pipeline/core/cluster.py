@@ -21,6 +21,7 @@ DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 PROJECT_MODULE = "ml_pipeline"  # what a worker unpickles the project's tasks from
 CONNECT_SECONDS = 10
 WORKERS_SECONDS = 30  # how long a scheduler with no worker yet is waited for
+NO_WORKERS_SECONDS = 60  # how long a LocalCluster's task waits once every worker is gone
 
 
 def address_and_key(configured: str | None, key: str) -> tuple[str | None, str]:
@@ -48,10 +49,14 @@ def connect(address: str, key: str) -> Iterator[Any]:
 
 @contextmanager
 def local_cluster(compute: ComputeConfig) -> Iterator[Any]:
-    """A Client on a LocalCluster of this machine (worker processes), closed after the block."""
+    """A Client on a LocalCluster of this machine (worker processes), closed after the block.
+    Its scheduler fails a task that no worker can run for NO_WORKERS_SECONDS (every worker
+    killed, e.g. over its memory limit, and none restarted) instead of waiting forever."""
+    import dask
     from distributed import Client, LocalCluster
 
     with (
+        dask.config.set({"distributed.scheduler.no-workers-timeout": f"{NO_WORKERS_SECONDS}s"}),
         LocalCluster(
             n_workers=compute.n_workers,
             threads_per_worker=compute.threads_per_worker,
