@@ -5,6 +5,8 @@ intervals, slices, baseline), plots, predictions; and `evaluate` reads only the 
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 
 from commands.compose import compose
 from ml_pipeline.core.config import Params, load_params
+from ml_pipeline.core.errors import StageError
 from ml_pipeline.data.columns import features_and_target
 from ml_pipeline.evaluation.on_dask import rows_on_dask
 from ml_pipeline.evaluation.scored_rows import local_rows, needed_test_columns, read_columns
@@ -79,3 +82,61 @@ def test_evaluate_reads_only_the_columns_it_uses(
     assert "unused" not in columns and set(columns) == {*params.data.features, params.data.target}
     read = read_columns(tmp_path / "test.parquet", columns)
     pd.testing.assert_frame_equal(read, test[columns])
+
+
+class DiesOnce:
+    """A fitted pipeline whose predict_proba SIGKILLs its worker the first time (`always`: every
+    time): a worker lost mid-evaluate."""
+
+    def __init__(self, model: object, marker: Path, always: bool = False) -> None:
+        self.model, self.marker, self.always = model, marker, always
+        self.classes_ = model.classes_  # type: ignore[attr-defined]
+
+    def predict(self, rows: pd.DataFrame) -> object:
+        return self.model.predict(rows)  # type: ignore[attr-defined]
+
+    def predict_proba(self, rows: pd.DataFrame) -> object:
+        if self.always or not self.marker.exists():
+            self.marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.model.predict_proba(rows)  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow  # worker processes, killed and restarted: ~20 s each on an idle machine
+@pytest.mark.parametrize("always", [False, True])
+def test_a_worker_killed_mid_evaluate_is_retried_or_fails_in_one_line(
+    tiny: tuple[Params, pd.DataFrame, pd.DataFrame],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    always: bool,
+) -> None:
+    import dask
+    from distributed import LocalCluster
+
+    params, train, test = tiny
+    data = params.data
+    model = build_pipeline(data, params.model, params.seed).fit(*features_and_target(train, data))
+    monkeypatch.chdir(tmp_path)
+    Path("data/prepared").mkdir(parents=True)
+    test.to_parquet("data/prepared/test.parquet", row_group_size=50)
+    dying = DiesOnce(model, tmp_path / "killed", always)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0 if always else 3}),
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+    ):
+        on_it = params.compute.model_copy(
+            update={"engine": "dask", "address": cluster.scheduler_address}
+        )
+        params = params.model_copy(update={"compute": on_it})
+        if not always:  # Dask runs the lost task again on a live worker: the same scores
+            rows = evaluate.scored_test_rows(params, dying)  # type: ignore[arg-type]
+            here = local_rows(model, test, data, params.evaluate, params.seed)
+            assert (tmp_path / "killed").exists() and rows.scored.metrics == here.scored.metrics
+            return
+        with pytest.raises(StageError) as caught:
+            evaluate.scored_test_rows(params, dying)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert message.startswith("compute: scoring the test split failed (KilledWorker")
+    assert "nothing was saved or registered" in message and "\n" not in message
