@@ -1621,8 +1621,8 @@ MUTANTS = [
     Mutant(
         "validate's chunk counts lose the last row group",
         "ml_pipeline/validation/tally.py",
-        "    for group in range(source.num_row_groups):\n        frame = source.read_row_group(",
-        "    for group in range(source.num_row_groups - 1):\n        frame = source.read_row_group(",
+        "    for group in range(source.num_row_groups):\n        frame = ",
+        "    for group in range(source.num_row_groups - 1):\n        frame = ",
         ("tests/validation/test_tally.py",),
         must_kill=True,
     ),
