@@ -36,7 +36,8 @@ def scored_partition(
     features = part[data.features]
     out = part[[*keep, data.target]].copy()
     if data.task == "regression":
-        out[PREDICTED] = np.asarray(model.predict(features), dtype="float64")
+        predicted = model.predict(features) if len(part) else np.empty(0)
+        out[PREDICTED] = np.asarray(predicted, dtype="float64")
         return out
     proba = model.predict_proba(features) if len(part) else np.empty((0, len(model.classes_)))
     predicted = model.predict(features) if len(part) else np.empty(0, dtype=object)
