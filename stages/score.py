@@ -11,6 +11,8 @@ not a fault of the pipeline). Nothing to score (no folder, no batch) is not an e
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +45,14 @@ def registered(name: str) -> tuple[Version | None, Version | None]:
 
 
 def run(
-    batches: dict[str, Path], champion: Version | None, challenger: Version | None, folder: Path
+    batches: dict[str, Path],
+    champion: Version | None,
+    challenger: Version | None,
+    folder: Path,
+    scorer: Callable[..., dict[str, Any]] = score_batch,
 ) -> dict[str, dict[str, Any]]:
-    """Score every batch into `folder` (<batch>.parquet); the report's entry per batch."""
+    """Score every batch into `folder` (<batch>.parquet) with `scorer` (in this process, or
+    over partitions on Dask); the report's entry per batch."""
     folder.mkdir(parents=True, exist_ok=True)
     entries, reason = {}, unscorable(champion)
     for name, path in batches.items():
@@ -53,7 +60,7 @@ def run(
         try:
             if champion is None or reason is not None:
                 raise Refused(str(reason))
-            result = score_batch(path, champion, challenger, output)
+            result = scorer(path, champion, challenger, output)
         except Refused as refused:
             output.unlink(missing_ok=True)
             entries[name] = {"rows": 0, "labelled": 0, "status": "refused", "reason": str(refused)}
@@ -99,7 +106,15 @@ def main(argv: list[str] | None = None) -> None:
     }
 
     def scored(folder: Path) -> None:
-        report["batches"] = run(batches, champion, challenger, folder)
+        if params.compute.engine != "dask" or champion is None:
+            report["batches"] = run(batches, champion, challenger, folder)
+            return
+        from ml_pipeline.core.cluster import compute_client, dask_failure
+        from ml_pipeline.serving.dask_batches import score_batch_on_dask
+
+        with compute_client(params.compute) as client, dask_failure("scoring the batches"):
+            on_dask = partial(score_batch_on_dask, client=client)
+            report["batches"] = run(batches, champion, challenger, folder, on_dask)
 
     publish(
         {

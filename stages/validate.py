@@ -18,21 +18,15 @@ from ml_pipeline.core.errors import StageError, entry_point
 from ml_pipeline.core.outputs import json_writer, publish
 from ml_pipeline.validation.checks import (
     Outcome,
+    balance_of,
     class_balance,
     consistency,
+    consistency_of,
     failure_lines,
     summarize,
 )
 from ml_pipeline.validation.html import render_html
-
-
-def read_split(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise StageError(f"{path}: not found; run the `prepare` stage first (dvc repro prepare)")
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as exc:
-        raise StageError(f"{path}: cannot be read as Parquet: {exc}") from None
+from ml_pipeline.validation.splits import exact_row_counts, file_rows, gx_frame, tallies
 
 
 def run(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> list[Outcome]:
@@ -47,12 +41,28 @@ def run(params: Params, train: pd.DataFrame, test: pd.DataFrame) -> list[Outcome
     return outcomes + consistency(train, test, suite)
 
 
+def run_files(params: Params, files: dict[str, Path]) -> tuple[list[Outcome], dict[str, int]]:
+    """`run` on the split files at any size (validation/splits.py): the suite on each split or
+    its sample, the own checks over every row; the outcomes and each split's rows."""
+    from ml_pipeline.validation.expectations import run_suite
+
+    suite, target = params.validation, params.data.target
+    rows = {split: file_rows(path) for split, path in files.items()}
+    frames = {split: gx_frame(path, params.seed) for split, path in files.items()}
+    outcomes = exact_row_counts(run_suite(frames, suite), rows, params)
+    del frames
+    counted = tallies(params, files)
+    for split in files:
+        outcomes += balance_of(counted[split], target, suite, split)
+    return outcomes + consistency_of(counted["train"], counted["test"], suite), rows
+
+
 @entry_point("validate")
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
-    train, test = read_split(paths.PREPARED_TRAIN), read_split(paths.PREPARED_TEST)
-    outcomes = run(params, train, test)
-    summary = summarize(outcomes, {"train": len(train), "test": len(test)})
+    files = {"train": paths.PREPARED_TRAIN, "test": paths.PREPARED_TEST}
+    outcomes, rows = run_files(params, files)
+    summary = summarize(outcomes, rows)
     page = render_html(outcomes, summary, params.data.name)
     publish(
         {

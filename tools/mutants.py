@@ -1634,6 +1634,30 @@ MUTANTS = [
         ("tests/monitoring",),
         must_kill=True,
     ),
+    Mutant(
+        "validate's chunk counts lose the last row group",
+        "ml_pipeline/validation/tally.py",
+        "    for group in range(source.num_row_groups):\n        frame = ",
+        "    for group in range(source.num_row_groups - 1):\n        frame = ",
+        ("tests/validation/test_tally.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "a sampled split's row count is the sample's",
+        "ml_pipeline/validation/splits.py",
+        "        if outcome.key == ROW_COUNT_KEY and count is not None",
+        "        if False and count is not None",
+        ("tests/validation/test_tally.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "the Dask importance sample in file order",
+        "ml_pipeline/evaluation/on_dask.py",
+        "    sample, first = gathered.loc[drawn], gathered.loc[head]",
+        "    sample, first = gathered.loc[np.sort(drawn)], gathered.loc[head]",
+        ("tests/evaluation/test_on_dask.py",),
+        must_kill=True,
+    ),
 ]
 
 

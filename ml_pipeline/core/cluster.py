@@ -21,6 +21,7 @@ DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 PROJECT_MODULE = "ml_pipeline"  # what a worker unpickles the project's tasks from
 CONNECT_SECONDS = 10
 WORKERS_SECONDS = 30  # how long a scheduler with no worker yet is waited for
+NO_WORKERS_SECONDS = 60  # how long a LocalCluster's task waits once every worker is gone
 
 
 def address_and_key(configured: str | None, key: str) -> tuple[str | None, str]:
@@ -48,10 +49,14 @@ def connect(address: str, key: str) -> Iterator[Any]:
 
 @contextmanager
 def local_cluster(compute: ComputeConfig) -> Iterator[Any]:
-    """A Client on a LocalCluster of this machine (worker processes), closed after the block."""
+    """A Client on a LocalCluster of this machine (worker processes), closed after the block.
+    Its scheduler fails a task that no worker can run for NO_WORKERS_SECONDS (every worker
+    killed, e.g. over its memory limit, and none restarted) instead of waiting forever."""
+    import dask
     from distributed import Client, LocalCluster
 
     with (
+        dask.config.set({"distributed.scheduler.no-workers-timeout": f"{NO_WORKERS_SECONDS}s"}),
         LocalCluster(
             n_workers=compute.n_workers,
             threads_per_worker=compute.threads_per_worker,
@@ -77,6 +82,22 @@ def compute_client(compute: ComputeConfig) -> Iterator[Any]:
     else:
         with local_cluster(compute) as client:
             yield client
+
+
+@contextmanager
+def dask_failure(what: str) -> Iterator[None]:
+    """`what` (e.g. "the Dask fit") broken by a lost worker or connection: one line, no
+    traceback (the stage then saves nothing, so nothing is registered)."""
+    try:
+        yield
+    except StageError:
+        raise
+    except Exception as exc:  # a killed worker surfaces as one of several library errors
+        problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise StageError(
+            f"compute: {what} failed ({problem}); a worker died or lost its connection: "
+            "nothing was saved or registered; re-run `dvc repro`"
+        ) from None
 
 
 def check_workers(client: Any, where: str) -> int:

@@ -1,5 +1,5 @@
-"""Where `train` fits: in this process (`local`) or on a Dask cluster (`dask`). Defaults:
-conf/compute/."""
+"""Where the stages compute: in their own process (`local`) or on a Dask cluster (`dask`).
+Defaults: conf/compute/."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from ml_pipeline.core.config_base import Strict
 
 
 class ComputeConfig(Strict):
-    """`engine: dask` trains LightGBM's Dask estimator over the prepared Parquet's partitions
-    (ml_pipeline/modeling/dask_train.py) on the scheduler at `address` (or
+    """`engine: dask` validates, trains LightGBM's Dask estimator (modeling/dask_train.py),
+    evaluates and scores over the prepared Parquet's partitions on the scheduler at `address` (or
     $DASK_SCHEDULER_ADDRESS), else on a LocalCluster of `n_workers` × `memory_limit`."""
 
     engine: Literal["local", "dask"] = "local"

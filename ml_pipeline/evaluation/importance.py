@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import get_scorer
@@ -51,9 +52,27 @@ def importance(
     from a generator of its own, seeded from `seed` (scikit-learn's scheme): any `n_jobs` gives
     the same numbers.
     """
-    sample = features.sample(n=min(len(features), settings.importance_max_rows), random_state=seed)
+    sample = features.iloc[sample_positions(len(features), settings.importance_max_rows, seed)]
+    return importance_on(model, sample, target.loc[sample.index], settings, seed, task)
+
+
+def sample_positions(rows: int, most: int, seed: int) -> np.ndarray:
+    """The positions of the rows `DataFrame.sample(n=min(rows, most), random_state=seed)` draws,
+    in its order: a Dask path gathers the same rows from its partitions."""
+    return np.random.RandomState(seed).choice(rows, size=min(rows, most), replace=False)
+
+
+def importance_on(
+    model: Pipeline,
+    sample: pd.DataFrame,
+    target: pd.Series,
+    settings: EvaluateConfig,
+    seed: int,
+    task: Task,
+) -> pd.DataFrame:
+    """`importance` on the already drawn `sample` and its `target`."""
     estimator, rows = permutable(model, sample)
-    columns = len(features.columns)
+    columns = len(sample.columns)
     calls = columns * settings.importance_repeats + 1
     with (
         progress.bar(calls, "evaluate: permutation importance") as ticks,
@@ -62,10 +81,10 @@ def importance(
         result = permutation_importance(
             estimator,
             rows,
-            target.loc[sample.index],
+            target,
             n_repeats=settings.importance_repeats,
             random_state=seed,
             scoring=progress.ticking(get_scorer(CV_METRIC[task][1]), ticks),
             n_jobs=count,
         )
-    return importance_table(list(features.columns), result.importances_mean, result.importances_std)
+    return importance_table(list(sample.columns), result.importances_mean, result.importances_std)

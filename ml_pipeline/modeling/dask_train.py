@@ -22,7 +22,6 @@ import pandas as pd
 
 from ml_pipeline.core import paths, progress
 from ml_pipeline.core.config import DataConfig, Params
-from ml_pipeline.core.errors import StageError
 from ml_pipeline.evaluation.metrics import classification_metrics, regression_metrics
 from ml_pipeline.modeling.cv import CV_METRIC
 from ml_pipeline.modeling.pipeline import build_pipeline
@@ -156,19 +155,10 @@ def fit_on_dask(params: Params, client: Any, path: Path) -> tuple[Any, dict]:
 def run_on_dask(params: Params) -> tuple[Any, dict]:
     """`fit_on_dask` on compute.address (or a LocalCluster); a fit that a lost worker or
     connection breaks is one line (the stage then saves nothing, so nothing is registered)."""
-    from ml_pipeline.core.cluster import compute_client
+    from ml_pipeline.core.cluster import compute_client, dask_failure
 
-    with compute_client(params.compute) as client:
-        try:
-            return fit_on_dask(params, client, paths.PREPARED_TRAIN)
-        except StageError:
-            raise
-        except Exception as exc:  # a killed worker surfaces as one of several library errors
-            problem = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-            raise StageError(
-                f"compute: the Dask fit failed ({problem}); a worker died or lost its "
-                "connection: nothing was saved or registered; re-run `dvc repro`"
-            ) from None
+    with compute_client(params.compute) as client, dask_failure("the Dask fit"):
+        return fit_on_dask(params, client, paths.PREPARED_TRAIN)
 
 
 def head_rows(path: Path, rows: int = LOGGED_ROWS) -> pd.DataFrame:

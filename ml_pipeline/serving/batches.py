@@ -198,6 +198,77 @@ def predictions(version: Version, features: pd.DataFrame, prefix: str = "") -> d
     return out
 
 
+@dataclass(frozen=True)
+class ScoredChunk:
+    """One chunk of a batch, scored: the output rows and what the batch's report adds up."""
+
+    frame: pd.DataFrame
+    labelled: int
+    coerced: dict[str, int]
+    nulls: dict[str, int]
+    warnings: list[str]
+
+
+def score_chunk(chunk: pd.DataFrame, champion: Version, challenger: Version | None) -> ScoredChunk:
+    """Type one raw chunk, check it against the champion's contract (`Refused`), score it with
+    the champion (and the challenger, `challenger_*`): the same in this process or on a worker."""
+    data = champion.settings.data
+    frame, dirt = typed(chunk, data)
+    warnings = check_contract(frame, batch_contract(champion.settings.validation, data))
+    scored = frame.assign(**predictions(champion, frame[data.features]))
+    if challenger is not None:
+        shadow = frame[challenger.settings.data.features]
+        scored = scored.assign(**predictions(challenger, shadow, "challenger_"))
+    return ScoredChunk(
+        frame=scored,
+        labelled=int(frame[data.target].notna().sum()) if data.target in frame else 0,
+        coerced=dirt,
+        nulls={c: int(frame[c].isna().sum()) for c in data.features},
+        warnings=warnings,
+    )
+
+
+class BatchWriter:
+    """Scored chunks into one Parquet file, in order; the batch's totals."""
+
+    def __init__(self, output: Path) -> None:
+        self.output, self.writer = output, None
+        self.rows = self.labelled = 0
+        self.coerced: dict[str, int] = {}
+        self.nulls: dict[str, int] = {}
+        self.warnings: dict[str, None] = {}  # in order, once each
+
+    def add(self, part: ScoredChunk) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(part.frame, preserve_index=False)
+        self.writer = self.writer or pq.ParquetWriter(self.output, table.schema)
+        self.writer.write_table(table.cast(self.writer.schema))
+        self.rows += len(part.frame)
+        self.labelled += part.labelled
+        self.warnings |= dict.fromkeys(part.warnings)
+        for into, add in ((self.coerced, part.coerced), (self.nulls, part.nulls)):
+            for column, count in add.items():
+                into[column] = into.get(column, 0) + count
+
+    def report(self, champion: Version) -> dict[str, Any]:
+        """The batch's totals; `Refused`: no rows, or too many nulls in the whole batch."""
+        if not self.rows:
+            raise Refused("no rows to score (a header line only?)")
+        data, validation = champion.settings.data, champion.settings.validation
+        for line in null_lines(self.nulls, self.rows, validation, data, self.coerced):
+            if line.startswith("error: "):
+                raise Refused(line.removeprefix("error: "))
+            self.warnings[line] = None
+        return {
+            "rows": self.rows,
+            "labelled": self.labelled,
+            "coerced": self.coerced,
+            "warnings": list(self.warnings),
+        }
+
+
 def score_batch(
     path: Path, champion: Version, challenger: Version | None, output: Path
 ) -> dict[str, Any]:
@@ -206,46 +277,18 @@ def score_batch(
     (and the challenger's, `challenger_*`). Return its rows, labelled rows, the values read as
     missing and the contract's warnings; `Refused` (with `output` half written: the caller's
     temporary) for a batch that breaks the contract."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from ml_pipeline.core import progress
 
-    data = champion.settings.data
-    contract = batch_contract(champion.settings.validation, data)
-    rows = labelled = 0
-    coerced: dict[str, int] = {}
-    nulls: dict[str, int] = {}
-    warnings: dict[str, None] = {}  # in order, once each
-    writer = None
-    chunks = raw_chunks(path, data)
+    writer = BatchWriter(output)
+    chunks = raw_chunks(path, champion.settings.data)
     try:
         for chunk in progress.each(chunks, chunk_count(path), f"score: {path.name}"):
-            if chunk.empty:  # a header line only
-                continue
-            frame, dirt = typed(chunk, data)
-            warnings |= dict.fromkeys(check_contract(frame, contract))
-            scored = frame.assign(**predictions(champion, frame[data.features]))
-            if challenger is not None:
-                shadow = frame[challenger.settings.data.features]
-                scored = scored.assign(**predictions(challenger, shadow, "challenger_"))
-            table = pa.Table.from_pandas(scored, preserve_index=False)
-            writer = writer or pq.ParquetWriter(output, table.schema)
-            writer.write_table(table.cast(writer.schema))
-            rows += len(frame)
-            labelled += int(frame[data.target].notna().sum()) if data.target in frame else 0
-            coerced = {c: coerced.get(c, 0) + dirt.get(c, 0) for c in {*coerced, *dirt}}
-            nulls = {c: nulls.get(c, 0) + int(frame[c].isna().sum()) for c in data.features}
+            if not chunk.empty:  # empty: a header line only
+                writer.add(score_chunk(chunk, champion, challenger))
     finally:
-        if writer is not None:
-            writer.close()
-    if not rows:
-        raise Refused("no rows to score (a header line only?)")
-    for line in null_lines(nulls, rows, champion.settings.validation, data, coerced):
-        if line.startswith("error: "):
-            raise Refused(line.removeprefix("error: "))
-        warnings[line] = None
-    return {"rows": rows, "labelled": labelled, "coerced": coerced, "warnings": list(warnings)}
+        if writer.writer is not None:
+            writer.writer.close()
+    return writer.report(champion)
 
 
 def chunk_count(path: Path) -> int | None:

@@ -16,6 +16,7 @@ import pandas as pd
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import ValidationConfig
 from ml_pipeline.core.errors import capped, shown
+from ml_pipeline.validation.tally import Tally, chunk_tally
 
 SPLITS = ("train", "test")
 CONSISTENCY = "consistency"  # the split name of the checks that compare train with test
@@ -61,18 +62,16 @@ def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
     return float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
 
 
-def _kind(series: pd.Series) -> str:
-    if pd.api.types.is_datetime64_any_dtype(series):
-        return "datetime"  # no categories, no drift: a later test period is expected
-    return "numeric" if pd.api.types.is_numeric_dtype(series) else "string"
-
-
 def consistency(train: pd.DataFrame, test: pd.DataFrame, suite: ValidationConfig) -> list[Outcome]:
+    """`consistency_of` the two frames."""
+    return consistency_of(chunk_tally(train, train.columns), chunk_tally(test, test.columns), suite)
+
+
+def consistency_of(train: Tally, test: Tally, suite: ValidationConfig) -> list[Outcome]:
     """Compare the splits: same columns and types, unseen test categories, numeric drift."""
-    train_types = {c: _kind(train[c]) for c in train.columns}
-    test_types = {c: _kind(test[c]) for c in test.columns}
+    train_types, test_types = train.kinds, test.kinds
     out = [_same_columns(train_types, test_types, suite)]
-    shared = [c for c in train.columns if c in test.columns]
+    shared = [c for c in train_types if c in test_types]
     for column in shared:
         if train_types[column] == "string" and test_types[column] == "string":
             out += _unseen_categories(train, test, column, suite)
@@ -80,6 +79,13 @@ def consistency(train: pd.DataFrame, test: pd.DataFrame, suite: ValidationConfig
         if train_types[column] == "numeric" and test_types[column] == "numeric":
             out += _drift(train, test, column, suite)
     return out
+
+
+def counted_columns(kinds: dict[str, str], target: str, suite: ValidationConfig) -> list[str]:
+    """The columns whose value counts `consistency_of` and `balance_of` read."""
+    wanted = {"string": suite.unseen_categories, "numeric": suite.drift}
+    columns = [c for c, k in kinds.items() if wanted.get(k) is not None]
+    return list(dict.fromkeys([*([target] if suite.target_balance else []), *columns]))
 
 
 def _same_columns(
@@ -101,16 +107,15 @@ def _same_columns(
 
 
 def _unseen_categories(
-    train: pd.DataFrame, test: pd.DataFrame, column: str, suite: ValidationConfig
+    train: Tally, test: Tally, column: str, suite: ValidationConfig
 ) -> list[Outcome]:
     """The share of test rows in `column` whose category train never saw (if configured)."""
     check = suite.unseen_categories
     if check is None:
         return []
-    seen = set(train[column].dropna().unique())
-    values = test[column].dropna()
-    unseen = values[~values.isin(seen)]
-    fraction = len(unseen) / len(test) if len(test) else 0.0
+    values = test.counts[column]
+    unseen = values[~values.index.isin(train.counts[column].index)]
+    fraction = int(unseen.sum()) / test.rows if test.rows else 0.0
     return [
         Outcome(
             CONSISTENCY,
@@ -120,21 +125,19 @@ def _unseen_categories(
             fraction <= check.max_fraction,
             f"at most {check.max_fraction:g} of test rows in categories train never saw",
             "validation.unseen_categories.max_fraction",
-            observed=[capped(value) for value in sorted(map(str, unseen.unique()))[:5]],
+            observed=[capped(value) for value in sorted(map(str, unseen.index))[:5]],
             unexpected_fraction=round(fraction, 6),
         )
     ]
 
 
-def _drift(
-    train: pd.DataFrame, test: pd.DataFrame, column: str, suite: ValidationConfig
-) -> list[Outcome]:
+def _drift(train: Tally, test: Tally, column: str, suite: ValidationConfig) -> list[Outcome]:
     """The drift statistic of numeric `column` between the splits (if configured)."""
     drift = suite.drift
     if drift is None:
         return []
     score = ks_statistic if drift.statistic == "ks" else psi
-    value = score(train[column].to_numpy(dtype=float), test[column].to_numpy(dtype=float))
+    value = score(_values(train.counts[column]), _values(test.counts[column]))
     return [
         Outcome(
             CONSISTENCY,
@@ -149,14 +152,25 @@ def _drift(
     ]
 
 
+def _values(counts: pd.Series) -> np.ndarray:
+    """Every counted value as often as it occurs (float; the statistics ignore the order)."""
+    return np.repeat(counts.index.to_numpy(dtype=float), counts.to_numpy())
+
+
 def class_balance(
     frame: pd.DataFrame, target: str, suite: ValidationConfig, split: str
 ) -> list[Outcome]:
+    """`balance_of` a frame."""
+    return balance_of(chunk_tally(frame, [target]), target, suite, split)
+
+
+def balance_of(tally: Tally, target: str, suite: ValidationConfig, split: str) -> list[Outcome]:
     """The target has at least `min_classes` classes, each with at least `min_fraction` of rows."""
     check = suite.target_balance
-    if check is None or target not in frame.columns:
+    if check is None or target not in tally.kinds:
         return []
-    shares = frame[target].value_counts(normalize=True, dropna=True)
+    counts = tally.counts[target]
+    shares = counts / counts.sum()
     smallest = float(shares.min()) if len(shares) else 0.0
     ok = len(shares) >= check.min_classes and smallest >= check.min_fraction
     return [

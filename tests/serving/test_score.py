@@ -233,3 +233,42 @@ def test_without_a_champion_every_batch_is_refused(
     report, _ = run_score(capsys)
     assert report["champion"] is None and report["batches"]["b"]["status"] == "refused"
     assert "champion" in report["batches"]["b"]["reason"]
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Any:
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def test_on_dask_a_parquet_batch_is_scored_over_its_partitions_as_here(
+    repo: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functools import partial
+
+    from ml_pipeline.serving.dask_batches import score_batch_on_dask
+
+    bad_batch("c.csv", "age@0=41")
+    rows = pd.read_csv("data/incoming/tiny/c.csv", dtype=str, na_values=["?"])
+    rows.to_parquet("data/incoming/tiny/p.parquet", row_group_size=6)  # 4 partitions
+    rows.loc[13, "workclass"] = "Astronaut"  # the contract refuses it, in the 3rd partition
+    rows.to_parquet("data/incoming/tiny/q.parquet", row_group_size=6)
+    files = batches.batch_files(Path("data/incoming/tiny"))
+    monkeypatch.setattr(batches, "CHUNK_ROWS", 6)  # chunks here as the row groups there
+    champion, _ = score.registered("ml-pipeline-tiny")
+    here = score.run(files, champion, None, Path("here"))
+    on_dask = partial(score_batch_on_dask, client=dask_client)
+    there = score.run(files, champion, None, Path("there"), on_dask)
+    assert there == here and there["p"]["status"] == "scored" and there["p"]["rows"] == 20
+    assert there["q"]["status"] == "refused" and "'workclass'" in there["q"]["reason"]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet("there/p.parquet"), pd.read_parquet("here/p.parquet")
+    )
+    assert sorted(p.name for p in Path("there").iterdir()) == ["c.parquet", "p.parquet"]
