@@ -19,8 +19,8 @@ import yaml
 from ml_pipeline.core.config import OrchestrateConfig, parse_params
 from orchestration.config import load_run_config, write_params
 from orchestration.lock import pipeline_lock
-from orchestration.nightly import act_on_decision, load_outcome, save_outcome
-from orchestration.publish import Snapshot, check_clean, publish, restore, snapshot
+from orchestration.nightly import act_on_decision, load_outcome, publish_outcome, save_outcome
+from orchestration.publish import Snapshot, check_clean, restore, snapshot
 from orchestration.stage import run_stage
 
 SNAPSHOT_FILE = ".dvc/tmp/orchestrate-snapshot.json"
@@ -65,19 +65,10 @@ def publish_results(repo: Path, settings: OrchestrateConfig, publishing: bool) -
         return ["publish: run once: no branch written"]
     with pipeline_lock(repo, settings.lock_timeout_seconds):
         outcome = load_outcome(repo / NIGHTLY_FILE)
-        notes = ["publish: nothing published (see the monitor's decision)"]
         try:
-            if outcome.publishes:
-                done = publish(
-                    repo,
-                    settings.branch_prefix,
-                    settings.base_branch,
-                    settings.git_remote,
-                    settings.push_data,
-                    extra=outcome.extra,
-                    lead=outcome.lead,
-                )
-                notes = list(done.notes)
+            notes = list(publish_outcome(repo, settings, outcome)) or [
+                "publish: nothing published (see the monitor's decision)"
+            ]
         finally:
             if outcome.extra:  # the new data version and its results live on the branch
                 restore(repo, _recorded(repo))

@@ -1,8 +1,8 @@
 """What the nightly flow does with the monitor's decision (issue 24; the contract of the `score`
-and `monitor` stages): read `reports/monitor_decision.json`; `ok` → record it and stop;
+and `monitor` stages): read `reports/monitor_decision.json`; `ok` → record it and stop, unless
+the DAG itself changed results (new data, code or params: published as before);
 `retrain` → append the labelled batches (orchestration/append.py), run the pipeline again and
 publish with the monitoring evidence leading the report; no decision → as before.
-
 """
 
 from __future__ import annotations
@@ -12,12 +12,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import yaml
+
 from ml_pipeline.core import paths
-from ml_pipeline.core.config import DataConfig
+from ml_pipeline.core.config import DataConfig, OrchestrateConfig
 from ml_pipeline.core.errors import StageError
 from orchestration.append import Appended, append_batches
+from orchestration.publish import git, publish
 
 MONITOR_DECISION = paths.MONITOR_DECISION  # the monitor stage's (issue 24)
+INCOMING_DIR = paths.INCOMING_DIR  # `score`'s dependency: the batches
 
 
 @dataclass(frozen=True)
@@ -77,12 +81,14 @@ class Outcome:
     decision: Decision | None
     appended: Appended | None
     notes: tuple[str, ...] = ()
+    changed: bool = False  # the DAG changed results besides score and monitor (results_changed)
 
     @property
     def publishes(self) -> bool:
-        """No decision (no monitor stage): publish as before; `retrain`: only when labelled rows
-        were appended and the pipeline ran on them; `ok`: never."""
-        return self.decision is None or bool(self.appended and self.appended.files)
+        """No decision (no monitor stage): publish as before; `retrain`: when labelled rows were
+        appended and the pipeline ran on them; else (`ok`, or nothing to append) only when the
+        DAG changed results besides monitoring (new data, code or params), as before."""
+        return self.decision is None or self.changed or bool(self.appended and self.appended.files)
 
     @property
     def lead(self) -> str | None:
@@ -94,27 +100,89 @@ class Outcome:
         return self.appended.files if self.appended else ()
 
 
+def monitoring_stages(lock: dict) -> set[str]:
+    """The stages of a dvc.lock fed by the incoming batches (`score`), and those downstream of
+    them (`monitor`): what a new batch re-runs."""
+    found: set[str] = set()
+    watched = [str(INCOMING_DIR)]
+    while True:
+        more = {
+            name
+            for name, stage in lock.items()
+            if name not in found
+            and any(
+                d["path"] == w or d["path"].startswith(f"{w}/")
+                for d in stage.get("deps", [])
+                for w in watched
+            )
+        }
+        if not more:
+            return found
+        found |= more
+        watched += [o["path"] for name in more for o in lock[name].get("outs", [])]
+
+
+def results_changed(repo: Path) -> bool:
+    """Whether the DAG changed results besides monitoring: a stage other than
+    `monitoring_stages` whose dvc.lock entry differs from HEAD's (it ran on new data, code or
+    params). No dvc.lock in the workspace: nothing ran, nothing changed."""
+    path = repo / "dvc.lock"
+    if not path.is_file():
+        return False
+    now = (yaml.safe_load(path.read_text()) or {}).get("stages", {})
+    committed = git(repo, "show", "HEAD:dvc.lock", check=False)  # "" when HEAD has none
+    before = (yaml.safe_load(committed) or {}).get("stages", {}) if committed else {}
+    skip = monitoring_stages(now) | monitoring_stages(before)
+    return {k: v for k, v in now.items() if k not in skip} != {
+        k: v for k, v in before.items() if k not in skip
+    }
+
+
 def act_on_decision(
     repo: Path, data: DataConfig, publishing: bool, rerun: Callable[[], list[str]]
 ) -> Outcome:
-    """After the DAG: no decision, or `ok` on no batch → as before; `ok` → record it, stop;
-    `retrain` in a run that publishes → append the labelled batches and `rerun` the pipeline on
-    them."""
+    """After the DAG: no decision, or `ok` on no batch → as before; `ok` → record it, stop
+    (publish as before if the DAG changed results: `results_changed`); `retrain` in a run that
+    publishes → append the labelled batches and `rerun` the pipeline on them."""
     decision = read_decision(repo)
     if decision is None or (decision.decision == "ok" and not decision.batches):
         return Outcome(None, None)  # no monitor stage, or no batch yet to judge: as before
     said = f"monitor: {decision.decision}: {'; '.join(decision.reasons) or 'no reason given'}"
+    changed = publishing and results_changed(repo)
+    stop = "nothing retrained, " + (
+        "the DAG's results changed (data, code or params): published as before"
+        if changed
+        else "nothing published"
+    )
     if decision.decision == "ok":
-        return Outcome(decision, None, (f"{said}; nothing retrained, nothing published",))
+        return Outcome(decision, None, (f"{said}; {stop}",), changed)
     if not publishing:
         return Outcome(decision, None, (f"{said}; a run once appends and retrains nothing",))
     appended = append_batches(repo, data, decision.batches)
     rows = ", ".join(f"{b}: {n}" for b, n in appended.rows.items()) or "none new"
     if not appended.files:
-        note = f"{said}; no labelled rows to append ({rows}): nothing retrained, nothing published"
-        return Outcome(decision, appended, (note,))
+        return Outcome(
+            decision, appended, (f"{said}; no labelled rows to append ({rows}): {stop}",), changed
+        )
     notes = (said, f"appended labelled rows ({rows}) as a new data version", *rerun())
     return Outcome(decision, appended, notes)
+
+
+def publish_outcome(repo: Path, settings: OrchestrateConfig, outcome: Outcome) -> tuple[str, ...]:
+    """Keep the results on a `<branch_prefix><date>` branch when `outcome` publishes, its
+    monitoring evidence first in the report; the notes of what was done (none: nothing)."""
+    if not outcome.publishes:
+        return ()
+    done = publish(
+        repo,
+        settings.branch_prefix,
+        settings.base_branch,
+        settings.git_remote,
+        settings.push_data,
+        extra=outcome.extra,
+        lead=outcome.lead,
+    )
+    return done.notes
 
 
 def save_outcome(path: Path, outcome: Outcome) -> None:
@@ -140,4 +208,4 @@ def load_outcome(path: Path) -> Outcome:
         else None
     )
     appended = Appended(added["rows"], tuple(added["files"])) if added else None
-    return Outcome(decision, appended, tuple(raw["notes"]))
+    return Outcome(decision, appended, tuple(raw["notes"]), bool(raw.get("changed")))

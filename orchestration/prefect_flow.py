@@ -33,8 +33,8 @@ from ml_pipeline.core.errors import StageError  # noqa: E402
 from orchestration.config import load_run_config, stages_up_to, write_params  # noqa: E402
 from orchestration.graph import StageGraph, read_graph  # noqa: E402
 from orchestration.lock import RepositoryBusy, pipeline_lock  # noqa: E402
-from orchestration.nightly import act_on_decision  # noqa: E402
-from orchestration.publish import PublishError, check_clean, publish, restore, snapshot  # noqa: E402
+from orchestration.nightly import act_on_decision, publish_outcome  # noqa: E402
+from orchestration.publish import PublishError, check_clean, restore, snapshot  # noqa: E402
 from orchestration.stage import (  # noqa: E402
     ERROR_LINE,
     StageFailed,
@@ -123,17 +123,8 @@ def _run(root: Path, overrides: list[str], target: str | None, publish_results: 
             raise
         summaries += list(outcome.notes)
         try:
-            if publish_results and outcome.publishes:
-                result = publish(
-                    root,
-                    settings.branch_prefix,
-                    settings.base_branch,
-                    settings.git_remote,
-                    settings.push_data,
-                    extra=outcome.extra,
-                    lead=outcome.lead,
-                )
-                summaries += list(result.notes)
+            if publish_results:
+                summaries += list(publish_outcome(root, settings, outcome))
         finally:
             if outcome.extra:  # the new data version and its results live on the branch
                 restore(root, before)

@@ -43,6 +43,7 @@ if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
 # order stays pytest's (unit tests first). Order only, never which tests run.
 LONGEST_FIRST = (
     "test_orchestration_e2e.py",
+    "test_nightly_e2e.py",
     "test_fresh_clone.py",
     "test_hosted.py",
     "test_reproduce.py",

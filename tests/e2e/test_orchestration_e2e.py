@@ -252,13 +252,8 @@ def test_a_second_flow_is_refused_while_one_runs(tiny_repo: Path, tmp_path: Path
     )
 
 
-def test_airflow_dag_imports_and_runs_on_tiny(
-    repo_copy: Callable[..., Path], tmp_path: Path
-) -> None:
-    """In its own environment (.venv-airflow from uv.lock, `make airflow-setup`)."""
-    run(["make", "airflow-setup"], ROOT, timeout=1800)
-    repo = repo_copy("cv=fast", "orchestrate.base_branch=master", "orchestrate.retries=0")
-    commit_to_conf(repo, "cv=fast", "orchestrate.base_branch=master", "orchestrate.retries=0")
+def airflow_env(repo: Path, tmp_path: Path) -> dict[str, str]:
+    """Airflow in .venv-airflow on the repository copy `repo`, its home in `tmp_path`."""
     airflow = ROOT / ".venv-airflow/bin/airflow"
     env = {k: v for k, v in pipeline_env().items() if not k.startswith(("AIRFLOW", "PREFECT"))}
     env |= {
@@ -270,6 +265,47 @@ def test_airflow_dag_imports_and_runs_on_tiny(
         "OMP_NUM_THREADS": "1",
     }
     env["PATH"] = f"{airflow.parent}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def dags_test(env: dict[str, str]) -> str:
+    """`airflow dags test ml_pipeline` (a scheduled run, publishing); its logs."""
+    test = subprocess.run(
+        [
+            str(ROOT / ".venv-airflow/bin/airflow"),
+            "dags",
+            "test",
+            "ml_pipeline",
+            "-f",
+            str(ROOT / "orchestration/airflow_dag.py"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    logs = test.stdout + test.stderr
+    assert test.returncode == 0, logs[-5000:]
+    return logs
+
+
+def test_airflow_dag_imports_and_runs_on_tiny(
+    repo_copy: Callable[..., Path], tmp_path: Path
+) -> None:
+    """In its own environment (.venv-airflow from uv.lock, `make airflow-setup`), with the
+    monitor's decision through the DAG's `nightly` task (tests/e2e/test_nightly_e2e.py does it
+    on Prefect): the first night trains and meets a random batch, `ok`, and publishes as before
+    (the DAG changed); a shifted batch the next night retrains and publishes."""
+    from tests.e2e.test_nightly_e2e import CASES, batches, commit, shown, write_batch
+
+    run(["make", "airflow-setup"], ROOT, timeout=1800)
+    repo = repo_copy("cv=fast", "orchestrate.base_branch=master", "orchestrate.retries=0")
+    commit_to_conf(repo, "cv=fast", "orchestrate.base_branch=master", "orchestrate.retries=0")
+    batch = batches(repo, "tiny")
+    write_batch(repo, "tiny", "2026-12-01", batch[0])
+    commit(repo, "a batch", "data/incoming")
+    airflow = ROOT / ".venv-airflow/bin/airflow"
+    env = airflow_env(repo, tmp_path)
     shape = subprocess.run(
         [
             str(airflow.parent / "python"),
@@ -294,22 +330,28 @@ def test_airflow_dag_imports_and_runs_on_tiny(
         [str(airflow), "db", "migrate"], env=env, capture_output=True, text=True
     )
     assert migrate.returncode == 0, migrate.stderr
-    test = subprocess.run(
-        [
-            str(airflow),
-            "dags",
-            "test",
-            "ml_pipeline",
-            "-f",
-            str(ROOT / "orchestration/airflow_dag.py"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    logs = test.stdout + test.stderr
-    assert test.returncode == 0, logs[-5000:]
+    logs = dags_test(env)
     assert "Returned value was: evaluate: accuracy=" in logs  # the summary line is the XCom
-    assert json.loads(git(repo, "show", f"{today_branch()}:metrics.json"))["accuracy"] > 0.7
+    assert "monitor: ok: " in logs and "published as before" in logs, logs[-5000:]
+    branch = today_branch()
+    assert json.loads(git(repo, "show", f"{branch}:metrics.json"))["accuracy"] > 0.7
     assert git(repo, "branch", "--show-current") == "master"
+    assert (repo / "pr-report/report.md").read_text().startswith("## Monitoring evidence: ok\n")
+    assert "appended_batches.json" not in git(repo, "show", "--name-only", branch)
+
+    # A reviewer merges the branch; a batch with a covariate shift arrives: `retrain`, its rows
+    # appended, trained again, published.
+    run(["git", "update-ref", "refs/heads/master", git(repo, "rev-parse", branch)], repo)
+    run(["git", "reset", "-q"], repo)  # the workspace already holds that commit's files
+    tip = git(repo, "rev-parse", branch)
+    write_batch(repo, "tiny", "2026-12-04", CASES["tiny"].shifted(batch[3]))
+    commit(repo, "a shifted batch", "data/incoming")
+    logs = dags_test(env)
+    assert "appended labelled rows (2026-12-04: 1000) as a new data version" in logs, logs[-5000:]
+    assert git(repo, "rev-parse", f"{branch}^") == tip
+    ledger = shown(repo, branch, "data/raw/tiny/appended_batches.json")
+    assert json.loads(ledger) == ["2026-12-04"]
+    report = (repo / "pr-report/report.md").read_text()
+    assert report.startswith("## Monitoring evidence: retrain\n"), report[:2000]
+    assert "age (PSI" in report.split("\n#", 1)[0]
+    assert not (repo / "data/raw/tiny/appended_batches.json").exists()  # the workspace restored

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,9 @@ from orchestration.nightly import (
     act_on_decision,
     evidence,
     load_outcome,
+    monitoring_stages,
     read_decision,
+    results_changed,
     save_outcome,
 )
 from tests.conftest import run
@@ -166,3 +169,65 @@ def test_ok_stops_a_run_once_appends_nothing_and_retrain_runs_the_pipeline_again
     for outcome in (retrained, ok, Outcome(None, None)):  # kept for Airflow's `publish` task
         save_outcome(tiny_dir / "outcome.json", outcome)
         assert load_outcome(tiny_dir / "outcome.json") == outcome
+
+
+def lock(train_md5: str, score_md5: str) -> dict:
+    """A dvc.lock's stages: the pipeline up to `train`, then `score` and `monitor`."""
+
+    def stage(deps: list[str], outs: list[str], md5: str) -> dict:
+        return {
+            "cmd": "x",
+            "deps": [{"path": d, "md5": md5} for d in deps],
+            "outs": [{"path": o, "md5": md5} for o in outs],
+        }
+
+    return {
+        "schema": "2.0",
+        "stages": {
+            "prepare": stage(["data/raw/tiny"], ["data/prepared"], "a"),
+            "train": stage(["data/prepared"], ["models/model"], train_md5),
+            "score": stage(
+                ["data/incoming", "models/model"], ["data/scored", "reports/score.json"], score_md5
+            ),
+            "monitor": stage(["data/scored/b.parquet"], [str(MONITOR)], score_md5),
+        },
+    }
+
+
+MONITOR = Path("reports/monitor_decision.json")
+
+
+def test_only_a_dag_that_changed_results_besides_monitoring_publishes_an_ok_night(
+    tmp_path: Path, template_dir: Path
+) -> None:
+    assert monitoring_stages(lock("t", "s")["stages"]) == {"score", "monitor"}
+    repo = tmp_path / "repo"
+    shutil.copytree(template_dir, repo)
+    run(["git", "init", "-q"], repo)
+    assert not results_changed(repo)  # no dvc.lock: nothing ran
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock("t", "s")))
+    assert results_changed(repo)  # the first run: HEAD has no dvc.lock
+    run(["git", "add", "-A"], repo)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "run"], repo)
+    assert not results_changed(repo)
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock("t", "new batch")))
+    assert not results_changed(repo)  # only score and monitor ran
+
+    data, decision = data_config(repo), repo / MONITOR
+    decision.parent.mkdir(exist_ok=True)
+    decision.write_text(json.dumps({"decision": "ok", "reasons": ["no drift"], "batches": ["b"]}))
+    quiet = act_on_decision(repo, data, True, list)
+    assert not quiet.publishes and quiet.notes == (
+        "monitor: ok: no drift; nothing retrained, nothing published",
+    )
+    (repo / "dvc.lock").write_text(yaml.safe_dump(lock("retrained", "new batch")))
+    assert results_changed(repo)  # train ran on new data, code or params
+    changed = act_on_decision(repo, data, True, list)
+    assert changed.publishes and changed.changed and changed.extra == ()
+    assert changed.notes[0].endswith(
+        "the DAG's results changed (data, code or params): published as before"
+    )
+    assert changed.lead is not None and changed.lead.startswith("## Monitoring evidence: ok")
+    assert not act_on_decision(repo, data, False, list).publishes  # a run once publishes nothing
+    save_outcome(repo / "outcome.json", changed)
+    assert load_outcome(repo / "outcome.json") == changed

@@ -1,7 +1,9 @@
 """The nightly Prefect flow acting on the monitor's decision (issue 24's contract), on a dvc.yaml
 of two quick stages standing in for the pipeline and `monitor`: `ok` publishes nothing;
 `retrain` appends the labelled batch to the training data, runs the stages again on it and
-publishes a branch whose report leads with the monitoring evidence. Real Prefect, DVC and Git."""
+publishes a branch whose report leads with the monitoring evidence; `ok` on a night whose DAG
+ran on changed code publishes as before. Real Prefect, DVC and Git (tests/e2e/test_nightly_e2e.py
+runs the real pipeline)."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ stages:
     deps:
       - rows.json
       - decision.json
+      - data/incoming
     outs:
       - reports/monitor_decision.json:
           cache: false
@@ -63,6 +66,7 @@ def nightly_repo(repo: Path, decision: dict) -> Path:
     compose(repo / "params.yaml", ["data=tiny"], repo / "conf")
     run(["git", "init", "-q", "-b", "main"], repo)
     run(["dvc", "init", "-q"], repo)
+    run(["dvc", "repro", "-q"], repo)  # the results of main: committed
     run(["git", "add", "-A"], repo)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], repo)
     return repo
@@ -84,7 +88,7 @@ def nightly(repo: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_ok_publishes_nothing_and_retrain_publishes_the_appended_data_with_its_evidence(
+def test_ok_publishes_nothing_retrain_publishes_the_appended_data_and_a_changed_dag_publishes(
     tmp_path: Path,
 ) -> None:
     reasons = ["age: PSI 0.41 above 0.2 in 2026-12-01"]
@@ -122,3 +126,17 @@ def test_ok_publishes_nothing_and_retrain_publishes_the_appended_data_with_its_e
     # The workspace is as the run found it: the new version lives on the branch.
     assert (repo / TRAIN).read_bytes() == data_before
     assert not (repo / "data/raw/tiny/appended_batches.json").exists()
+
+    # An `ok` night whose DAG ran on changed code: its results are published as before.
+    tip = run(["git", "rev-parse", branch], repo).stdout.strip()
+    ok = decision | {"batches": ["2026-12-01"]}
+    (repo / "decision.json").write_text(json.dumps(ok))
+    (repo / "rows.py").write_text(ROWS.replace('"rows"', '"lines"'))
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "code"], repo)
+    done = nightly(repo, tmp_path)
+    logs = done.stdout + done.stderr
+    assert done.returncode == 0, logs
+    assert "nothing retrained, the DAG's results changed (data, code or params)" in logs
+    assert run(["git", "rev-parse", f"{branch}^"], repo).stdout.strip() == tip
+    assert json.loads(run(["git", "show", f"{branch}:rows.json"], repo).stdout) == {"lines": 400}
+    assert (repo / "pr-report/report.md").read_text().startswith("## Monitoring evidence: ok\n")
