@@ -71,15 +71,35 @@ def features32(preprocess: Any, rows: pd.DataFrame) -> np.ndarray:
     return np.asarray(preprocess.transform(rows), dtype=np.float32)
 
 
-def matrix(frame: Any, preprocess: Any, data: DataConfig) -> tuple[Any, Any]:
+def label_codes(target: pd.Series, classes: np.ndarray) -> np.ndarray:
+    """Each label's position in the sorted `classes`: what LightGBM's label encoder makes of
+    it, sent to the workers as int32 instead of one Python string per row."""
+    return np.searchsorted(classes, target.to_numpy(dtype=object)).astype(np.int32)
+
+
+def with_labels(model: Any, classes: np.ndarray) -> Any:
+    """A classifier fitted on `label_codes` answering in the labels themselves, as a fit on the
+    labels leaves it (LightGBM 4's label encoder attributes)."""
+    from lightgbm.sklearn import _LGBMLabelEncoder
+
+    model._le = _LGBMLabelEncoder().fit(classes)
+    model._classes = model._le.classes_
+    model._n_classes = len(classes)
+    model._class_map = {label: code for code, label in enumerate(model._classes)}
+    return model
+
+
+def matrix(
+    frame: Any, preprocess: Any, data: DataConfig, classes: np.ndarray | None
+) -> tuple[Any, Any]:
     """(X, y) as dask arrays with known chunks, one per non-empty partition: its features
-    preprocessed (`features32`: the columns the local pipeline gives its model) and its target."""
+    preprocessed (`features32`: the columns the local pipeline gives its model) and its target,
+    a class as its position in `classes` (`label_codes`)."""
     import dask
     import dask.array as da
 
     lengths = [int(n) for n in frame.map_partitions(len).compute()]
     features, width = list(data.features), len(data.features)
-    kind = np.float64 if data.task == "regression" else object
     xs, ys = [], []
     for part, rows in zip(frame.to_delayed(), lengths, strict=True):
         if rows:
@@ -90,7 +110,10 @@ def matrix(frame: Any, preprocess: Any, data: DataConfig) -> tuple[Any, Any]:
                     dtype=np.float32,
                 )
             )
-            ys.append(da.from_delayed(part[data.target].to_numpy(), (rows,), dtype=kind))
+            target = part[data.target]
+            y = target.to_numpy() if classes is None else dask.delayed(label_codes)(target, classes)
+            kind = np.float64 if classes is None else np.int32
+            ys.append(da.from_delayed(y, (rows,), dtype=kind))
     return da.concatenate(xs), da.concatenate(ys)
 
 
@@ -109,19 +132,22 @@ def dask_estimator(local: Any, client: Any) -> Any:
     return dask_cls(client=client, **kwargs)
 
 
-def holdout_score(params: Params, model: Any, x: Any, y: Any) -> float:
-    """The task's CV metric (evaluation/metrics.py) of a Dask model on held-out rows."""
+def holdout_score(params: Params, model: Any, x: Any, y: Any, classes: np.ndarray | None) -> float:
+    """The task's CV metric (evaluation/metrics.py) of a Dask model on held-out rows (a class
+    as its position in `classes`)."""
     import dask
 
     task = params.data.task
     name = CV_METRIC[task][0]
-    if task == "regression":
+    if classes is None:
         truth, predicted = dask.compute(y, model.predict(x))
         return float(regression_metrics(pd.Series(truth), predicted)[name] or 0.0)
     truth, predicted, proba = dask.compute(y, model.predict(x), model.predict_proba(x))
-    classes = [str(c) for c in model.classes_]
+    labels = [str(c) for c in classes]
     positive = params.data.positive_label
-    values = classification_metrics(pd.Series(truth), predicted, proba, classes, positive)
+    values = classification_metrics(
+        pd.Series(classes[truth]), classes[predicted], proba, labels, positive
+    )
     return float(values[name] or 0.0)
 
 
@@ -139,13 +165,18 @@ def fit_on_dask(params: Params, client: Any, path: Path) -> tuple[Any, dict]:
         [1 - params.compute.holdout, params.compute.holdout], random_state=params.seed
     )
     progress.note(f"train: {params.model.name} on dask ({workers} workers): holdout fit")
-    x_fit, y_fit = matrix(fitting, preprocess, data)
+    classes = None
+    if data.task == "classification":  # sorted, as LightGBM's label encoder sorts them
+        classes = np.array(sorted(frame[data.target].dropna().unique().compute()), dtype=object)
+    x_fit, y_fit = matrix(fitting, preprocess, data, classes)
+    held_out = matrix(held, preprocess, data, classes)
     score = holdout_score(
-        params, dask_estimator(local, client).fit(x_fit, y_fit), *matrix(held, preprocess, data)
+        params, dask_estimator(local, client).fit(x_fit, y_fit), *held_out, classes
     )
     started = time.perf_counter()
     progress.note(f"train: {params.model.name} on dask: fitting on every row")
-    model = dask_estimator(local, client).fit(*matrix(frame, preprocess, data)).to_local()
+    fitted = dask_estimator(local, client).fit(*matrix(frame, preprocess, data, classes))
+    model = fitted.to_local() if classes is None else with_labels(fitted.to_local(), classes)
     model.set_params(**local.get_params())  # the local estimator's params, n_jobs included
     pipeline.steps[-1] = ("model", model)
     report = {
