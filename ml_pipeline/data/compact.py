@@ -27,7 +27,9 @@ def categorical(values: pd.Series) -> pd.Series:
 def object_categories(values: pd.Series) -> pd.Series:
     """A categorical read from Parquet (Arrow string categories) with object categories."""
     categories = values.cat.categories
-    return values.cat.rename_categories(pd.Index(np.asarray(categories, dtype=object)))
+    return values.cat.rename_categories(
+        pd.Index(np.asarray(categories, dtype=object), dtype=object)
+    )
 
 
 def compact(frame: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
