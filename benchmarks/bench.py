@@ -1,6 +1,6 @@
 """`make bench`: what the pipeline costs next to the ML work it does.
 
-    python -m benchmarks.bench [--sizes tiny,adult,1m] [--runs 1] [--output reports/bench.json]
+    python -m benchmarks.bench [--sizes tiny,adult,1m,10m] [--runs 1] [--output reports/bench.json]
 
 For each size, in a throwaway copy of the repository (git + DVC, embedded MLflow store):
 `dvc repro -f` of the whole pipeline next to `benchmarks.reference` (the same ML work in one
@@ -9,8 +9,8 @@ seconds and peak RSS (the largest process of the tree), and their ratio. On `tin
 `dvc repro`, one `dvc exp run` and the memory of `make mlflow-ui` (processes and summed RSS of
 its process tree once it answers); on `adult` also `commands.predict` of 10,000 rows (what
 `make predict` runs) and the served model's single-row latency (p50/p99 of 200 requests).
-`1m` is adult's train file resampled to 1,000,000 rows (a little noise on `fnlwgt`, so that
-prepare's de-duplication keeps them) with adult's own test file.
+`1m` and `10m` are adult's train file resampled to 1,000,000 and 10,000,000 rows (a little noise
+on `fnlwgt`, so that prepare's de-duplication keeps most of them) with adult's own test file.
 Runs are sequential; with `--runs N` the median of N is kept. Not a test: numbers, not verdicts.
 """
 
@@ -38,7 +38,8 @@ from benchmarks.table import machine, table
 from tests.conftest import ROOT, make_repo, pipeline_env
 from tests.services import free_port, served
 
-LARGE_ROWS = 1_000_000
+LARGE = {"1m": 1_000_000, "10m": 10_000_000}  # resampled adult: size -> train rows
+CHUNK_ROWS = 1_000_000
 PREDICT_ROWS = 10_000
 LATENCY_REQUESTS = 200
 PY = sys.executable
@@ -69,22 +70,26 @@ def median_of(runs: int, action: Callable[[], dict[str, float]]) -> dict[str, fl
     return {key: round(statistics.median(s[key] for s in samples), 2) for key in samples[0]}
 
 
-def large_dataset(repo: Path) -> None:
-    """data/raw/adult1m/ (1,000,000 train rows) and conf/data/adult1m.yaml in `repo`."""
+def large_dataset(repo: Path, rows: int, name: str) -> None:
+    """data/raw/<name>/ (adult's train file resampled to `rows` rows, with adult's own test file)
+    and conf/data/<name>.yaml in `repo`. Written CHUNK_ROWS rows at a time, chunk `i` drawn with
+    seed `i`, so `1m` is the file it always was and `10m` never holds all its rows in memory."""
     source = repo / "data" / "raw" / "adult"
-    target = repo / "data" / "raw" / "adult1m"
+    target = repo / "data" / "raw" / name
     target.mkdir(parents=True, exist_ok=True)
     raw = pd.read_csv(source / "adult.data.gz", header=None, dtype=str, keep_default_na=False)
-    rng = np.random.default_rng(0)
-    big = raw.sample(n=LARGE_ROWS, replace=True, random_state=0).reset_index(drop=True)
-    weights = pd.to_numeric(big[2])
-    big[2] = (weights + rng.integers(-500, 500, LARGE_ROWS)).clip(lower=12285).astype(str)
     with gzip.open(target / "adult.data.gz", "wt", compresslevel=1) as handle:
-        big.to_csv(handle, header=False, index=False)
+        for seed, start in enumerate(range(0, rows, CHUNK_ROWS)):
+            count = min(CHUNK_ROWS, rows - start)
+            rng = np.random.default_rng(seed)
+            big = raw.sample(n=count, replace=True, random_state=seed).reset_index(drop=True)
+            weights = pd.to_numeric(big[2])
+            big[2] = (weights + rng.integers(-500, 500, count)).clip(lower=12285).astype(str)
+            big.to_csv(handle, header=False, index=False)
     (target / "adult.test.gz").write_bytes((source / "adult.test.gz").read_bytes())
-    (repo / "conf" / "data" / "adult1m.yaml").write_text(
-        "# @package _global_\n# adult's train file resampled to 1,000,000 rows (make bench)\n"
-        "defaults:\n  - adult\n\ndata:\n  name: adult1m\n  dir: data/raw/adult1m\n"
+    (repo / "conf" / "data" / f"{name}.yaml").write_text(
+        f"# @package _global_\n# adult's train file resampled to {rows:,} rows (make bench)\n"
+        f"defaults:\n  - adult\n\ndata:\n  name: {name}\n  dir: data/raw/{name}\n"
     )
 
 
@@ -161,11 +166,11 @@ def mlflow_cli_server(
 
 def bench_size(size: str, workdir: Path, runs: int) -> dict:
     """Pipeline vs reference for one size, plus the extras measured on that size."""
-    data = {"tiny": "tiny", "adult": "adult", "1m": "adult1m"}[size]
+    data = {"tiny": "tiny", "adult": "adult"}.get(size, f"adult{size}")
     repo = workdir / size
-    if size == "1m":
+    if size in LARGE:
         make_repo(repo, ["data=adult"])
-        large_dataset(repo)
+        large_dataset(repo, LARGE[size], data)
         subprocess.run(
             [PY, "-m", "commands.compose", f"data={data}"],
             cwd=repo,
@@ -223,15 +228,17 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="tiny,adult,1m", help="comma-separated: tiny,adult,1m")
+    parser.add_argument(
+        "--sizes", default="tiny,adult,1m", help="comma-separated: tiny,adult,1m,10m"
+    )
     parser.add_argument("--runs", type=int, default=1, help="repetitions (the median is kept)")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench.json")
     args = parser.parse_args(argv)
     sizes = args.sizes.split(",")
-    unknown = set(sizes) - {"tiny", "adult", "1m"}
+    unknown = set(sizes) - {"tiny", "adult", *LARGE}
     if unknown:
         print(
-            f"bench: error: --sizes: unknown {sorted(unknown)} (choose tiny, adult, 1m)",
+            f"bench: error: --sizes: unknown {sorted(unknown)} (choose tiny, adult, 1m, 10m)",
             file=sys.stderr,
         )
         return 2

@@ -21,7 +21,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 EMPTY = "No measurement is committed yet: `make bench` measures and fills this table."
-SIZE_NAMES = {"tiny": "tiny", "adult": "adult", "1m": "1,000,000 rows"}
+SIZE_NAMES = {"tiny": "tiny", "adult": "adult", "1m": "1,000,000 rows", "10m": "10,000,000 rows"}
 
 
 def _proc_field(path: str, key: str) -> str | None:

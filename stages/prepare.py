@@ -12,22 +12,26 @@ from ml_pipeline.core.config import DataConfig, Params, load_params
 from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
+from ml_pipeline.data import prepared
 from ml_pipeline.data.changes import changes_note
-from ml_pipeline.data.dataset import check_columns, check_target, clean, read_table, split
+from ml_pipeline.data.chunked import read_clean
+from ml_pipeline.data.compact import restore
+from ml_pipeline.data.dataset import check_target, split
 from ml_pipeline.features.recipe import Dropped, build, check_config, purge_boundary
 
 SOURCE = "__train_file__"  # which file a row came from, while both are one series
 
 
 def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Load, clean and split the configured dataset; return train, test and a report."""
+    """Load, clean and split the configured dataset; return train, test and a report. The
+    splits are compact (data/compact.py: categoricals, float32 where exact) unless a feature
+    recipe ran; `prepared.write` writes them in the files' dtypes."""
     data = params.data
     check_config(data, params.split, params.features)
     train_path = Path(data.dir) / data.train_file
-    raw = read_table(train_path, data, "data.train_file")
-    check_columns(raw, data, train_path)
-    table, report = clean(raw, data)
-    del raw  # the raw strings are not needed past cleaning: free them before splitting
+    table, report = read_clean(train_path, data, "data.train_file")  # compact, chunk by chunk
+    if params.features.active:  # the recipes compute on the files' own dtypes
+        table = restore(table)
     reports = {"train_file": asdict(report)}
     if params.split.method == "predefined" and data.split_column:
         check_target(table, data, "whole")
@@ -36,9 +40,10 @@ def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         train, test = (table[mask].reset_index(drop=True) for mask in (is_train, ~is_train))
     elif params.split.method == "predefined":
         test_path = Path(data.dir) / str(data.test_file)
-        raw_test = read_table(test_path, data, "data.test_file")
-        check_columns(raw_test, data, test_path)
-        train, (test, test_report) = table, clean(raw_test, data)
+        test, test_report = read_clean(test_path, data, "data.test_file")
+        train = table
+        if params.features.active:
+            test = restore(test)
         reports["test_file"] = asdict(test_report)
         train, test, dropped = _build_across(train, test, data, params)
     else:
@@ -66,20 +71,14 @@ def _build_across(
     return table[is_train].reset_index(drop=True), table[~is_train].reset_index(drop=True), dropped
 
 
-# Row groups of 100,000 rows: the partitions `compute: dask` streams (ml_pipeline/modeling/
-# dask_train.py) and the batches a reader can take; smaller files than that are one group, as
-# pyarrow's default writes them (the same bytes).
-PARQUET = {"index": False, "row_group_size": 100_000}
-
-
 @entry_point("prepare")
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
     train, test, report = run(params)
     publish(
         {
-            paths.PREPARED_TRAIN: lambda p: train.to_parquet(p, **PARQUET),
-            paths.PREPARED_TEST: lambda p: test.to_parquet(p, **PARQUET),
+            paths.PREPARED_TRAIN: lambda p: prepared.write(train, p),
+            paths.PREPARED_TEST: lambda p: prepared.write(test, p),
             paths.PREPARE_REPORT: json_writer(report),
             **cost_output("prepare"),
         }

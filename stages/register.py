@@ -80,10 +80,13 @@ def champion_value(params: Params, version: Any, lineage: Lineage) -> tuple[floa
         return recorded, "recorded on the same test data"
     if champion.data_md5.get("train") != lineage.data_md5.get("train"):
         return None, "was trained and tested on other data (data.md5.*): not comparable"
+    from ml_pipeline.data.prepared import model_columns
+
     try:
         model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
-        test = pd.read_parquet(paths.PREPARED_TEST)
-        value = score(model, test, model_data(params)).metrics.get(metric)
+        data = model_data(params)
+        test = pd.read_parquet(paths.PREPARED_TEST, columns=model_columns(data))
+        value = score(model, test, data).metrics.get(metric)
     # Not comparable: a champion that cannot be loaded here (MLflow, its files, a library it
     # needs) or cannot score this data (columns, types). Anything else is a bug: it raises.
     except (MlflowException, OSError, ImportError, ValueError, KeyError) as exc:
@@ -220,7 +223,9 @@ def log_evaluation(
     if tags.get(EVALUATION_TAG) == digest:
         return
     with tracking.timer("log"):
-        test = pd.read_parquet(paths.PREPARED_TEST)
+        from ml_pipeline.data.prepared import model_columns
+
+        test = pd.read_parquet(paths.PREPARED_TEST, columns=model_columns(model_data(params)))
         dataset = log_dataset(paths.PREPARED_TEST, test, params.data.target, "testing")
         defined = {k: v for k, v in metrics.items() if v is not None}  # null: undefined (README)
         mlflow.log_metrics(defined, model_id=run_info["model_id"], dataset=dataset)

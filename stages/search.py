@@ -159,15 +159,16 @@ def main(argv: list[str] | None = None) -> None:
         publish({paths.SEARCH_REPORT: json_writer(OFF), **cost_output("search")})
         print("search: off (search: none); train fits the model group's values")
         return
-    import pandas as pd  # not before: with `search: none` the stage needs no pandas
-
+    from ml_pipeline.data import prepared  # not before: with `search: none`, no pandas
     from ml_pipeline.data.columns import features_and_target
     from ml_pipeline.features.recipe import model_data
     from ml_pipeline.modeling.tuning import metric_of, run_search
 
     tracking = connect(params.tracking.experiment)  # fail fast, before searching
-    train = pd.read_parquet(paths.PREPARED_TRAIN)
-    features, target = features_and_target(train, model_data(params))
+    data = model_data(params)
+    text = [*data.categorical, *data.ordinal]  # compact categoricals (data/prepared.py)
+    train = prepared.read(paths.PREPARED_TRAIN, prepared.model_columns(data), text)
+    features, target = features_and_target(train, data)
     tags = run_lineage("search", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     tags["search.name"] = params.search.name
     sampled = params.tracking.system_metrics_seconds  # MLflow system metrics

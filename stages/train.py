@@ -17,7 +17,9 @@ from ml_pipeline.core.config import Params, load_params
 from ml_pipeline.core.cost import cost_output
 from ml_pipeline.core.errors import entry_point
 from ml_pipeline.core.outputs import json_writer, publish
+from ml_pipeline.data import prepared
 from ml_pipeline.data.columns import features_and_target
+from ml_pipeline.data.compact import restore
 from ml_pipeline.evaluation import conformal
 from ml_pipeline.evaluation.curves import iteration_losses
 from ml_pipeline.features.guards import check as check_features
@@ -79,13 +81,19 @@ def main(argv: list[str] | None = None) -> None:
         params.data.task,
     )
     on_dask = params.compute.engine == "dask"
-    train = head_rows(paths.PREPARED_TRAIN) if on_dask else pd.read_parquet(paths.PREPARED_TRAIN)
+    data = model_data(params)
+    text = [*data.categorical, *data.ordinal]  # compact categoricals (data/prepared.py)
+    columns = prepared.model_columns(data)
+    train = (
+        head_rows(paths.PREPARED_TRAIN)
+        if on_dask
+        else prepared.read(paths.PREPARED_TRAIN, columns, text)
+    )
     tags = run_lineage("train", {"train": file_md5(paths.PREPARED_TRAIN)}).to_tags()
     tags |= host_tags()  # the machine it trained on: on the run, not the version
     with active_run(tracking, system_metrics=params.tracking.system_metrics_seconds, **tags):
         pipeline, report = run_on_dask(params) if on_dask else run(params, train)
-        data = model_data(params)
-        example = features_and_target(train.head(100), data)[0]
+        example = restore(features_and_target(train.head(100), data)[0])  # the files' dtypes
         metadata = scoring_metadata(params)  # and a regression model's prediction interval
         if conformal.KEY in report:
             metadata[conformal.KEY] = report[conformal.KEY]

@@ -1683,6 +1683,38 @@ MUTANTS = [
         ("tests/evaluation/test_on_dask.py",),
         must_kill=True,
     ),
+    Mutant(
+        "lean prepare: class spellings judged per chunk only",
+        "ml_pipeline/data/chunked.py",
+        '    if cfg.task == "classification":\n        check_class_spelling(table[cfg.target]',
+        "    if False:\n        check_class_spelling(table[cfg.target]",
+        ("tests/data/test_chunked.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "lean prepare: chunks keep their own categories",
+        "ml_pipeline/data/compact.py",
+        "                chunk[column] = chunk[column].cat.set_categories(categories)",
+        "                pass",
+        ("tests/data/test_chunked.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "lean prepare: float32 even where it changes a value",
+        "ml_pipeline/data/compact.py",
+        "np.array_equal(small.astype(np.float64), out[column].to_numpy(), equal_nan=True)",
+        "True",
+        ("tests/data/test_chunked.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "lean train: categories read back as one Arrow string per row",
+        "ml_pipeline/data/prepared.py",
+        "            frame[column] = object_categories(frame[column])",
+        "            pass",
+        ("tests/data/test_chunked.py",),
+        must_kill=True,
+    ),
 ]
 
 

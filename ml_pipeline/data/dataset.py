@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from ml_pipeline.core.errors import StageError, shown
 from ml_pipeline.data.changes import check_class_spelling
 from ml_pipeline.data.headerless import check_headerless, check_short_lines, delimiter_hint
 from ml_pipeline.data.numbers import to_numbers
+from ml_pipeline.data.raw_errors import reading
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,11 @@ class CleanReport:
 
 
 def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
-    """Read a CSV (optionally gzipped) or Parquet file as the data config describes it.
-
-    `key` names the config key that points at the file, for error messages.
-    """
+    """Read a CSV (optionally gzipped) or Parquet file as the data config describes it; `key`
+    names the config key that points at the file, for error messages."""
     if not path.is_file():
         raise StageError(f"{path}: file not found (config key {key}, in data.dir={cfg.dir!r})")
-    try:
+    with reading(path, key):
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
         else:
@@ -44,15 +42,6 @@ def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
                 check_headerless(path, cfg, key)
             frame = read_csv(path, cfg.read, cfg.read.header, cfg.read.columns or None, str)
             check_short_lines(path, frame, cfg, key)
-    except pd.errors.EmptyDataError:
-        raise StageError(f"{path}: the file is empty (config key {key})") from None
-    except (EOFError, zlib.error) as exc:  # a truncated or damaged .gz
-        raise StageError(
-            f"{path}: the compressed file is truncated or damaged ({exc}); "
-            f"download or copy it again (config key {key})"
-        ) from None
-    except (ValueError, OSError) as exc:
-        raise StageError(f"{path}: cannot be read: {exc} (config key {key})") from None
     if frame.empty:
         raise StageError(f"{path}: the file is empty: no data rows (config key {key})")
     return frame
@@ -145,13 +134,15 @@ def check_columns(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> None:
         )
 
 
-def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+def coerce_types(
+    frame: pd.DataFrame, cfg: DataConfig, spelling: bool = True
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Keep the configured columns and give them their types.
 
     Numeric columns become float64 (values that are not numbers become missing and are
     counted); categorical and ordinal columns become strings (`str` dtype); the target becomes
-    a string for classification and float64 for regression.
-    """
+    a string for classification and float64 for regression. `spelling=False`: the caller checks
+    the target's class spellings (a chunk holds only some of the classes)."""
     extra = [c for c in (cfg.time_column, cfg.split_column) if c and c not in cfg.features]
     keep = [*cfg.features, *extra, cfg.target]
     out = pd.DataFrame(index=frame.index)
@@ -183,7 +174,7 @@ def coerce_types(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, di
             out[column] = values.astype("str").where(values.notna(), None)
     if cfg.task == "classification" and cfg.target_map:
         out[cfg.target] = out[cfg.target].replace({m.old: m.new for m in cfg.target_map})
-    if cfg.task == "classification":
+    if cfg.task == "classification" and spelling:
         check_class_spelling(out[cfg.target], cfg.target)
     return out.reset_index(drop=True), coerced
 
@@ -221,11 +212,18 @@ def _train_flags(values: pd.Series, column: str) -> pd.Series:
 def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanReport]:
     """Coerce types, then drop exact duplicate rows and rows without a target."""
     typed, coerced = coerce_types(frame, cfg)
+    return drop_rows(typed, cfg, len(frame), coerced)
+
+
+def drop_rows(
+    typed: pd.DataFrame, cfg: DataConfig, rows_in: int, coerced: dict[str, int]
+) -> tuple[pd.DataFrame, CleanReport]:
+    """Drop exact duplicate rows and rows without a target from a typed table."""
     duplicated = typed.duplicated()
     no_target = typed[cfg.target].isna() & ~duplicated
     typed = typed[~(duplicated | no_target)].reset_index(drop=True)  # one copy, not two
     report = CleanReport(
-        rows_in=len(frame),
+        rows_in=rows_in,
         duplicates_dropped=int(duplicated.sum()),
         missing_target_dropped=int(no_target.sum()),
         values_coerced_to_missing=coerced,

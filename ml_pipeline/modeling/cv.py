@@ -26,6 +26,11 @@ from ml_pipeline.features.recipe import cv_gap, model_data
 # as the catalog (evaluation/catalog.py) names them.
 CV_METRIC = {task: (name, SEARCH_METRICS[task][name]) for task, name in CV_METRICS.items()}
 
+# Folds fit in parallel (cv.n_jobs) only up to this many feature cells (rows × columns): each
+# fold holds its own copy of its rows and of their encoded matrix, so on larger data one fold at
+# a time keeps the peak memory of one (the estimator's own threads still use every core).
+PARALLEL_CELLS = 30_000_000
+
 Fold = tuple[np.ndarray, np.ndarray]  # (train row positions, validation row positions)
 FoldRun = tuple[float, float, float]  # (score, wall seconds, CPU seconds) of one fit
 
@@ -104,11 +109,13 @@ def cross_validate(
     """Per-fold scores of the task's CV metric (see CV_METRIC), in its natural sign, in fold order;
     given `residuals`, each validation row's out-of-fold residual is written into it.
 
-    Folds run on `n_jobs` threads (ml_pipeline/core/parallel.py); each fits its own clone of the
-    pipeline, so any `n_jobs` gives the scores of a serial run.
+    Folds run on `n_jobs` threads (ml_pipeline/core/parallel.py), one at a time above
+    PARALLEL_CELLS; each fits its own clone of the pipeline, so any `n_jobs` gives the scores of
+    a serial run.
     """
     scorer_name = CV_METRIC[task][1]
     sign = sign_of(scorer_name)
+    n_jobs = n_jobs if features.size <= PARALLEL_CELLS else 1  # memory: see PARALLEL_CELLS
     with parallel.threads(n_jobs, len(splits)) as count:
         scores = Parallel(n_jobs=count, return_as="generator")(
             delayed(score_fold)(pipeline, features, target, *fold, scorer_name, sign, residuals)

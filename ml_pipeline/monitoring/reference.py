@@ -19,6 +19,7 @@ import pandas as pd
 from ml_pipeline.core import paths
 from ml_pipeline.core.config import DataConfig
 from ml_pipeline.core.errors import StageError
+from ml_pipeline.data.compact import restore
 
 REFERENCE_ROWS = 10_000
 
@@ -26,10 +27,11 @@ REFERENCE_ROWS = 10_000
 def reference_sample(
     train: pd.DataFrame, data: DataConfig, model: Any, seed: int, rows: int = REFERENCE_ROWS
 ) -> pd.DataFrame:
-    """`rows` rows of `train` drawn with `seed` (all when fewer), in their original order, with
-    the model's output on them as `score` (binary) and `prediction`."""
+    """`rows` rows of `train` drawn with `seed` (all when fewer), in their original order and in
+    the prepared files' dtypes (`compact.restore`), with the model's output on them as `score`
+    (binary) and `prediction`."""
     picked = train if len(train) <= rows else train.sample(n=rows, random_state=seed)
-    sample = picked.sort_index()[[*data.features, data.target]].reset_index(drop=True)
+    sample = restore(picked.sort_index()[[*data.features, data.target]]).reset_index(drop=True)
     features = sample[data.features]
     sample["prediction"] = model.predict(features)
     classes = [str(c) for c in getattr(model, "classes_", [])]

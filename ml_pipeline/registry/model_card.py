@@ -181,7 +181,8 @@ def card_context(run_info: dict[str, str], params: Any) -> dict[str, Any]:
     data = {}
     for split, path in (("train", paths.PREPARED_TRAIN), ("test", paths.PREPARED_TEST)):
         if path.is_file():
-            frame = pd.read_parquet(path)
+            wanted = [params.data.target, *filter(None, [params.data.time_column])]
+            frame = pd.read_parquet(path, columns=wanted)  # what the summary reads
             data[split] = data_summary(frame, params.data.target, params.data.time_column)
     store = resolve_store()
     base = without_credentials(store.tracking_uri).rstrip("/") if store.is_server else ""

@@ -59,6 +59,7 @@ def champion_rows(params: Params, version: Any, same_test: bool) -> tuple[Scored
     from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
     from mlflow.exceptions import MlflowException
 
+    from ml_pipeline.data.prepared import model_columns
     from ml_pipeline.evaluation.metrics import score
     from ml_pipeline.evaluation.paired import from_predictions
     from ml_pipeline.features.recipe import model_data
@@ -78,5 +79,7 @@ def champion_rows(params: Params, version: Any, same_test: bool) -> tuple[Scored
                 positive = params.data.positive_label
                 return from_predictions(frame, positive), "the champion run's logged predictions"
     model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
-    rescored = score(model, pd.read_parquet(paths.PREPARED_TEST), model_data(params))
+    data = model_data(params)
+    test = pd.read_parquet(paths.PREPARED_TEST, columns=model_columns(data))
+    rescored = score(model, test, data)
     return rescored, "champion re-scored on these rows"
