@@ -8,7 +8,9 @@ process, no tracking), each as whole-process CPU seconds (user + sys of the proc
 seconds and peak RSS (the largest process of the tree), and their ratio. On `tiny` also a no-op
 `dvc repro`, one `dvc exp run` and the memory of `make mlflow-ui` (processes and summed RSS of
 its process tree once it answers); on `adult` also `commands.predict` of 10,000 rows (what
-`make predict` runs) and the served model's single-row latency (p50/p99 of 200 requests).
+`make predict` runs), the served model's single-row latency (p50/p99 of 200 requests), the `score`
+stage on 1,000,000 rows (benchmarks.score_scale) and where one `dvc exp run` of a model parameter
+spends its CPU (benchmarks.exp_overhead).
 `1m` and `10m` are adult's train file resampled to 1,000,000 and 10,000,000 rows (a little noise
 on `fnlwgt`, so that prepare's de-duplication keeps most of them) with adult's own test file.
 Runs are sequential; with `--runs N` the median of N is kept. Not a test: numbers, not verdicts.
@@ -223,6 +225,10 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
             text=True, env=pipeline_env() | {"OMP_NUM_THREADS": "1"},  # no spinning threads
         )  # fmt: skip
         result["score_1m"] = json.loads(scale.stdout.splitlines()[-1])
+        print("bench: adult: one dvc exp run of a model parameter, split", flush=True)
+        from benchmarks.exp_overhead import CHANGE, overhead  # it imports this module
+
+        result["exp_overhead"] = {"change": " ".join(CHANGE)} | overhead(repo)
     return result
 
 
