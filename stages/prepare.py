@@ -16,20 +16,22 @@ from ml_pipeline.data import prepared
 from ml_pipeline.data.changes import changes_note
 from ml_pipeline.data.chunked import read_clean
 from ml_pipeline.data.compact import restore
+from ml_pipeline.data.dask_prepare import Reader, raw_reader
 from ml_pipeline.data.dataset import check_target, split
 from ml_pipeline.features.recipe import Dropped, build, check_config, purge_boundary
 
 SOURCE = "__train_file__"  # which file a row came from, while both are one series
 
 
-def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def run(params: Params, read: Reader = read_clean) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Load, clean and split the configured dataset; return train, test and a report. The
     splits are compact (data/compact.py: categoricals, float32 where exact) unless a feature
-    recipe ran; `prepared.write` writes them in the files' dtypes."""
+    recipe ran; `prepared.write` writes them in the files' dtypes. `read` reads a raw file (here,
+    or on Dask's workers: data/dask_prepare.py)."""
     data = params.data
     check_config(data, params.split, params.features)
     train_path = Path(data.dir) / data.train_file
-    table, report = read_clean(train_path, data, "data.train_file")  # compact, chunk by chunk
+    table, report = read(train_path, data, "data.train_file")  # compact, chunk by chunk
     if params.features.active:  # the recipes compute on the files' own dtypes
         table = restore(table)
     reports = {"train_file": asdict(report)}
@@ -40,7 +42,7 @@ def run(params: Params) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
         train, test = (table[mask].reset_index(drop=True) for mask in (is_train, ~is_train))
     elif params.split.method == "predefined":
         test_path = Path(data.dir) / str(data.test_file)
-        test, test_report = read_clean(test_path, data, "data.test_file")
+        test, test_report = read(test_path, data, "data.test_file")
         train = table
         if params.features.active:
             test = restore(test)
@@ -74,7 +76,8 @@ def _build_across(
 @entry_point("prepare")
 def main(argv: list[str] | None = None) -> None:
     params = load_params(paths.PARAMS)
-    train, test, report = run(params)
+    with raw_reader(params.compute) as read:
+        train, test, report = run(params, read)
     publish(
         {
             paths.PREPARED_TRAIN: lambda p: prepared.write(train, p),

@@ -37,19 +37,33 @@ def read_clean(
 ) -> tuple[pd.DataFrame, CleanReport]:
     """The raw file at `path` typed, compact and cleaned, read `rows` (CHUNK_ROWS) at a time;
     `key` names the config key that points at the file, for error messages."""
-    parts: list[pd.DataFrame] = []
-    coerced: Counter[str] = Counter()
-    rows_in = 0
+    parts = []
     for chunk in raw_chunks(path, cfg, key, rows or CHUNK_ROWS):
         if not parts:
             check_columns(chunk, cfg, path)
-        typed, counts = coerce_types(chunk, cfg, spelling=False)
-        parts.append(compact(typed, cfg))
-        coerced.update(counts)
-        rows_in += len(chunk)
+        parts.append(typed_chunk(chunk, cfg))
+    return cleaned(parts, cfg, path, key)
+
+
+def typed_chunk(chunk: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One chunk of raw rows typed (`dataset.coerce_types`, spellings judged later over all
+    rows) and compact, with the count of values made missing per column."""
+    typed, counts = coerce_types(chunk, cfg, spelling=False)
+    return compact(typed, cfg), counts
+
+
+def cleaned(
+    parts: list[tuple[pd.DataFrame, dict[str, int]]], cfg: DataConfig, path: Path, key: str
+) -> tuple[pd.DataFrame, CleanReport]:
+    """The typed chunks of a file, in order, as one table judged over all its rows: class
+    spellings, then duplicates and rows without a target dropped (`dataset.drop_rows`)."""
+    rows_in = sum(len(frame) for frame, _ in parts)
     if not rows_in:
         raise StageError(f"{path}: the file is empty: no data rows (config key {key})")
-    table = concat(parts)
+    coerced: Counter[str] = Counter()
+    for _, counts in parts:
+        coerced.update(counts)
+    table = concat([frame for frame, _ in parts])
     if cfg.task == "classification":
         check_class_spelling(table[cfg.target], cfg.target)
     return drop_rows(table, cfg, rows_in, dict(coerced))

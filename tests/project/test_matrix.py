@@ -394,8 +394,8 @@ def dask_workers_cannot_import(c: Case) -> Row:
     params = c.params() | {"model": model_config("lgbm").model_dump()}
     params["compute"] |= {"engine": "dask", "address": address}
     (c.repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    c.prepared()
-    return c.after(lambda: train.main([])), "train", [address, "cannot import", "PYTHONPATH"]
+    # `prepare` is the first stage that sends tasks to the cluster (data/dask_prepare.py)
+    return c.after(lambda: prepare.main([])), "prepare", [address, "cannot import", "PYTHONPATH"]
 
 
 def evaluate_before_train(c: Case) -> Row:
@@ -548,6 +548,7 @@ DAMAGED = {damaged_store, predict_damaged_store}
 def tiny_model(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model of `tiny` saved as `train` saves one (few iterations), beside its test split."""
     from ml_pipeline.core.config import load_params
+    from ml_pipeline.data.compact import restore
     from ml_pipeline.modeling.pipeline import build_pipeline
     from ml_pipeline.serving.settings import scoring_metadata
     from ml_pipeline.tracking.model_save import model_kwargs, save_model
@@ -558,7 +559,7 @@ def tiny_model(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     params = params.model_copy(
         update={"data": params.data.model_copy(update={"dir": str(template_dir / params.data.dir)})}
     )
-    train_rows, test_rows, _ = prepare.run(params)
+    train_rows, test_rows = (restore(rows) for rows in prepare.run(params)[:2])  # files' dtypes
     features = train_rows[params.data.features]
     pipeline = build_pipeline(params.data, model_config("hgb", max_iter=5), seed=0)
     pipeline.fit(features, train_rows[params.data.target])
