@@ -243,3 +243,18 @@ def tiny_dir(template_dir: Path, migrated_db: Path, tmp_path: Path) -> Path:
     shutil.copytree(template_dir, dest)
     seed_store(migrated_db, dest)
     return dest
+
+
+@pytest.fixture(scope="module")
+def dask_client() -> Iterator[object]:
+    """A client of a real in-process LocalCluster (2 workers, one thread each) for a module's
+    tests of the `compute: dask` paths."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client

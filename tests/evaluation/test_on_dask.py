@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +16,7 @@ from commands.compose import compose
 from ml_pipeline.core.config import Params, load_params
 from ml_pipeline.core.errors import StageError
 from ml_pipeline.data.columns import features_and_target
+from ml_pipeline.data.compact import restore
 from ml_pipeline.evaluation.on_dask import rows_on_dask
 from ml_pipeline.evaluation.scored_rows import local_rows, needed_test_columns, read_columns
 from ml_pipeline.modeling.pipeline import build_pipeline
@@ -34,25 +34,12 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Params, pd.DataFrame
     params = load_params(out / "params.yaml")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(ROOT)
-        train, test = prepare.run(params)[:2]
+        train, test = (restore(rows) for rows in prepare.run(params)[:2])  # files' dtypes
     return params, train, test
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
-
-
 def test_evaluation_on_dask_is_the_local_one(
-    tiny: tuple[Params, pd.DataFrame, pd.DataFrame], client: object, tmp_path: Path
+    tiny: tuple[Params, pd.DataFrame, pd.DataFrame], dask_client: object, tmp_path: Path
 ) -> None:
     params, train, test = tiny
     data, settings = params.data, params.evaluate

@@ -4,7 +4,6 @@ metrics within TOLERANCE (identical to 6 digits on tiny and adult with 2 and 3 w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,19 +42,6 @@ def splits(dask_params: Params, tmp_path_factory: pytest.TempPathFactory) -> tup
     return tuple(written)
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
-
-
 def test_the_preprocessing_fits_on_distinct_values_as_on_every_row(
     dask_params: Params, splits: tuple[Path, ...]
 ) -> None:
@@ -87,7 +73,7 @@ def test_the_most_frequent_value_is_picked_as_the_imputer_picks_it() -> None:
 
 
 def test_dask_training_gives_the_local_pipeline_and_its_metrics(
-    dask_params: Params, splits: tuple[Path, ...], client: object
+    dask_params: Params, splits: tuple[Path, ...], dask_client: object
 ) -> None:
     import lightgbm
 
@@ -95,9 +81,9 @@ def test_dask_training_gives_the_local_pipeline_and_its_metrics(
     data = dask_params.data
     local = build_pipeline(data, dask_params.model, dask_params.seed)
     local.fit(*features_and_target(train, data))
-    pipeline, report = fit_on_dask(dask_params, client, splits[0])
+    pipeline, report = fit_on_dask(dask_params, dask_client, splits[0])
     assert [name for name, _ in pipeline.steps] == [name for name, _ in local.steps]
-    assert type(pipeline.named_steps["model"]) is lightgbm.LGBMClassifier  # plain, no client
+    assert type(pipeline.named_steps["model"]) is lightgbm.LGBMClassifier  # plain, no dask_client
     assert pipeline.named_steps["model"].get_params()["n_jobs"] == dask_params.model.n_jobs
     on_dask, on_local = score(pipeline, test, data).metrics, score(local, test, data).metrics
     assert on_dask.keys() == on_local.keys()
@@ -109,14 +95,14 @@ def test_dask_training_gives_the_local_pipeline_and_its_metrics(
 
 
 def test_the_holdout_is_seeded(
-    dask_params: Params, splits: tuple[Path, ...], client: object
+    dask_params: Params, splits: tuple[Path, ...], dask_client: object
 ) -> None:
     few_trees = dask_params.model.model_copy(update={"n_estimators": 10})
     quick = dask_params.model_copy(update={"model": few_trees})
-    first = fit_on_dask(quick, client, splits[0])[1]["cv_mean"]
-    again = fit_on_dask(quick, client, splits[0])[1]["cv_mean"]
+    first = fit_on_dask(quick, dask_client, splits[0])[1]["cv_mean"]
+    again = fit_on_dask(quick, dask_client, splits[0])[1]["cv_mean"]
     half = quick.model_copy(update={"compute": quick.compute.model_copy(update={"holdout": 0.5})})
-    assert first == again != fit_on_dask(half, client, splits[0])[1]["cv_mean"]
+    assert first == again != fit_on_dask(half, dask_client, splits[0])[1]["cv_mean"]
 
 
 def test_head_rows_reads_the_first_rows_as_pandas_does(splits: tuple[Path, ...]) -> None:
@@ -140,7 +126,7 @@ def test_what_the_dask_path_cannot_train_is_refused_in_one_line(
     assert "\n" not in str(caught.value)
 
 
-def test_a_regression_on_dask_gives_the_local_rmse(tmp_path: Path, client: object) -> None:
+def test_a_regression_on_dask_gives_the_local_rmse(tmp_path: Path, dask_client: object) -> None:
     """6,000 diamonds rows (ordinal columns only), 4 partitions: DaskLGBMRegressor. Each feature's
     bins come from one worker's rows, so on small data split across workers the RMSE differs
     by a few percent (3.3 % measured here), less with more rows per partition."""
@@ -152,7 +138,7 @@ def test_a_regression_on_dask_gives_the_local_rmse(tmp_path: Path, client: objec
     train, test = frame.iloc[:4000], frame.iloc[4000:]
     train.to_parquet(tmp_path / "train.parquet", row_group_size=1000)  # 4 partitions
     local = build_pipeline(data, params.model, params.seed).fit(*features_and_target(train, data))
-    pipeline, report = fit_on_dask(params, client, tmp_path / "train.parquet")
+    pipeline, report = fit_on_dask(params, dask_client, tmp_path / "train.parquet")
     on_dask, on_local = score(pipeline, test, data).metrics, score(local, test, data).metrics
     assert report["cv_metric"] == "rmse" and report["cv_mean"] > 0
     rmse = on_local["rmse"]

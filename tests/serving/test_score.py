@@ -235,19 +235,6 @@ def test_without_a_champion_every_batch_is_refused(
     assert "champion" in report["batches"]["b"]["reason"]
 
 
-@pytest.fixture(scope="module")
-def dask_client() -> Any:
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
-
-
 def test_on_dask_a_parquet_batch_is_scored_over_its_partitions_as_here(
     repo: Path, dask_client: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

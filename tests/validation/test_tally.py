@@ -5,7 +5,6 @@ of every row."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -38,19 +37,6 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Params, dict[str, Pa
     return params, files
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
-
-
 @pytest.mark.parametrize("statistic", ["ks", "psi"])
 def test_counted_over_chunks_the_checks_are_those_of_the_whole_frames(
     tiny: tuple[Params, dict[str, Path]], statistic: str
@@ -68,7 +54,7 @@ def test_counted_over_chunks_the_checks_are_those_of_the_whole_frames(
 
 
 def test_on_dask_the_counts_are_those_of_the_row_groups(
-    tiny: tuple[Params, dict[str, Path]], client: object
+    tiny: tuple[Params, dict[str, Path]], dask_client: object
 ) -> None:
     params, files = tiny
     suite, target = params.validation, params.data.target
@@ -77,7 +63,7 @@ def test_on_dask_the_counts_are_those_of_the_row_groups(
     counted = counted_columns(kinds, target, suite)
     assert target in counted and "workclass" in counted and "age" in counted
     here = {s: parquet_tally(p, counted) for s, p in files.items()}
-    there = {s: dask_tally(p, counted, client) for s, p in files.items()}
+    there = {s: dask_tally(p, counted, dask_client) for s, p in files.items()}
     for split in files:
         assert there[split].rows == here[split].rows and there[split].kinds == here[split].kinds
         for column in counted:
