@@ -1715,6 +1715,22 @@ MUTANTS = [
         ("tests/data/test_chunked.py",),
         must_kill=True,
     ),
+    Mutant(
+        "prepare on dask skips the short-line check",
+        "ml_pipeline/data/dask_prepare.py",
+        "    if any(missing_last for _, missing_last in results):",
+        "    if False:",
+        ("tests/data/test_dask_prepare.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "a model fitted on label codes answers in codes",
+        "ml_pipeline/modeling/dask_train.py",
+        "model = fitted.to_local() if classes is None else with_labels(fitted.to_local(), classes)",
+        "model = fitted.to_local()",
+        ("tests/modeling/test_dask_train.py",),
+        must_kill=True,
+    ),
 ]
 
 
