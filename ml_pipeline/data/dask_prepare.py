@@ -62,14 +62,15 @@ def read_clean_on_dask(
 
 
 def raw_partitions(path: Path, cfg: DataConfig, key: str) -> Any:
-    """The raw file as a dask DataFrame: text columns of a CSV, a Parquet file's own types."""
+    """The raw file as a dask DataFrame: text columns of a CSV, a Parquet file's own types; the
+    workers open it by its absolute path (a shared filesystem for remote workers)."""
     import dask.dataframe as dd
 
     if not path.is_file():
         raise StageError(f"{path}: file not found (config key {key}, in data.dir={cfg.dir!r})")
     with reading(path, key):
         if path.suffix == ".parquet":
-            return dd.read_parquet(path, split_row_groups=True)
+            return dd.read_parquet(path.resolve(), split_row_groups=True)
         read, names = cfg.read, cfg.read.columns or None
         if read.header:
             check_header_line(path, read)
@@ -77,7 +78,7 @@ def raw_partitions(path: Path, cfg: DataConfig, key: str) -> Any:
             check_headerless(path, cfg, key)
         zipped = path.suffix == ".gz"
         return dd.read_csv(
-            path,
+            path.resolve(),
             blocksize=None if zipped else BLOCK_BYTES,
             compression="gzip" if zipped else None,
             **csv_options(read, read.header, names, str),
