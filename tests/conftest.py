@@ -248,13 +248,16 @@ def tiny_dir(template_dir: Path, migrated_db: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def dask_client() -> Iterator[object]:
     """A client of a real in-process LocalCluster (2 workers, one thread each) for a module's
-    tests of the `compute: dask` paths."""
+    tests of the `compute: dask` paths. Not entered as a context (`with Client(...)` would make
+    it the current client for the whole module, so a later test's own cluster would still run
+    its tasks in this process): the default client, until a newer one is made."""
     from distributed import Client, LocalCluster
 
-    with (
-        LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        yield client
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
