@@ -27,7 +27,7 @@ from ml_pipeline.data.dataset import (
     read_csv_chunks,
 )
 from ml_pipeline.data.headerless import check_headerless, check_short_lines
-from ml_pipeline.data.raw_errors import reading
+from ml_pipeline.data.raw_errors import check_file, reading
 
 CHUNK_ROWS = 1_000_000  # rows read, typed and compacted at a time
 
@@ -72,8 +72,7 @@ def cleaned(
 def raw_chunks(path: Path, cfg: DataConfig, key: str, rows: int) -> Iterator[pd.DataFrame]:
     """The file's rows, `rows` at a time, as `dataset.read_table` reads them (a CSV as text,
     Parquet in its own types), with its checks and its one-line errors."""
-    if not path.is_file():
-        raise StageError(f"{path}: file not found (config key {key}, in data.dir={cfg.dir!r})")
+    check_file(path, key, cfg.dir)
     with reading(path, key):
         chunks = _chunks(path, cfg, key, rows)
     short_lines_checked = False

@@ -20,11 +20,10 @@ import pandas as pd
 
 from ml_pipeline.core.compute_config import ComputeConfig
 from ml_pipeline.core.config import DataConfig
-from ml_pipeline.core.errors import StageError
 from ml_pipeline.data.chunked import cleaned, read_clean, typed_chunk
 from ml_pipeline.data.dataset import CleanReport, check_columns, check_header_line, csv_options
 from ml_pipeline.data.headerless import check_headerless, check_short_lines
-from ml_pipeline.data.raw_errors import reading
+from ml_pipeline.data.raw_errors import check_file, reading
 
 BLOCK_BYTES = "64MiB"  # an uncompressed CSV's partitions
 Reader = Callable[[Path, DataConfig, str], tuple[pd.DataFrame, CleanReport]]
@@ -66,8 +65,7 @@ def raw_partitions(path: Path, cfg: DataConfig, key: str) -> Any:
     workers open it by its absolute path (a shared filesystem for remote workers)."""
     import dask.dataframe as dd
 
-    if not path.is_file():
-        raise StageError(f"{path}: file not found (config key {key}, in data.dir={cfg.dir!r})")
+    check_file(path, key, cfg.dir)
     with reading(path, key):
         if path.suffix == ".parquet":
             return dd.read_parquet(path.resolve(), split_row_groups=True)

@@ -16,7 +16,7 @@ from ml_pipeline.core.errors import StageError, shown
 from ml_pipeline.data.changes import check_class_spelling
 from ml_pipeline.data.headerless import check_headerless, check_short_lines, delimiter_hint
 from ml_pipeline.data.numbers import to_numbers
-from ml_pipeline.data.raw_errors import reading
+from ml_pipeline.data.raw_errors import check_file, reading
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,7 @@ class CleanReport:
 def read_table(path: Path, cfg: DataConfig, key: str) -> pd.DataFrame:
     """Read a CSV (optionally gzipped) or Parquet file as the data config describes it; `key`
     names the config key that points at the file, for error messages."""
-    if not path.is_file():
-        raise StageError(f"{path}: file not found (config key {key}, in data.dir={cfg.dir!r})")
+    check_file(path, key, cfg.dir)
     with reading(path, key):
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)

@@ -27,3 +27,9 @@ def reading(path: Path, key: str) -> Iterator[None]:
         ) from None
     except (ValueError, OSError) as exc:
         raise StageError(f"{path}: cannot be read: {exc} (config key {key})") from None
+
+
+def check_file(path: Path, key: str, data_dir: str) -> None:
+    """A raw file that is not there: one line naming it, its config key and `data.dir`."""
+    if not path.is_file():
+        raise StageError(f"{path}: file not found (config key {key}, in data.dir={data_dir!r})")
