@@ -137,7 +137,7 @@ hooks: setup ## Install the git hooks of .pre-commit-config.yaml (ruff, check-pa
 	pre-commit install
 SIZES ?= tiny,adult,1m
 RUNS ?= 1
-bench: setup ## Pipeline cost vs the same ML work in one process (SIZES=tiny,adult,1m[,10m] RUNS=1) → reports/bench.json, docs/performance.md
+bench: setup ## Pipeline cost vs the same ML work in one process (SIZES=tiny,adult,1m[,10m,10m-dask] RUNS=1) → reports/bench.json, docs/performance.md
 	python -m benchmarks.bench --sizes $(SIZES) --runs $(RUNS) && python -m benchmarks.table
 
 .PHONY: docs

@@ -1,6 +1,7 @@
 """`make bench`: what the pipeline costs next to the ML work it does.
 
-    python -m benchmarks.bench [--sizes tiny,adult,1m,10m] [--runs 1] [--output reports/bench.json]
+    python -m benchmarks.bench [--sizes tiny,adult,1m,10m,10m-dask] [--runs 1]
+                               [--output reports/bench.json]
 
 For each size, in a throwaway copy of the repository (git + DVC, embedded MLflow store):
 `dvc repro -f` of the whole pipeline next to `benchmarks.reference` (the same ML work in one
@@ -13,6 +14,8 @@ stage on 1,000,000 rows (benchmarks.score_scale) and where one `dvc exp run` of 
 spends its CPU (benchmarks.exp_overhead).
 `1m` and `10m` are adult's train file resampled to 1,000,000 and 10,000,000 rows (a little noise
 on `fnlwgt`, so that prepare's de-duplication keeps most of them) with adult's own test file.
+`10m-dask` is `compute=dask` on a LocalCluster of 2 workers × 2 GB over 10,000,000 train rows,
+next to local LightGBM on the same rows in one process (benchmarks.dask_scale).
 Runs are sequential; with `--runs N` the median of N is kept. Not a test: numbers, not verdicts.
 """
 
@@ -41,6 +44,7 @@ from tests.conftest import ROOT, make_repo, pipeline_env
 from tests.services import free_port, served
 
 LARGE = {"1m": 1_000_000, "10m": 10_000_000}  # resampled adult: size -> train rows
+ON_DASK = {"10m-dask": 10_000_000}  # benchmarks.dask_scale: size -> train rows
 CHUNK_ROWS = 1_000_000
 PREDICT_ROWS = 10_000
 LATENCY_REQUESTS = 200
@@ -166,8 +170,26 @@ def mlflow_cli_server(
         yield http.client.HTTPConnection("127.0.0.1", port, timeout=30), s.pid
 
 
+def stage_costs(repo: Path) -> dict[str, dict[str, float]]:
+    """Each stage's own CPU seconds, wall seconds and peak memory in the last `dvc repro -f`
+    (reports/cost/<stage>.json, written by ml_pipeline/core/cost.py), in dvc.yaml's order."""
+    import yaml
+
+    costs = repo / "reports" / "cost"
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    return {
+        stage: json.loads((costs / f"{stage}.json").read_text())
+        for stage in stages
+        if (costs / f"{stage}.json").is_file()
+    }
+
+
 def bench_size(size: str, workdir: Path, runs: int) -> dict:
     """Pipeline vs reference for one size, plus the extras measured on that size."""
+    if size in ON_DASK:
+        from benchmarks.dask_scale import bench as on_dask
+
+        return {"dask": on_dask(ON_DASK[size], workdir / size)}
     data = {"tiny": "tiny", "adult": "adult"}.get(size, f"adult{size}")
     repo = workdir / size
     if size in LARGE:
@@ -191,6 +213,7 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
     reference = median_of(runs, lambda: measure([PY, "-m", "benchmarks.reference"], repo))
     result = {
         "pipeline": pipeline,
+        "stages": stage_costs(repo),
         "reference": reference,
         "ratio": {k: round(pipeline[k] / reference[k], 2) for k in pipeline},
     }
@@ -235,25 +258,26 @@ def bench_size(size: str, workdir: Path, runs: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sizes", default="tiny,adult,1m", help="comma-separated: tiny,adult,1m,10m"
+        "--sizes", default="tiny,adult,1m", help="comma-separated: tiny,adult,1m,10m,10m-dask"
     )
     parser.add_argument("--runs", type=int, default=1, help="repetitions (the median is kept)")
     parser.add_argument("--output", type=Path, default=ROOT / "reports" / "bench.json")
     args = parser.parse_args(argv)
     sizes = args.sizes.split(",")
-    unknown = set(sizes) - {"tiny", "adult", *LARGE}
+    unknown = set(sizes) - {"tiny", "adult", *LARGE, *ON_DASK}
     if unknown:
         print(
-            f"bench: error: --sizes: unknown {sorted(unknown)} (choose tiny, adult, 1m, 10m)",
+            f"bench: error: --sizes: unknown {sorted(unknown)} "
+            "(choose tiny, adult, 1m, 10m, 10m-dask)",
             file=sys.stderr,
         )
         return 2
     results: dict = {"machine": machine(), "runs": args.runs, "sizes": {}}
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        for size in sizes:
-            results["sizes"][size] = bench_size(size, Path(tmp), args.runs)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        for size in sizes:  # written after each size: a late failure keeps what was measured
+            results["sizes"][size] = bench_size(size, Path(tmp), args.runs)
+            args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"bench: wrote {args.output}")
     return 0

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 EMPTY = "No measurement is committed yet: `make bench` measures and fills this table."
 SIZE_NAMES = {"tiny": "tiny", "adult": "adult", "1m": "1,000,000 rows", "10m": "10,000,000 rows"}
+DASK_CLUSTER = "a LocalCluster of 2 workers × 2 GB (`compute=dask`, conf/compute/dask.yaml)"
 
 
 def _proc_field(path: str, key: str) -> str | None:
@@ -76,17 +77,77 @@ def table(results: dict[str, Any]) -> str:
         "| peak RSS MB (pipeline / reference) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for size, r in results["sizes"].items():
+    local = {size: r for size, r in results["sizes"].items() if "dask" not in r}
+    for size, r in local.items():
         p, ref = r["pipeline"], r["reference"]
         lines.append(
             f"| {SIZE_NAMES.get(size, size)} | {p['cpu_s']} | {ref['cpu_s']} "
             f"| {r['ratio']['cpu_s']}× | {p['wall_s']} | {ref['wall_s']} "
             f"| {p['peak_rss_mb']} / {ref['peak_rss_mb']} |"
         )
+    lines += stage_table(local)
+    for r in results["sizes"].values():
+        if "dask" in r:
+            lines += ["", *dask_table(r["dask"])]
     extras = _extras(results["sizes"])
     if extras:
         lines += ["", "| also measured | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in extras]
     return "\n".join(lines)
+
+
+def stage_table(sizes: dict[str, Any]) -> list[str]:
+    """Each stage's CPU seconds and peak memory per size (its own reports/cost/ figures)."""
+    measured = {size: r["stages"] for size, r in sizes.items() if r.get("stages")}
+    if not measured:
+        return []
+    names = list(dict.fromkeys(stage for costs in measured.values() for stage in costs))
+    lines = [
+        "",
+        "Each stage of the `dvc repro -f` above, its own process (reports/cost/<stage>.json):",
+        "",
+        "| stage | "
+        + " | ".join(f"{SIZE_NAMES.get(s, s)}: CPU s / peak MB" for s in measured)
+        + " |",
+        "|---|" + "---|" * len(measured),
+    ]
+    for name in names:
+        cells = [measured[s].get(name) for s in measured]
+        lines.append(
+            f"| `{name}` | "
+            + " | ".join(f"{c['cpu_seconds']} / {c['peak_memory_mb']}" if c else "–" for c in cells)
+            + " |"
+        )
+    return lines
+
+
+def dask_table(r: dict[str, Any]) -> list[str]:
+    """The Dask path's stages next to local LightGBM on the same rows (benchmarks.dask_scale)."""
+    lines = [
+        f"{r['rows']:,} train rows on {DASK_CLUSTER}, next to local LightGBM on the same rows "
+        f"in one process (the train split's Parquet: {r['parquet_mb']} MB):",
+        "",
+        "| step | CPU s | wall s | peak RSS MB: stage process / largest worker / whole tree "
+        "| worker processes seen | exit |",
+        "|---|---|---|---|---|---|",
+    ]
+    steps = {f"`{stage}` on Dask": m for stage, m in r["stages"].items()}
+    if "local_lightgbm" in r:
+        steps["local LightGBM, one process"] = r["local_lightgbm"]
+    for step, m in steps.items():
+        peak = m["peak_rss_mb"]
+        lines.append(
+            f"| {step} | {m['cpu_s']} | {m['wall_s']} | {peak['stage_process']} / "
+            f"{peak['largest_other_process']} / {peak['tree_sum']} "
+            f"| {m['worker_processes_seen']} | {m['exit']} |"
+        )
+    if "largest_gap" in r:
+        verdict = "within" if r["within_tolerance"] else "outside"
+        lines += [
+            "",
+            f"Test metrics, Dask vs local LightGBM: largest difference {r['largest_gap']} "
+            f"({verdict} the stated tolerance, {r['tolerance']}).",
+        ]
+    return lines
 
 
 def _extras(sizes: dict[str, Any]) -> list[tuple[str, str]]:

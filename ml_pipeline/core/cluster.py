@@ -10,18 +10,21 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from ml_pipeline.core.compute_config import ComputeConfig
 from ml_pipeline.core.errors import StageError
 
+T = TypeVar("T")
 DASK_ENV = "DASK_SCHEDULER_ADDRESS"
 PROJECT_MODULE = "ml_pipeline"  # what a worker unpickles the project's tasks from
 CONNECT_SECONDS = 10
 WORKERS_SECONDS = 30  # how long a scheduler with no worker yet is waited for
 NO_WORKERS_SECONDS = 60  # how long a LocalCluster's task waits once every worker is gone
+WATCH_SECONDS = 1.0  # how often `watched` asks the scheduler which workers are there
 
 
 def address_and_key(configured: str | None, key: str) -> tuple[str | None, str]:
@@ -98,6 +101,35 @@ def dask_failure(what: str) -> Iterator[None]:
             f"compute: {what} failed ({problem}); a worker died or lost its connection: "
             "nothing was saved or registered; re-run `dvc repro`"
         ) from None
+
+
+class WorkerLost(RuntimeError):
+    """A worker left the cluster while a fit that needs every worker was running."""
+
+
+def watched(client: Any, action: Callable[[], T]) -> T:
+    """`action()` (a blocking distributed fit), failing with WorkerLost as soon as a worker that
+    was there when it started leaves: LightGBM's workers form a fixed network, and a peer that
+    dies before it connects leaves the others waiting up to LightGBM's `time_out` (120 min)."""
+    before = set(client.scheduler_info()["workers"])
+    outcome: dict[str, Any] = {}
+
+    def act() -> None:
+        try:
+            outcome["value"] = action()
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=act, daemon=True)  # a hung fit dies with the process
+    thread.start()
+    while thread.is_alive():
+        thread.join(WATCH_SECONDS)
+        gone = before - set(client.scheduler_info()["workers"])
+        if gone and thread.is_alive():
+            raise WorkerLost(f"worker {sorted(gone)[0]} left during the fit")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def check_workers(client: Any, where: str) -> int:

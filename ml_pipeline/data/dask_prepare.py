@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ml_pipeline.core import progress
 from ml_pipeline.core.compute_config import ComputeConfig
 from ml_pipeline.core.config import DataConfig
 from ml_pipeline.data.chunked import cleaned, read_clean, typed_chunk
@@ -47,6 +48,7 @@ def read_clean_on_dask(
 ) -> tuple[pd.DataFrame, CleanReport]:
     """`chunked.read_clean` with the chunks typed on the workers, one task per partition."""
     import dask
+    from distributed import as_completed
 
     from ml_pipeline.core.cluster import dask_failure
 
@@ -54,7 +56,11 @@ def read_clean_on_dask(
     check_columns(frame._meta, cfg, path)
     tasks = [dask.delayed(flagged_chunk)(part, cfg) for part in frame.to_delayed()]
     with dask_failure(f"reading {path}"), reading(path, key):
-        results = client.gather(client.compute(tasks))
+        futures = client.compute(tasks)
+        done = as_completed(futures)
+        for _ in progress.each(done, len(futures), f"prepare: {path.name} on dask"):
+            pass
+        results = client.gather(futures)
     if any(missing_last for _, missing_last in results):
         check_short_csv_lines(path, frame, cfg, key)
     return cleaned([part for part, _ in results], cfg, path, key)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_pipeline.core.cluster import DASK_ENV, address_and_key, connect
+from ml_pipeline.core.cluster import DASK_ENV, WorkerLost, address_and_key, connect, watched
 from ml_pipeline.core.errors import StageError
 from tests.services import ROOT, dask_scheduler_with_worker
 
@@ -58,3 +58,28 @@ def test_the_config_key_wins_over_the_environment(monkeypatch: pytest.MonkeyPatc
     assert address_and_key("tcp://h:1", "compute.address") == ("tcp://h:1", "compute.address")
     monkeypatch.delenv(DASK_ENV)
     assert address_and_key(None, "compute.address") == (None, DASK_ENV)
+
+
+def test_a_worker_leaving_during_a_watched_fit_fails_it_at_once() -> None:
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        client = Client(cluster)
+        try:
+            assert watched(client, lambda: 42) == 42
+            with pytest.raises(ZeroDivisionError):
+                watched(client, lambda: 1 / 0)
+            leaving = sorted(client.scheduler_info()["workers"])[-1]
+
+            def hung_fit() -> None:  # a peer that waits for the worker that left
+                client.retire_workers(workers=[leaving], close_workers=True)
+                time.sleep(60)
+
+            started = time.monotonic()
+            with pytest.raises(WorkerLost, match=f"worker {leaving} left during the fit"):
+                watched(client, hung_fit)
+            assert time.monotonic() - started < 15
+        finally:
+            client.close()

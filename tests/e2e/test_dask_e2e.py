@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ml_pipeline.modeling.dask_train import TOLERANCE
 from tests.conftest import pipeline_env, run
-from tests.modeling.test_dask_train import TOLERANCE
 
 pytestmark = pytest.mark.slow
 

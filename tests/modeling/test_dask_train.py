@@ -15,12 +15,17 @@ from ml_pipeline.core.errors import StageError
 from ml_pipeline.data.columns import features_and_target
 from ml_pipeline.data.dataset import clean, read_table
 from ml_pipeline.evaluation.metrics import score
-from ml_pipeline.modeling.dask_train import distinct_frame, fit_on_dask, head_rows, read_train
+from ml_pipeline.modeling.dask_train import (
+    TOLERANCE,
+    distinct_frame,
+    fit_on_dask,
+    head_rows,
+    read_train,
+)
 from ml_pipeline.modeling.pipeline import build_pipeline
 from tests.conftest import ROOT
 from tests.modeling.test_search import composed
 
-TOLERANCE = 0.005  # |dask − local| of each classification metric, same rows
 REGRESSION_TOLERANCE = 0.05  # |dask − local| / local RMSE, small data in several partitions
 
 

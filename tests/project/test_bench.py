@@ -45,6 +45,10 @@ RESULTS = {
         },
         "1m": {
             "pipeline": {"wall_s": 100.5, "cpu_s": 126.4, "peak_rss_mb": 2610.0},
+            "stages": {
+                "prepare": {"cpu_seconds": 9.2, "peak_memory_mb": 785.0, "wall_seconds": 12.0},
+                "train": {"cpu_seconds": 90.1, "peak_memory_mb": 1154.0, "wall_seconds": 60.0},
+            },
             "reference": {"wall_s": 80.7, "cpu_s": 107.3, "peak_rss_mb": 2636.0},
             "ratio": {"wall_s": 1.25, "cpu_s": 1.18, "peak_rss_mb": 0.99},
         },
@@ -59,6 +63,28 @@ def test_bench_table_shows_the_machine_the_method_and_every_size() -> None:
     assert "| tiny | 15.9 | 2.37 | 6.71× | 15.8 | 2.2 | 358.0 / 227.0 |" in text
     assert "| 1,000,000 rows | 126.4 | 107.3 | 1.18× |" in text
     assert "2 processes, 494.0 MB RSS" in text and "served" not in text  # adult not measured
+    assert "| stage | 1,000,000 rows: CPU s / peak MB |" in text  # tiny has no stage figures
+    assert "| `prepare` | 9.2 / 785.0 |" in text and "| `train` | 90.1 / 1154.0 |" in text
+
+
+def test_bench_table_shows_the_dask_stages_next_to_local_lightgbm() -> None:
+    def step(cpu: float, stage: int, worker: int, workers: int) -> dict:
+        peak = {"stage_process": stage, "largest_other_process": worker, "tree_sum": stage + worker}
+        return {"exit": 0, "wall_s": cpu / 2, "cpu_s": cpu, "peak_rss_mb": peak,
+                "worker_processes_seen": workers}  # fmt: skip
+
+    dask = {
+        "rows": 10_000_000, "parquet_mb": 151.2, "tolerance": 0.005, "within_tolerance": True,
+        "stages": {"train": step(900.0, 700, 1564, 2)}, "local_lightgbm": step(800.0, 9000, 0, 0),
+        "largest_gap": 0.0011,
+    }  # fmt: skip
+    results = RESULTS | {"sizes": RESULTS["sizes"] | {"10m-dask": {"dask": dask}}}
+    text = table.render(results)
+    assert "10,000,000 train rows on a LocalCluster of 2 workers × 2 GB" in text
+    assert "| `train` on Dask | 900.0 | 450.0 | 700 / 1564 / 2264 | 2 | 0 |" in text
+    assert "| local LightGBM, one process | 800.0 | 400.0 | 9000 / 0 / 9000 |" in text
+    assert "largest difference 0.0011 (within the stated tolerance, 0.005)" in text
+    assert "| 10m-dask |" not in text and "| 1,000,000 rows | 126.4 |" in text
 
 
 def test_bench_region_is_replaced_and_the_rest_kept() -> None:
