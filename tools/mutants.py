@@ -1452,6 +1452,28 @@ MUTANTS = [
         must_kill=True,
     ),
     Mutant(
+        "a worker lost during a dask fit is not noticed",
+        "ml_pipeline/core/cluster.py",
+        "        if gone and thread.is_alive():\n",
+        "        if False:\n",
+        ("tests/core/test_cluster.py",),
+        must_kill=True,
+    ),
+    Mutant(
+        "bench stage table leaves out a stage",
+        "benchmarks/table.py",
+        "    for name in names:\n",
+        "    for name in names[1:]:\n",
+        ("tests/project/test_bench.py",),
+    ),
+    Mutant(
+        "bench dask table leaves out local lightgbm",
+        "benchmarks/table.py",
+        '    if "local_lightgbm" in r:\n',
+        "    if False:\n",
+        ("tests/project/test_bench.py",),
+    ),
+    Mutant(
         "compute: dask accepts a family it cannot train",
         "ml_pipeline/core/config.py",
         '        if self.model.name != "lgbm":\n',
